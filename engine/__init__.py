@@ -1,0 +1,1 @@
+"""procflow's domain: deploy, run and persist BPMN procedures in SQL."""

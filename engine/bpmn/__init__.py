@@ -1,0 +1,1 @@
+"""procflow's extensions of SpiffWorkflow: parser, clock-aware timers, compact serializer, pruning."""

@@ -1,0 +1,25 @@
+"""The script engine every procflow workflow runs with: Python expressions plus the engine's clock."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+from engine.clock import Clock, SystemClock
+
+# Modules scripts may use without importing them; kept small on purpose.
+SCRIPT_GLOBALS: dict[str, Any] = {
+    "datetime": _dt,
+    "timedelta": _dt.timedelta,
+}
+
+
+class ProcflowScriptEngine(PythonScriptEngine):
+    """A Python script engine that carries the clock (and later, calendar) timers must use."""
+
+    def __init__(self, clock: Clock | None = None, calendar: Any = None) -> None:
+        super().__init__(environment=TaskDataEnvironment(dict(SCRIPT_GLOBALS)))
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = calendar

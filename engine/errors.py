@@ -1,0 +1,59 @@
+"""Domain errors. They carry no HTTP codes; the web layer maps them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ProcflowError(Exception):
+    """Base class of every error procflow reports to a user."""
+
+
+class NotFound(ProcflowError):
+    """A process, instance, task, user or unit does not exist."""
+
+
+class PermissionDenied(ProcflowError):
+    """The user may not do this."""
+
+
+class Conflict(ProcflowError):
+    """Someone else changed the same thing first (e.g. completed the same task)."""
+
+
+class InvalidState(ProcflowError):
+    """The action does not fit the object's current state (e.g. completing a task of a suspended case)."""
+
+
+class InvalidInput(ProcflowError):
+    """Input data is malformed; ``fields`` maps field names to messages."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class ModelProblem:
+    """One problem found in a BPMN/DMN file, located as precisely as possible."""
+
+    file: str
+    line: int | None
+    element_id: str | None
+    message: str
+    code: str = "E000"
+    severity: str = "error"
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        element = f" {self.element_id}:" if self.element_id else ""
+        return f"{where}:{element} {self.message}"
+
+
+class InvalidModel(ProcflowError):
+    """A model was refused at deploy; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[ModelProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

