@@ -1,0 +1,112 @@
+"""What procflow reads from a model besides what SpiffWorkflow executes: lanes, groups, forms, deadlines.
+
+Understood on user and manual tasks (first match wins, in this order):
+
+* procflow's own namespace ``https://procflow.dev/bpmn`` (prefix ``procflow``): attributes
+  ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``;
+* Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
+  ``camunda:formKey``, ``camunda:dueDate``;
+* SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's.
+
+A task without explicit candidate groups is offered to the group its lane names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+PROCFLOW_NS = "https://procflow.dev/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "procflow": PROCFLOW_NS, "spiffworkflow": SPIFF_NS}
+
+HUMAN_TASKS = ("userTask", "manualTask")
+
+# our attribute -> (camunda attribute, spiff property)
+_ATTRIBUTES = {
+    "candidateGroups": "candidateGroups",
+    "candidateUsers": "candidateUsers",
+    "assignee": "assignee",
+    "form": "formKey",
+    "due": "dueDate",
+    "reminder": None,
+}
+
+
+def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
+    """Return ``{"name", "documentation", "tasks": {element_id: {...}}}`` for one process of a parsed file."""
+    process = root.find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
+    if process is None:
+        return {"name": process_id, "documentation": "", "tasks": {}}
+    lanes = _lanes_by_node(process)
+    tasks = {}
+    for tag in HUMAN_TASKS:
+        for node in process.iter(f"{{{BPMN_NS}}}{tag}"):
+            tasks[node.get("id")] = task_metadata(node, lanes.get(node.get("id")))
+    return {
+        "name": process.get("name") or _participant_name(root, process_id) or process_id,
+        "documentation": _documentation(process),
+        "starter_groups": _split(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")
+                                 or process.get(f"{{{PROCFLOW_NS}}}starterGroups")),
+        "tasks": tasks,
+    }
+
+
+def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
+    """Read one human task's metadata from its XML element."""
+    props = _spiff_properties(node)
+    values: dict[str, str | None] = {}
+    for ours, camunda in _ATTRIBUTES.items():
+        values[ours] = (
+            node.get(f"{{{PROCFLOW_NS}}}{ours}")
+            or (node.get(f"{{{CAMUNDA_NS}}}{camunda}") if camunda else None)
+            or props.get(ours)
+            or (props.get(camunda) if camunda else None)
+        )
+    return {
+        "name": node.get("name") or node.get("id"),
+        "type": etree.QName(node).localname,
+        "lane": lane,
+        "candidate_groups": _split(values["candidateGroups"]),
+        "candidate_users": _split(values["candidateUsers"]),
+        "assignee": values["assignee"],
+        "form": values["form"],
+        "due": values["due"],
+        "reminder": values["reminder"],
+        "documentation": _documentation(node),
+        "line": node.sourceline,
+    }
+
+
+def _lanes_by_node(process: Any) -> dict[str, str]:
+    lanes: dict[str, str] = {}
+    # Innermost lanes come later in document order, so they overwrite their parents.
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("name") or lane.get("id")
+    return lanes
+
+
+def _spiff_properties(node: Any) -> dict[str, str]:
+    found = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    return {p.get("name"): p.get("value") for p in found if p.get("name")}
+
+
+def _documentation(node: Any) -> str:
+    doc = node.find(f"{{{BPMN_NS}}}documentation")
+    return (doc.text or "").strip() if doc is not None else ""
+
+
+def _participant_name(root: Any, process_id: str) -> str | None:
+    part = root.find(f".//{{{BPMN_NS}}}participant[@processRef='{process_id}']")
+    return part.get("name") if part is not None else None
+
+
+def _split(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]

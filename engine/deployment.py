@@ -1,0 +1,225 @@
+"""Deploying BPMN and DMN files: validate, parse, and store a new version of each changed process."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn.metadata import BPMN_NS, process_metadata
+from engine.bpmn.parser import ProcflowParser
+from engine.bpmn.serializer import StateSerializer
+from engine.bpmn.validation import SourceFile, validate_sources
+from engine.clock import Clock
+from engine.errors import InvalidInput, InvalidModel
+from engine.persistence.db import Database
+from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
+
+DMN_SUFFIXES = (".dmn",)
+MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
+
+
+@dataclass(frozen=True)
+class DeployedProcess:
+    """The outcome of deploying one process id."""
+
+    process_id: str
+    version: int
+    name: str
+    created: bool
+    file: str
+
+
+def collect_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
+    """Read model files from files and folders (folders: every .bpmn and .dmn below them, sorted)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.name.endswith(MODEL_SUFFIXES)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidInput(f"{path}: no such file or folder")
+    return [SourceFile(str(p), p.read_bytes()) for p in files]
+
+
+def _is_dmn(source: SourceFile) -> bool:
+    return source.name.endswith(DMN_SUFFIXES)
+
+
+def _sha256(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class DeploymentService:
+    """Validates model files and stores new process versions; unchanged processes are left alone."""
+
+    def __init__(self, *, db: Database, clock: Clock, serializer: StateSerializer | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.serializer = serializer or StateSerializer()
+
+    def deploy(self, sources: Sequence[SourceFile], *, deployed_by: str | None = None) -> list[DeployedProcess]:
+        """Deploy ``sources`` together.
+
+        Args:
+            sources: BPMN and DMN files; a call activity or business rule task may reference
+                processes and decisions in these files or already deployed ones.
+            deployed_by: who deploys, for the record.
+
+        Returns:
+            One entry per process found, saying which version it now has and whether it is new.
+
+        Raises:
+            InvalidModel: with every located problem, if any file is invalid; nothing is stored.
+        """
+        if not sources:
+            raise InvalidInput("nothing to deploy: give .bpmn or .dmn files or folders")
+        with self.db.write() as session:
+            known_processes, known_decisions = self._known_ids(session)
+            problems = validate_sources(sources, known_processes=known_processes,
+                                        known_decisions=known_decisions)
+            if problems:
+                raise InvalidModel(problems)
+            extra = self._referenced_files(session, sources)
+            parser = self._parser(list(sources) + extra)
+            results = []
+            for source in sources:
+                if _is_dmn(source):
+                    self._store_decisions(session, source)
+                else:
+                    results.extend(self._store_processes(session, parser, source, deployed_by))
+            return results
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _known_ids(self, session: Session) -> tuple[set[str], set[str]]:
+        processes = set(session.scalars(select(ProcessVersion.process_id).distinct()))
+        decisions = set(session.scalars(select(DeployedDecision.decision_id).distinct()))
+        return processes, decisions
+
+    def _referenced_files(self, session: Session, sources: Sequence[SourceFile]) -> list[SourceFile]:
+        """Already deployed files that define processes or decisions the new files call."""
+        defined: set[str] = set()
+        called: set[str] = set()
+        decisions: set[str] = set()
+        for source in sources:
+            if _is_dmn(source):
+                continue
+            root = etree.fromstring(source.content)
+            defined.update(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process"))
+            called.update(c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity"))
+            decisions.update(_decision_refs(root))
+        file_ids: list[int] = []
+        for pid in called - defined:
+            latest = latest_version(session, pid)
+            if latest is not None:
+                file_ids.append(latest.file_id)
+        for did in decisions:
+            row = session.scalars(select(DeployedDecision).where(DeployedDecision.decision_id == did)
+                                  .order_by(DeployedDecision.id.desc()).limit(1)).first()
+            if row is not None:
+                file_ids.append(row.file_id)
+        new_names = {s.name for s in sources}
+        files = session.scalars(select(DeployedFile).where(DeployedFile.id.in_(set(file_ids)))).all()
+        return [SourceFile(f.name, f.content.encode()) for f in files if f.name not in new_names]
+
+    def _parser(self, sources: list[SourceFile]) -> ProcflowParser:
+        parser = ProcflowParser()
+        for source in sources:
+            tree = etree.fromstring(source.content)
+            if _is_dmn(source):
+                parser.add_dmn_xml(tree, filename=Path(source.name).name)
+            else:
+                parser.add_bpmn_xml(tree, filename=Path(source.name).name)
+        return parser
+
+    def _store_file(self, session: Session, source: SourceFile, kind: str) -> DeployedFile:
+        text = source.content.decode("utf-8")
+        digest = _sha256(source.content)
+        row = session.scalars(select(DeployedFile).where(DeployedFile.name == source.name,
+                                                         DeployedFile.content_hash == digest)).first()
+        if row is None:
+            row = DeployedFile(name=source.name, kind=kind, content_hash=digest, content=text,
+                               deployed_at=self.clock.now())
+            session.add(row)
+            session.flush()
+        return row
+
+    def _store_decisions(self, session: Session, source: SourceFile) -> None:
+        file_row = self._store_file(session, source, "dmn")
+        root = etree.fromstring(source.content)
+        for decision in root.iter("{*}decision"):
+            known = session.scalars(select(DeployedDecision).where(
+                DeployedDecision.decision_id == decision.get("id"), DeployedDecision.file_id == file_row.id)).first()
+            if known is None:
+                session.add(DeployedDecision(decision_id=decision.get("id"), file_id=file_row.id))
+
+    def _store_processes(self, session: Session, parser: ProcflowParser, source: SourceFile,
+                         deployed_by: str | None) -> list[DeployedProcess]:
+        root = etree.fromstring(source.content)
+        results = []
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if not _has_flow_nodes(process):
+                continue  # a black-box pool in a collaboration: nothing to run
+            pid = process.get("id")
+            spec = parser.get_spec(pid)
+            subprocess_specs = parser.get_subprocess_specs(pid)
+            spec_json = self.serializer.spec_to_json(spec, subprocess_specs)
+            digest = _sha256(source.content, spec_json)
+            results.append(self._store_version(session, source, root, pid, spec_json, digest,
+                                               subprocess_specs, deployed_by))
+        return results
+
+    def _store_version(self, session: Session, source: SourceFile, root: Any, pid: str, spec_json: str,
+                       digest: str, subprocess_specs: dict[str, Any], deployed_by: str | None) -> DeployedProcess:
+        existing = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == pid,
+                                                               ProcessVersion.content_hash == digest)).first()
+        if existing is not None:
+            return DeployedProcess(pid, existing.version, existing.name, False, source.name)
+        meta = process_metadata(root, pid)
+        tasks = dict(meta["tasks"])
+        for called in subprocess_specs:  # human tasks of called processes, when they live in this file
+            tasks.update({k: v for k, v in process_metadata(root, called)["tasks"].items() if k not in tasks})
+        file_row = self._store_file(session, source, "bpmn")
+        number = (session.scalar(select(func.max(ProcessVersion.version))
+                                 .where(ProcessVersion.process_id == pid)) or 0) + 1
+        session.add(ProcessVersion(
+            process_id=pid, version=number, name=meta["name"], content_hash=digest, file_id=file_row.id,
+            spec_json=spec_json, tasks_meta={"tasks": tasks, "starter_groups": meta["starter_groups"]},
+            documentation=meta["documentation"], deployed_at=self.clock.now(), deployed_by=deployed_by,
+        ))
+        session.flush()
+        return DeployedProcess(pid, number, meta["name"], True, source.name)
+
+
+def _has_flow_nodes(process: Any) -> bool:
+    return any(True for _ in process.iter(f"{{{BPMN_NS}}}startEvent"))
+
+
+def _decision_refs(root: Any) -> set[str]:
+    refs = set()
+    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = task.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+        if ref:
+            refs.add(ref)
+        for node in task.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId"):
+            if node.text:
+                refs.add(node.text.strip())
+    return refs
+
+
+def latest_version(session: Session, process_id: str) -> ProcessVersion | None:
+    """The newest deployed version of ``process_id``, or None."""
+    return session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                           .order_by(ProcessVersion.version.desc()).limit(1)).first()

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 models, the database handle and its sessions."""

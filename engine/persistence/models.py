@@ -1,0 +1,225 @@
+"""The tables: deployed processes, instances and their state, the inbox, history, organisation."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.persistence.base import Base, Code, JsonDict, Name, Timestamp
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+class InstanceStatus(enum.StrEnum):
+    """Where an instance stands."""
+
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+
+
+class DeployedFile(Base):
+    """A BPMN or DMN file as it was deployed (content kept, identified by hash)."""
+
+    __tablename__ = "deployed_files"
+    __table_args__ = (UniqueConstraint("name", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[Name]
+    kind: Mapped[str] = mapped_column(String(10))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[Timestamp]
+
+
+class DeployedDecision(Base):
+    """A DMN decision id and the file that defines it (newest row wins)."""
+
+    __tablename__ = "deployed_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[Code] = mapped_column(index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"))
+
+
+class ProcessVersion(Base):
+    """One version of one process id: its parsed spec, XML and user-task metadata."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[Code] = mapped_column(index=True)
+    version: Mapped[int]
+    name: Mapped[Name]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"))
+    spec_json: Mapped[str] = mapped_column(Text)
+    # element id -> {name, lane, candidate_groups, form, due, documentation, ...}
+    tasks_meta: Mapped[JsonDict]
+    documentation: Mapped[str] = mapped_column(Text, default="")
+    deployed_at: Mapped[Timestamp]
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+
+    file: Mapped[DeployedFile] = relationship()
+
+
+class Instance(Base):
+    """A running or finished case of a procedure."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    process_id: Mapped[Code] = mapped_column(index=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[InstanceStatus] = mapped_column(
+        Enum(InstanceStatus, native_enum=False, length=20, values_callable=_values), index=True
+    )
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+    ended_at: Mapped[datetime | None]
+    error_element: Mapped[str | None] = mapped_column(String(200))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    version: Mapped[ProcessVersion] = relationship()
+    state: Mapped[InstanceState] = relationship(back_populates="instance", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class InstanceState(Base):
+    """The serialized live workflow of an instance (kept small by pruning), apart from the narrow row."""
+
+    __tablename__ = "instance_states"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    completed_tasks: Mapped[int] = mapped_column(Integer, default=0)
+
+    instance: Mapped[Instance] = relationship(back_populates="state")
+
+
+class InboxTask(Base):
+    """One open user task: what the inbox reads, never deserializing a workflow."""
+
+    __tablename__ = "inbox_tasks"
+    __table_args__ = (
+        Index("ix_inbox_tasks_assignee_due", "assignee", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[Code]
+    element_id: Mapped[Code]
+    name: Mapped[Name]
+    lane: Mapped[str | None] = mapped_column(String(200))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[Timestamp]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    candidate_groups: Mapped[list[TaskCandidateGroup]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def group_codes(self) -> list[str]:
+        """The candidate group codes, in model order."""
+        return [c.group_code for c in self.candidate_groups]
+
+
+class TaskCandidateGroup(Base):
+    """A group whose members may claim and complete an open task."""
+
+    __tablename__ = "task_candidate_groups"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("inbox_tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_code: Mapped[Code] = mapped_column(primary_key=True, index=True)
+
+    task: Mapped[InboxTask] = relationship(back_populates="candidate_groups")
+
+
+class HistoryEvent(Base):
+    """Append-only record of who did what, when, with which data."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_instance_id_id", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    at: Mapped[Timestamp]
+    kind: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    element_type: Mapped[str | None] = mapped_column(String(60))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+
+
+class Unit(Base):
+    """An organisational unit (agency, office, department, party cell), nested."""
+
+    __tablename__ = "units"
+
+    code: Mapped[Code] = mapped_column(primary_key=True)
+    name: Mapped[Name]
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    head_username: Mapped[str | None] = mapped_column(String(100))
+
+
+class User(Base):
+    """A person who works in procflow."""
+
+    __tablename__ = "users"
+
+    username: Mapped[Code] = mapped_column(primary_key=True)
+    full_name: Mapped[Name]
+    email: Mapped[str | None] = mapped_column(String(300))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Group(Base):
+    """A role or group; lanes and candidate groups in models name these."""
+
+    __tablename__ = "groups"
+
+    code: Mapped[Code] = mapped_column(primary_key=True)
+    name: Mapped[Name]
+
+
+class Membership(Base):
+    """A user belongs to a group."""
+
+    __tablename__ = "memberships"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
+    group_code: Mapped[str] = mapped_column(ForeignKey("groups.code", ondelete="CASCADE"), primary_key=True,
+                                            index=True)

@@ -1,0 +1,178 @@
+"""Read-side questions: the inbox, instances, their history. Never deserializes a workflow for the inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn.serializer import StateSerializer
+from engine.errors import NotFound
+from engine.execution import current_data
+from engine.inbox import USER_PREFIX
+from engine.persistence.db import Database
+from engine.persistence.models import (
+    HistoryEvent,
+    InboxTask,
+    Instance,
+    InstanceStatus,
+    Membership,
+    ProcessVersion,
+    TaskCandidateGroup,
+)
+from engine.specs import SpecCache
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """An open task as the inbox shows it."""
+
+    id: str
+    instance_id: int
+    process_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+    form_key: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = dict(self.__dict__)
+        out["created_at"] = self.created_at.isoformat()
+        out["due_at"] = self.due_at.isoformat() if self.due_at else None
+        return out
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """One line of an instance's history."""
+
+    at: datetime
+    kind: str
+    element_id: str | None
+    task_id: str | None
+    actor: str | None
+    data: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = dict(self.__dict__)
+        out["at"] = self.at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """An instance with where it is now."""
+
+    id: int
+    process_id: str
+    version: int
+    business_key: str | None
+    status: str
+    started_by: str | None
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    error_element: str | None
+    error_message: str | None
+    completed_tasks: int
+    open_tasks: list[TaskView] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[HistoryView] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("open_tasks", "history")}
+        for key in ("started_at", "updated_at", "ended_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        out["open_tasks"] = [t.as_dict() for t in self.open_tasks]
+        out["history"] = [h.as_dict() for h in self.history]
+        return out
+
+
+def task_view(row: InboxTask) -> TaskView:
+    """Turn an inbox row into its view."""
+    return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane, row.group_codes,
+                    row.assignee, row.created_at, row.due_at, row.form_key)
+
+
+class Queries:
+    """Answers what the inbox, the CLI and (later) the web pages ask."""
+
+    def __init__(self, *, db: Database, serializer: StateSerializer | None = None,
+                 specs: SpecCache | None = None) -> None:
+        self.db = db
+        self.serializer = serializer or StateSerializer()
+        self.specs = specs or SpecCache(self.serializer)
+
+    def tasks(self, *, user: str | None = None, instance_id: int | None = None, limit: int = 500) -> list[TaskView]:
+        """Open tasks, earliest deadline first; for ``user``: assigned to them or offered to their groups."""
+        with self.db.read() as session:
+            query = select(InboxTask)
+            if instance_id is not None:
+                query = query.where(InboxTask.instance_id == instance_id)
+            if user is not None:
+                query = query.where(self._visible_to(user))
+            query = query.order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at,
+                                   InboxTask.id).limit(limit)
+            return [task_view(r) for r in session.scalars(query)]
+
+    @staticmethod
+    def _visible_to(user: str) -> Any:
+        mine = select(Membership.group_code).where(Membership.username == user)
+        offered = exists().where(TaskCandidateGroup.task_id == InboxTask.id,
+                                 or_(TaskCandidateGroup.group_code.in_(mine),
+                                     TaskCandidateGroup.group_code == USER_PREFIX + user))
+        unrestricted = ~exists().where(TaskCandidateGroup.task_id == InboxTask.id)
+        return or_(InboxTask.assignee == user, (InboxTask.assignee.is_(None) & (offered | unrestricted)))
+
+    def instance(self, instance_id: int, *, with_history: bool = True) -> InstanceView:
+        """One instance, its open tasks, its current data and (optionally) its history."""
+        with self.db.read() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"no instance {instance_id}")
+            tasks = [task_view(r) for r in session.scalars(
+                select(InboxTask).where(InboxTask.instance_id == instance_id).order_by(InboxTask.created_at))]
+            history = self._history(session, instance_id) if with_history else []
+            return InstanceView(
+                instance.id, instance.process_id, instance.version.version, instance.business_key,
+                instance.status.value, instance.started_by, instance.started_at, instance.updated_at,
+                instance.ended_at, instance.error_element, instance.error_message,
+                instance.state.completed_tasks, tasks, self._data(session, instance), history)
+
+    def instances(self, *, status: str | None = None, process_id: str | None = None,
+                  limit: int = 200) -> list[InstanceView]:
+        """Instances, newest first, without history or data."""
+        with self.db.read() as session:
+            query = select(Instance, ProcessVersion.version).join(ProcessVersion)
+            if status:
+                query = query.where(Instance.status == InstanceStatus(status))
+            if process_id:
+                query = query.where(Instance.process_id == process_id)
+            rows = session.execute(query.order_by(Instance.id.desc()).limit(limit)).all()
+            return [InstanceView(i.id, i.process_id, v, i.business_key, i.status.value, i.started_by, i.started_at,
+                                 i.updated_at, i.ended_at, i.error_element, i.error_message, 0) for i, v in rows]
+
+    def history(self, instance_id: int) -> list[HistoryView]:
+        """Every history event of an instance, oldest first."""
+        with self.db.read() as session:
+            return self._history(session, instance_id)
+
+    def _history(self, session: Session, instance_id: int) -> list[HistoryView]:
+        rows = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                               .order_by(HistoryEvent.id))
+        return [HistoryView(r.at, r.kind, r.element_id, r.task_id, r.actor, r.data) for r in rows]
+
+    def _data(self, session: Session, instance: Instance) -> dict[str, Any]:
+        spec = self.specs.get(session, instance.process_version_id)
+        workflow = self.serializer.loads(instance.state.state, spec.spec, spec.subprocess_specs, None)
+        return current_data(workflow)

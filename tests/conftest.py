@@ -1,0 +1,81 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when DATABASE_URL says so), a virtual clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.clock import VirtualClock
+from engine.persistence.models import Base
+from engine.services import Services, build_services, upgrade_database
+from engine.settings import Settings, normalize_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A Wednesday morning in Hanoi, 2026-04-29 09:00 +07:00.
+T0 = datetime(2026, 4, 29, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database every test uses; the schema is built by the real Alembic migrations, once."""
+    url = os.environ.get("DATABASE_URL")
+    url = normalize_database_url(url) if url else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    upgrade_database(url)
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    """True when the suite runs against PostgreSQL."""
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    """A clock that only moves when the test says so."""
+    return VirtualClock(T0)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test database and a per-test home folder."""
+    return Settings(database_url=database_url, redis_url=os.environ.get("REDIS_URL", ""), home=tmp_path,
+                    processes_dir=ROOT / "processes", forms_dir=ROOT / "forms")
+
+
+@pytest.fixture
+def services(settings: Settings, clock: VirtualClock) -> Iterator[Services]:
+    """All services on the test database, with every saved state checked by a serializer round trip."""
+    built = build_services(settings, clock=clock, verify_state=True)
+    yield built
+    _empty_tables(built)
+    built.close()
+
+
+def _empty_tables(services: Services) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with services.db.engine.begin() as conn:
+        if services.db.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(t.name for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
