@@ -92,14 +92,15 @@ class DeploymentService:
                                         known_decisions=known_decisions)
             if problems:
                 raise InvalidModel(problems)
-            extra = self._referenced_files(session, sources)
-            parser = self._parser(list(sources) + extra)
+            everything = list(sources) + self._referenced_files(session, sources)
+            parser = self._parser(everything)
+            metadata = _metadata_by_process(everything)
             results = []
             for source in sources:
                 if _is_dmn(source):
                     self._store_decisions(session, source)
                 else:
-                    results.extend(self._store_processes(session, parser, source, deployed_by))
+                    results.extend(self._store_processes(session, parser, source, metadata, deployed_by))
             return results
 
     # -- helpers ------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class DeploymentService:
                 session.add(DeployedDecision(decision_id=decision.get("id"), file_id=file_row.id))
 
     def _store_processes(self, session: Session, parser: ProcflowParser, source: SourceFile,
-                         deployed_by: str | None) -> list[DeployedProcess]:
+                         metadata: dict[str, dict[str, Any]], deployed_by: str | None) -> list[DeployedProcess]:
         root = etree.fromstring(source.content)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
@@ -177,20 +178,20 @@ class DeploymentService:
             subprocess_specs = parser.get_subprocess_specs(pid)
             spec_json = self.serializer.spec_to_json(spec, subprocess_specs)
             digest = _sha256(source.content, spec_json)
-            results.append(self._store_version(session, source, root, pid, spec_json, digest,
-                                               subprocess_specs, deployed_by))
+            tasks: dict[str, Any] = {}
+            for called in [*subprocess_specs, pid]:  # the process's own tasks win over called ones
+                tasks.update(metadata.get(called, {}).get("tasks", {}))
+            results.append(self._store_version(session, source, metadata[pid], tasks, spec_json, digest,
+                                               deployed_by))
         return results
 
-    def _store_version(self, session: Session, source: SourceFile, root: Any, pid: str, spec_json: str,
-                       digest: str, subprocess_specs: dict[str, Any], deployed_by: str | None) -> DeployedProcess:
+    def _store_version(self, session: Session, source: SourceFile, meta: dict[str, Any], tasks: dict[str, Any],
+                       spec_json: str, digest: str, deployed_by: str | None) -> DeployedProcess:
+        pid = meta["id"]
         existing = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == pid,
                                                                ProcessVersion.content_hash == digest)).first()
         if existing is not None:
             return DeployedProcess(pid, existing.version, existing.name, False, source.name)
-        meta = process_metadata(root, pid)
-        tasks = dict(meta["tasks"])
-        for called in subprocess_specs:  # human tasks of called processes, when they live in this file
-            tasks.update({k: v for k, v in process_metadata(root, called)["tasks"].items() if k not in tasks})
         file_row = self._store_file(session, source, "bpmn")
         number = (session.scalar(select(func.max(ProcessVersion.version))
                                  .where(ProcessVersion.process_id == pid)) or 0) + 1
@@ -201,6 +202,18 @@ class DeploymentService:
         ))
         session.flush()
         return DeployedProcess(pid, number, meta["name"], True, source.name)
+
+
+def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, Any]]:
+    """procflow's metadata of every process defined in ``sources``, by process id."""
+    found: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        if _is_dmn(source):
+            continue
+        root = etree.fromstring(source.content)
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            found[process.get("id")] = {"id": process.get("id"), **process_metadata(root, process.get("id"))}
+    return found
 
 
 def _has_flow_nodes(process: Any) -> bool:

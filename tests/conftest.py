@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,23 +23,34 @@ T0 = datetime(2026, 4, 29, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The database every test uses; the schema is built by the real Alembic migrations, once."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database every test uses; the schema is built by the real Alembic migrations, once.
+
+    On PostgreSQL each test session gets its own schema, so parallel runs on one server do not collide.
+    """
     url = os.environ.get("DATABASE_URL")
-    url = normalize_database_url(url) if url else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    if url.startswith("postgresql"):
-        _reset_postgres(url)
-    upgrade_database(url)
-    return url
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        upgrade_database(url)
+        yield url
+        return
+    url = normalize_database_url(url)
+    schema = f"pytest_{os.getpid()}_{secrets.token_hex(3)}"
+    _postgres(url, f"CREATE SCHEMA {schema}")
+    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        upgrade_database(scoped)
+        yield scoped
+    finally:
+        _postgres(url, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _reset_postgres(url: str) -> None:
+def _postgres(url: str, statement: str) -> None:
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(statement))
     engine.dispose()
 
 

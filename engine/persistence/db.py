@@ -9,7 +9,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import Conflict
 
 
 class Database:
@@ -48,13 +52,29 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose work is committed together at the end, or not at all."""
-        with self._writers() as session, session.begin():
-            yield session
+        """A session whose work is committed together at the end, or not at all.
+
+        A concurrent change that slipped past the row locks (stale version, deadlock, serialization
+        failure) becomes a :class:`Conflict`, never a half-applied update.
+        """
+        try:
+            with self._writers() as session, session.begin():
+                yield session
+        except StaleDataError as exc:
+            raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+        except DBAPIError as exc:
+            if _is_concurrency_failure(exc):
+                raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+            raise
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _is_concurrency_failure(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01")  # serialization failure, deadlock detected
 
 
 def _ensure_sqlite_folder(url: str) -> None:
