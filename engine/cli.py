@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from engine.errors import InvalidInput, InvalidModel, ProcflowError
+from engine.persistence.models import InstanceStatus
 from engine.services import Services, build_services, upgrade_database
 from engine.settings import Settings
 
@@ -39,8 +41,18 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except ProcflowError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except DBAPIError as exc:
+            if not _is_missing_schema(exc):
+                raise
+            click.echo("error: the database has no procflow tables yet; run `procflow db upgrade` first", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+def _is_missing_schema(exc: DBAPIError) -> bool:
+    # The most common first-run mistake: any command before `procflow db upgrade`.
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
 
 
 def _json_arg(text: str | None, name: str = "--data") -> dict[str, Any]:
@@ -76,8 +88,13 @@ def db() -> None:
 @friendly_errors
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema to REVISION (default: the newest)."""
+    from alembic.util import CommandError
+
     settings = Settings.from_env()
-    upgrade_database(settings.database_url, revision)
+    try:
+        upgrade_database(settings.database_url, revision)
+    except CommandError as exc:  # e.g. an unknown revision
+        raise InvalidInput(f"cannot upgrade to {revision}: {exc}") from exc
     click.echo(f"database at {revision}: {settings.database_url.split('@')[-1]}")
 
 
@@ -172,7 +189,7 @@ def show(ctx: click.Context, instance_id: int, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--status", default=None, help="running, suspended, error, completed or terminated.")
+@click.option("--status", type=click.Choice([s.value for s in InstanceStatus]), default=None)
 @click.option("--process", "process_id", default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
@@ -183,6 +200,8 @@ def instances(ctx: click.Context, status: str | None, process_id: str | None, fm
     if fmt == "json":
         _echo_json([i.as_dict() for i in found])
         return
+    if not found:
+        click.echo("no instances")
     for i in found:
         click.echo(f"#{i.id}  {i.process_id} v{i.version}  {i.status:<10} {i.business_key or ''}")
 

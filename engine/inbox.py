@@ -6,56 +6,62 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.timers import TimerEventDefinition, duration_due
-from engine.clock import Clock
 from engine.execution import ready_human_tasks
 from engine.org import resolve_group
-from engine.persistence.models import HistoryEvent, InboxTask, Instance, TaskCandidateGroup
+from engine.persistence import repository
 from engine.specs import LoadedSpec
 
 USER_PREFIX = "user:"
 _VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 
 
-def sync_inbox(session: Session, instance: Instance, workflow: Any, spec: LoadedSpec, clock: Clock) -> list[Any]:
+def sync_inbox(session: Session, instance_id: int, process_id: str, workflow: Any, spec: LoadedSpec,
+               now: datetime, *, known: set[str] | None = None) -> list[dict[str, Any]]:
     """Insert rows for newly READY human tasks and delete rows of tasks no longer READY.
 
+    Args:
+        known: the instance's open task ids if the caller already knows them (None: read them).
+
     Returns:
-        The history events to record (task_created, deadline problems).
+        History rows to record (task_created, deadline problems).
     """
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
-    existing = {row.id: row for row in session.scalars(select(InboxTask).where(InboxTask.instance_id == instance.id))}
-    events: list[Any] = []
-    for task_id, row in existing.items():
-        if task_id not in ready:
-            session.delete(row)
-    now = clock.now()
+    existing = repository.open_task_ids(session, instance_id) if known is None else known
+    repository.delete_tasks(session, [tid for tid in existing if tid not in ready])
+    rows: list[dict[str, Any]] = []
+    groups: list[dict[str, str]] = []
+    events: list[dict[str, Any]] = []
     for task_id, task in ready.items():
         if task_id in existing:
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
-        row, problems = _new_row(session, instance, task, meta, now)
-        session.add(row)
-        events.append(HistoryEvent(instance_id=instance.id, at=now, kind="task_created", task_id=task_id,
-                                   element_id=task.task_spec.bpmn_id, element_type=type(task.task_spec).__name__,
-                                   actor=None, data={"name": row.name, "assignee": row.assignee,
-                                                     "candidate_groups": row.group_codes,
-                                                     "due_at": row.due_at.isoformat() if row.due_at else None}))
-        events.extend(HistoryEvent(instance_id=instance.id, at=now, kind="deadline_error", task_id=task_id,
-                                   element_id=task.task_spec.bpmn_id, data={"message": p}) for p in problems)
+        row, codes, problems = _new_row(session, instance_id, process_id, task, meta, now)
+        rows.append(row)
+        groups.extend({"task_id": task_id, "group_code": c} for c in codes)
+        events.append(_history(instance_id, now, "task_created", task, {
+            "name": row["name"], "assignee": row["assignee"], "candidate_groups": codes,
+            "due_at": row["due_at"].isoformat() if row["due_at"] else None}))
+        events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
+    repository.insert_tasks(session, rows, groups)
     return events
 
 
-def _new_row(session: Session, instance: Instance, task: Any, meta: dict[str, Any],
-             now: datetime) -> tuple[InboxTask, list[str]]:
+def _history(instance_id: int, now: datetime, kind: str, task: Any, data: dict[str, Any]) -> dict[str, Any]:
+    return {"instance_id": instance_id, "at": now, "kind": kind, "task_id": str(task.id),
+            "element_id": task.task_spec.bpmn_id, "element_type": type(task.task_spec).__name__, "data": data}
+
+
+def _new_row(session: Session, instance_id: int, process_id: str, task: Any, meta: dict[str, Any],
+             now: datetime) -> tuple[dict[str, Any], list[str], list[str]]:
     spec = task.task_spec
     problems: list[str] = []
     groups = [_value(task, g) for g in meta.get("candidate_groups") or []]
-    if not groups and (meta.get("lane") or getattr(spec, "lane", None)):
-        groups = [meta.get("lane") or spec.lane]
+    lane = meta.get("lane") or getattr(spec, "lane", None)
+    if not groups and lane:
+        groups = [lane]
     codes = [resolve_group(session, g) for g in groups if g]
     codes += [USER_PREFIX + u for u in (_value(task, u) for u in meta.get("candidate_users") or []) if u]
     due_at = None
@@ -64,14 +70,13 @@ def _new_row(session: Session, instance: Instance, task: Any, meta: dict[str, An
             due_at = deadline(task, meta["due"], now)
         except Exception as exc:  # a deadline that cannot be computed must not block the case
             problems.append(f"deadline {meta['due']!r} of {spec.bpmn_id} could not be computed: {exc}")
-    row = InboxTask(
-        id=str(task.id), instance_id=instance.id, process_id=instance.process_id, element_id=spec.bpmn_id,
-        name=meta.get("name") or getattr(spec, "bpmn_name", None) or spec.bpmn_id, lane=meta.get("lane"),
-        form_key=meta.get("form"), assignee=_value(task, meta["assignee"]) if meta.get("assignee") else None,
-        created_at=now, due_at=due_at,
-    )
-    row.candidate_groups = [TaskCandidateGroup(group_code=c) for c in dict.fromkeys(codes)]
-    return row, problems
+    row = {
+        "id": str(task.id), "instance_id": instance_id, "process_id": process_id, "element_id": spec.bpmn_id,
+        "name": meta.get("name") or getattr(spec, "bpmn_name", None) or spec.bpmn_id, "lane": lane,
+        "form_key": meta.get("form"), "assignee": _value(task, meta["assignee"]) if meta.get("assignee") else None,
+        "created_at": now, "due_at": due_at, "group_codes": list(dict.fromkeys(codes)),
+    }
+    return row, row["group_codes"], problems
 
 
 def _value(task: Any, text: str) -> str:

@@ -100,7 +100,7 @@ class InstanceView:
 
 def task_view(row: InboxTask) -> TaskView:
     """Turn an inbox row into its view."""
-    return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane, row.group_codes,
+    return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane, list(row.group_codes or []),
                     row.assignee, row.created_at, row.due_at, row.form_key)
 
 

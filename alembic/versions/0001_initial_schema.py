@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 04:49:06.210330
+Create Date: 2026-11-21
 """
 from collections.abc import Sequence
 
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('assignee', sa.String(length=100), nullable=True),
     sa.Column('created_at', engine.persistence.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', engine.persistence.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('group_codes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_inbox_tasks_instance_id_instances'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_tasks'))
     )
@@ -173,7 +174,6 @@ def upgrade() -> None:
     with op.batch_alter_table('task_candidate_groups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_candidate_groups_group_code'), ['group_code'], unique=False)
 
-    # ### end Alembic commands ###
 
 
 def downgrade() -> None:
@@ -223,4 +223,3 @@ def downgrade() -> None:
     op.drop_table('units')
     op.drop_table('groups')
     op.drop_table('deployed_files')
-    # ### end Alembic commands ###

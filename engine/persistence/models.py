@@ -143,14 +143,13 @@ class InboxTask(Base):
     created_at: Mapped[Timestamp]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
 
-    candidate_groups: Mapped[list[TaskCandidateGroup]] = relationship(
-        back_populates="task", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Candidate group codes in model order, kept beside the indexed rows of task_candidate_groups so that
+    # showing a task or checking who may work on it needs no second query.
+    group_codes: Mapped[list[str]] = mapped_column(JSON(), default=list)
 
-    @property
-    def group_codes(self) -> list[str]:
-        """The candidate group codes, in model order."""
-        return [c.group_code for c in self.candidate_groups]
+    candidate_groups: Mapped[list[TaskCandidateGroup]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class TaskCandidateGroup(Base):

@@ -1,0 +1,66 @@
+"""Shared set-up for benchmarks: throwaway databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from engine.clock import Clock, SystemClock
+from engine.services import Services, build_services, upgrade_database
+from engine.settings import Settings, normalize_database_url
+
+BENCH = Path(__file__).resolve().parent
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ORG = {"groups": [{"code": "staff", "name": "Staff"}],
+       "users": [{"username": "bench", "full_name": "Bench User", "groups": ["staff"]}]}
+
+
+@contextmanager
+def sqlite_services(clock: Clock | None = None) -> Iterator[Services]:
+    """Services on a fresh SQLite file, removed afterwards."""
+    with tempfile.TemporaryDirectory() as home:
+        url = f"sqlite:///{home}/bench.sqlite3"
+        upgrade_database(url)
+        services = build_services(Settings(database_url=url, home=Path(home)), clock=clock or SystemClock())
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+@contextmanager
+def postgres_services(clock: Clock | None = None) -> Iterator[Services | None]:
+    """Services in a fresh schema of the PostgreSQL server (None if it cannot be reached)."""
+    base = normalize_database_url(POSTGRES_URL)
+    schema = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        _execute(base, f"CREATE SCHEMA {schema}")
+    except Exception as exc:  # no server: the benchmark reports null for PostgreSQL
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipping its figures")
+        yield None
+        return
+    url = f"{base}?options=-csearch_path%3D{schema}"
+    try:
+        upgrade_database(url)
+        services = build_services(Settings(database_url=url), clock=clock or SystemClock())
+        try:
+            yield services
+        finally:
+            services.close()
+    finally:
+        _execute(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _execute(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
