@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.bpmn.metadata import BPMN_NS, process_metadata
@@ -232,7 +233,22 @@ def _decision_refs(root: Any) -> set[str]:
     return refs
 
 
-def latest_version(session: Session, process_id: str) -> ProcessVersion | None:
+@dataclass(frozen=True)
+class VersionRef:
+    """Which version of a process, without its (large) spec."""
+
+    id: int
+    process_id: str
+    version: int
+    file_id: int
+
+
+_LATEST = (select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.file_id)
+           .where(ProcessVersion.process_id == bindparam("pid"))
+           .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def latest_version(conn: Connection | Session, process_id: str) -> VersionRef | None:
     """The newest deployed version of ``process_id``, or None."""
-    return session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                           .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    row = conn.execute(_LATEST, {"pid": process_id}).first()
+    return VersionRef(row.id, row.process_id, row.version, row.file_id) if row is not None else None

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from engine.bpmn.timers import TimerEventDefinition, duration_due
 from engine.execution import ready_human_tasks
@@ -18,7 +18,7 @@ USER_PREFIX = "user:"
 _VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 
 
-def sync_inbox(session: Session, instance_id: int, process_id: str, workflow: Any, spec: LoadedSpec,
+def sync_inbox(conn: Connection, instance_id: int, process_id: str, workflow: Any, spec: LoadedSpec,
                now: datetime, *, known: set[str] | None = None) -> list[dict[str, Any]]:
     """Insert rows for newly READY human tasks and delete rows of tasks no longer READY.
 
@@ -29,8 +29,8 @@ def sync_inbox(session: Session, instance_id: int, process_id: str, workflow: An
         History rows to record (task_created, deadline problems).
     """
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
-    existing = repository.open_task_ids(session, instance_id) if known is None else known
-    repository.delete_tasks(session, [tid for tid in existing if tid not in ready])
+    existing = repository.open_task_ids(conn, instance_id) if known is None else known
+    repository.delete_tasks(conn, [tid for tid in existing if tid not in ready])
     rows: list[dict[str, Any]] = []
     groups: list[dict[str, str]] = []
     events: list[dict[str, Any]] = []
@@ -38,14 +38,14 @@ def sync_inbox(session: Session, instance_id: int, process_id: str, workflow: An
         if task_id in existing:
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
-        row, codes, problems = _new_row(session, instance_id, process_id, task, meta, now)
+        row, codes, problems = _new_row(conn, instance_id, process_id, task, meta, now)
         rows.append(row)
         groups.extend({"task_id": task_id, "group_code": c} for c in codes)
         events.append(_history(instance_id, now, "task_created", task, {
             "name": row["name"], "assignee": row["assignee"], "candidate_groups": codes,
             "due_at": row["due_at"].isoformat() if row["due_at"] else None}))
         events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
-    repository.insert_tasks(session, rows, groups)
+    repository.insert_tasks(conn, rows, groups)
     return events
 
 
@@ -54,7 +54,7 @@ def _history(instance_id: int, now: datetime, kind: str, task: Any, data: dict[s
             "element_id": task.task_spec.bpmn_id, "element_type": type(task.task_spec).__name__, "data": data}
 
 
-def _new_row(session: Session, instance_id: int, process_id: str, task: Any, meta: dict[str, Any],
+def _new_row(conn: Connection, instance_id: int, process_id: str, task: Any, meta: dict[str, Any],
              now: datetime) -> tuple[dict[str, Any], list[str], list[str]]:
     spec = task.task_spec
     problems: list[str] = []
@@ -62,7 +62,7 @@ def _new_row(session: Session, instance_id: int, process_id: str, task: Any, met
     lane = meta.get("lane") or getattr(spec, "lane", None)
     if not groups and lane:
         groups = [lane]
-    codes = [resolve_group(session, g) for g in groups if g]
+    codes = [resolve_group(conn, g) for g in groups if g]
     codes += [USER_PREFIX + u for u in (_value(task, u) for u in meta.get("candidate_users") or []) if u]
     due_at = None
     if meta.get("due"):

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
@@ -177,10 +178,13 @@ class OrgService:
         return None
 
 
-def resolve_group(session: Session, lane_or_group: str) -> str:
+_GROUP_BY_CODE_OR_NAME = (select(Group.code).where(or_(Group.code == bindparam("g"), Group.name == bindparam("g")))
+                          .order_by((Group.code == bindparam("g")).desc()).limit(1))
+
+
+def resolve_group(conn: Connection, lane_or_group: str) -> str:
     """Map a lane name or candidate-group text to a group code (by code, then by name); else keep it."""
-    code = session.scalars(select(Group.code).where(or_(Group.code == lane_or_group,
-                                                        Group.name == lane_or_group))).first()
+    code = conn.execute(_GROUP_BY_CODE_OR_NAME, {"g": lane_or_group}).scalar()
     return code or lane_or_group
 
 

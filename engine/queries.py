@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.serializer import StateSerializer
@@ -98,10 +98,39 @@ class InstanceView:
         return out
 
 
-def task_view(row: InboxTask) -> TaskView:
+_TASK_COLUMNS = (InboxTask.id, InboxTask.instance_id, InboxTask.process_id, InboxTask.element_id, InboxTask.name,
+                 InboxTask.lane, InboxTask.group_codes, InboxTask.assignee, InboxTask.created_at, InboxTask.due_at,
+                 InboxTask.form_key)
+
+
+def _visible_to_user() -> Any:
+    """Assigned to :user, or unassigned and offered to one of their groups (or to nobody in particular)."""
+    mine = select(Membership.group_code).where(Membership.username == bindparam("user"))
+    offered = exists().where(TaskCandidateGroup.task_id == InboxTask.id,
+                             or_(TaskCandidateGroup.group_code.in_(mine),
+                                 TaskCandidateGroup.group_code == bindparam("user_code")))
+    unrestricted = ~exists().where(TaskCandidateGroup.task_id == InboxTask.id)
+    return or_(InboxTask.assignee == bindparam("user"), (InboxTask.assignee.is_(None) & (offered | unrestricted)))
+
+
+def _tasks_statement(by_user: bool, by_instance: bool) -> Any:
+    query = select(*_TASK_COLUMNS)
+    if by_instance:
+        query = query.where(InboxTask.instance_id == bindparam("instance_id"))
+    if by_user:
+        query = query.where(_visible_to_user())
+    return query.order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at,
+                          InboxTask.id).limit(bindparam("limit"))
+
+
+# Built once: SQLAlchemy then reuses the compiled form and result metadata on every call.
+_TASKS = {(u, i): _tasks_statement(u, i) for u in (False, True) for i in (False, True)}
+
+
+def task_view(row: Any) -> TaskView:
     """Turn an inbox row into its view."""
-    return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane, list(row.group_codes or []),
-                    row.assignee, row.created_at, row.due_at, row.form_key)
+    return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane,
+                    list(row.group_codes or []), row.assignee, row.created_at, row.due_at, row.form_key)
 
 
 class Queries:
@@ -115,24 +144,10 @@ class Queries:
 
     def tasks(self, *, user: str | None = None, instance_id: int | None = None, limit: int = 500) -> list[TaskView]:
         """Open tasks, earliest deadline first; for ``user``: assigned to them or offered to their groups."""
+        statement = _TASKS[(user is not None, instance_id is not None)]
+        params = {"user": user, "user_code": USER_PREFIX + (user or ""), "instance_id": instance_id, "limit": limit}
         with self.db.read() as session:
-            query = select(InboxTask)
-            if instance_id is not None:
-                query = query.where(InboxTask.instance_id == instance_id)
-            if user is not None:
-                query = query.where(self._visible_to(user))
-            query = query.order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at,
-                                   InboxTask.id).limit(limit)
-            return [task_view(r) for r in session.scalars(query)]
-
-    @staticmethod
-    def _visible_to(user: str) -> Any:
-        mine = select(Membership.group_code).where(Membership.username == user)
-        offered = exists().where(TaskCandidateGroup.task_id == InboxTask.id,
-                                 or_(TaskCandidateGroup.group_code.in_(mine),
-                                     TaskCandidateGroup.group_code == USER_PREFIX + user))
-        unrestricted = ~exists().where(TaskCandidateGroup.task_id == InboxTask.id)
-        return or_(InboxTask.assignee == user, (InboxTask.assignee.is_(None) & (offered | unrestricted)))
+            return [task_view(r) for r in session.connection().execute(statement, params)]
 
     def instance(self, instance_id: int, *, with_history: bool = True) -> InstanceView:
         """One instance, its open tasks, its current data and (optionally) its history."""
@@ -147,7 +162,7 @@ class Queries:
                 instance.id, instance.process_id, instance.version.version, instance.business_key,
                 instance.status.value, instance.started_by, instance.started_at, instance.updated_at,
                 instance.ended_at, instance.error_element, instance.error_message,
-                instance.state.completed_tasks, tasks, self._data(session, instance), history)
+                instance.completed_tasks, tasks, self._data(session, instance), history)
 
     def instances(self, *, status: str | None = None, process_id: str | None = None,
                   limit: int = 200) -> list[InstanceView]:
@@ -174,5 +189,5 @@ class Queries:
 
     def _data(self, session: Session, instance: Instance) -> dict[str, Any]:
         spec = self.specs.get(session, instance.process_version_id)
-        workflow = self.serializer.loads(instance.state.state, spec.spec, spec.subprocess_specs, None)
+        workflow = self.serializer.loads(instance.state, spec.spec, spec.subprocess_specs, None)
         return current_data(workflow)

@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.script_engine import ProcflowScriptEngine
@@ -19,7 +19,13 @@ from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
 from engine.deployment import latest_version
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
-from engine.execution import StepOutcome, complete_human_task, reset_errored, run_until_waiting
+from engine.execution import (
+    StepOutcome,
+    complete_human_task,
+    ready_human_tasks,
+    reset_errored,
+    run_until_waiting,
+)
 from engine.inbox import USER_PREFIX, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
@@ -41,6 +47,10 @@ class CompleteSchema(Schema):
     task_id = fields.UUID(required=True)
     user = fields.String(required=True, validate=validate.Length(1, 100))
     data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+_START = StartSchema()
+_COMPLETE = CompleteSchema()
 
 
 def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
@@ -78,42 +88,43 @@ class Runtime:
     def start(self, process_id: str, *, data: dict[str, Any] | None = None, business_key: str | None = None,
               user: str | None = None) -> int:
         """Start the latest version of ``process_id`` and run it until it waits; return the instance id."""
-        args = _load(StartSchema(), {"process_id": process_id, "data": data or {}, "business_key": business_key,
-                                     "user": user})
-        with self.db.write() as session:
-            version = latest_version(session, args["process_id"])
-            if version is None:
+        args = _load(_START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
+                              "user": user})
+        with self.db.transaction() as conn:
+            target = repository.start_target(conn, args["process_id"], user)
+            if target is None:
                 raise NotFound(f"no deployed process '{process_id}' (deploy it with `procflow deploy`)")
-            spec = self.specs.get(session, version.id)
-            self._check_may_start(session, spec, user)
+            if user is not None and not target.user_active:
+                raise _no_user(user)
+            spec = self.specs.get(conn, target.version_id)
+            if spec.starter_groups:
+                self._check_may_start(conn, spec, user)
             now = self.clock.now()
-            instance_id = repository.insert_instance(
-                session, process_version_id=version.id, process_id=version.process_id,
-                business_key=args["business_key"], started_by=user, now=now)
             workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
             workflow.data.update(args["data"])
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(args["data"])
             outcome = run_until_waiting(workflow)
-            record = InstanceRecord(instance_id, version.id, version.process_id, args["business_key"],
+            record = InstanceRecord(0, target.version_id, target.process_id, args["business_key"],
                                     InstanceStatus.RUNNING, 1, "", 0)
-            history = [_event(instance_id, now, "instance_started", actor=user,
-                              data={"business_key": business_key, "data": args["data"], "version": version.version})]
-            self._persist(session, record, spec, workflow, outcome, history, actor=user, new=True, known=set())
-            return instance_id
+            history = [{"kind": "instance_started", "at": now, "actor": user,
+                        "data": {"business_key": business_key, "data": args["data"], "version": target.version}}]
+            self._persist(conn, record, spec, workflow, outcome, history, actor=user, known=set(),
+                          started_by=user)
+            return record.id
 
     def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> InstanceRecord:
         """Complete an open user task as ``user`` with ``data`` and run the instance on."""
-        args = _load(CompleteSchema(), {"task_id": task_id, "user": user, "data": data or {}})
+        args = _load(_COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
         task_id = str(args["task_id"])
-        with self.db.write() as session:
-            found = repository.lock_task(session, task_id)
+        with self.db.transaction() as conn:
+            found = repository.lock_task(conn, task_id, user)
             if found is None:
-                raise self._gone(session, task_id)
+                raise self._gone(conn, task_id)
             record, open_task = found
             self._require_running(record)
-            self._check_may_work(session, open_task, user)
-            spec = self.specs.get(session, record.process_version_id)
+            _check_may_work(open_task, user)
+            spec = self.specs.get(conn, record.process_version_id)
             workflow = self._restore(record, spec)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or not task.has_state(TaskState.READY):
@@ -123,52 +134,54 @@ class Runtime:
                               element_type=type(task.task_spec).__name__, actor=user,
                               data={"data": args["data"], "due_at": _iso(open_task.due_at),
                                     "created_at": _iso(open_task.created_at)})]
+            # The inbox rows always mirror the READY human tasks as last saved (same transaction), so the
+            # open rows are known without asking the database.
+            known = {str(t.id) for t in ready_human_tasks(workflow)}
             outcome = complete_human_task(workflow, task, args["data"])
             outcome.completed = [c for c in outcome.completed if c.task_id != task_id]
-            known = repository.open_task_ids(session, record.id)
-            self._persist(session, record, spec, workflow, outcome, history, actor=user, human=1, known=known)
+            self._persist(conn, record, spec, workflow, outcome, history, actor=user, human=1, known=known)
             return record
 
     def suspend(self, instance_id: int, *, user: str | None = None) -> None:
         """Stop an instance from moving (tasks cannot be completed, timers do not fire) until resumed."""
-        with self.db.write() as session:
-            record = self._lock(session, instance_id)
+        with self.db.transaction() as conn:
+            record = self._lock(conn, instance_id)
             self._require_running(record)
-            self._set_status(session, record, InstanceStatus.SUSPENDED, "suspended", user)
+            self._set_status(conn, record, InstanceStatus.SUSPENDED, "suspended", user)
 
     def resume(self, instance_id: int, *, user: str | None = None) -> None:
         """Let a suspended instance move again."""
-        with self.db.write() as session:
-            record = self._lock(session, instance_id)
+        with self.db.transaction() as conn:
+            record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.SUSPENDED:
                 raise InvalidState(f"instance {instance_id} is {record.status.value}, not suspended")
-            self._set_status(session, record, InstanceStatus.RUNNING, "resumed", user)
+            self._set_status(conn, record, InstanceStatus.RUNNING, "resumed", user)
 
     def terminate(self, instance_id: int, *, user: str | None = None, reason: str | None = None) -> None:
         """End an instance for good: open tasks are cancelled."""
-        with self.db.write() as session:
-            record = self._lock(session, instance_id)
+        with self.db.transaction() as conn:
+            record = self._lock(conn, instance_id)
             if record.status in ENDED:
                 raise InvalidState(f"instance {instance_id} has already ended ({record.status.value})")
-            spec = self.specs.get(session, record.process_version_id)
+            spec = self.specs.get(conn, record.process_version_id)
             workflow = self._restore(record, spec)
             workflow.cancel()
             now = self.clock.now()
             record.status, record.ended_at = InstanceStatus.TERMINATED, now
             history = [_event(instance_id, now, "terminated", actor=user, data={"reason": reason})]
-            self._persist(session, record, spec, workflow, StepOutcome(), history, actor=user)
+            self._persist(conn, record, spec, workflow, StepOutcome(), history, actor=user)
 
     def retry(self, instance_id: int, *, user: str | None = None, data: dict[str, Any] | None = None,
               upgrade: bool = False) -> InstanceRecord:
         """Run a failed step again, optionally with corrected data or on the latest version of the model."""
         _require_json(data or {})
-        with self.db.write() as session:
-            record = self._lock(session, instance_id)
+        with self.db.transaction() as conn:
+            record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.ERROR:
                 raise InvalidState(f"instance {instance_id} is {record.status.value}; only failed ones are retried")
-            spec = self.specs.get(session, record.process_version_id)
+            spec = self.specs.get(conn, record.process_version_id)
             if upgrade:
-                spec = self._upgrade(session, record, spec)
+                spec = self._upgrade(conn, record, spec)
             workflow = self._restore(record, spec)
             for task in workflow.get_tasks(state=TaskState.ERROR):
                 task.data.update(data or {})
@@ -177,33 +190,33 @@ class Runtime:
             history = [_event(instance_id, self.clock.now(), "retried", actor=user,
                               data={"data": data or {}, "version": spec.version})]
             outcome = run_until_waiting(workflow)
-            self._persist(session, record, spec, workflow, outcome, history, actor=user)
+            self._persist(conn, record, spec, workflow, outcome, history, actor=user)
             return record
 
     def fire_timers(self, instance_id: int) -> bool:
         """Let due timers of one instance fire; return True if anything moved."""
-        with self.db.write() as session:
-            record = self._lock(session, instance_id)
+        with self.db.transaction() as conn:
+            record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.RUNNING:
                 return False
-            spec = self.specs.get(session, record.process_version_id)
+            spec = self.specs.get(conn, record.process_version_id)
             workflow = self._restore(record, spec)
             outcome = run_until_waiting(workflow)
             if not outcome.completed and outcome.failure is None:
                 return False
-            self._persist(session, record, spec, workflow, outcome, [], actor=None)
+            self._persist(conn, record, spec, workflow, outcome, [], actor=None)
             return True
 
     # -- locking and loading ------------------------------------------------------------------
-    def _lock(self, session: Session, instance_id: int) -> InstanceRecord:
-        record = repository.lock_instance(session, instance_id)
+    def _lock(self, conn: Connection, instance_id: int) -> InstanceRecord:
+        record = repository.lock_instance(conn, instance_id)
         if record is None:
             raise NotFound(f"no instance {instance_id}")
         return record
 
-    def _gone(self, session: Session, task_id: str) -> Exception:
-        done = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id,
-                                                          HistoryEvent.kind == "task_completed")).first()
+    def _gone(self, conn: Connection, task_id: str) -> Exception:
+        done = conn.execute(select(HistoryEvent.actor, HistoryEvent.at).where(
+            HistoryEvent.task_id == task_id, HistoryEvent.kind == "task_completed")).first()
         if done is not None:
             when = done.at.isoformat(timespec="seconds")
             return Conflict(f"task {task_id} was already completed by {done.actor} at {when}")
@@ -212,11 +225,11 @@ class Runtime:
     def _restore(self, record: InstanceRecord, spec: LoadedSpec) -> BpmnWorkflow:
         return self.serializer.loads(record.state, spec.spec, spec.subprocess_specs, self.script_engine)
 
-    def _upgrade(self, session: Session, record: InstanceRecord, spec: LoadedSpec) -> LoadedSpec:
-        newest = latest_version(session, record.process_id)
+    def _upgrade(self, conn: Connection, record: InstanceRecord, spec: LoadedSpec) -> LoadedSpec:
+        newest = latest_version(conn, record.process_id)
         if newest is None or newest.id == spec.version_id:
             return spec
-        target = self.specs.get(session, newest.id)
+        target = self.specs.get(conn, newest.id)
         names = {t["task_spec"] for t in json.loads(record.state)["tasks"].values()}
         missing = sorted(n for n in names if n not in target.spec.task_specs)
         if missing:
@@ -230,31 +243,16 @@ class Runtime:
         if record.status is not InstanceStatus.RUNNING:
             raise InvalidState(f"instance {record.id} is {record.status.value}")
 
-    def _groups_of(self, session: Session, user: str) -> set[str]:
-        groups = repository.user_groups(session, user)
-        if groups is None:
-            raise NotFound(f"no user '{user}' (import the organisation with `procflow org import`)")
-        return groups
-
-    def _check_may_start(self, session: Session, spec: LoadedSpec, user: str | None) -> None:
-        groups = self._groups_of(session, user) if user is not None else set()
-        if spec.starter_groups and not (groups & set(spec.starter_groups)):
+    def _check_may_start(self, conn: Connection, spec: LoadedSpec, user: str | None) -> None:
+        groups = repository.user_groups(conn, user) if user is not None else None
+        if not (groups or set()) & set(spec.starter_groups):
             raise PermissionDenied(f"only members of {', '.join(spec.starter_groups)} may start {spec.process_id}")
 
-    def _check_may_work(self, session: Session, task: OpenTask, user: str) -> None:
-        mine = self._groups_of(session, user) | {USER_PREFIX + user}
-        if task.assignee:
-            if task.assignee != user:
-                raise PermissionDenied(f"task {task.id} is assigned to {task.assignee}")
-            return
-        if task.group_codes and not set(task.group_codes) & mine:
-            raise PermissionDenied(f"task {task.id} is for {', '.join(sorted(task.group_codes))}; "
-                                   f"{user} is not a member")
-
     # -- persisting ---------------------------------------------------------------------------
-    def _persist(self, session: Session, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
-                 outcome: StepOutcome, history: list[dict[str, Any]], *, actor: str | None, new: bool = False,
-                 human: int = 0, known: set[str] | None = None) -> None:
+    def _persist(self, conn: Connection, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
+                 outcome: StepOutcome, history: list[dict[str, Any]], *, actor: str | None, human: int = 0,
+                 known: set[str] | None = None, started_by: str | None = None) -> None:
+        """Prune and save the workflow, its status, inbox rows and history; a new record is inserted."""
         now = self.clock.now()
         prune_workflow(workflow)
         text = self.serializer.dumps(workflow)
@@ -263,15 +261,16 @@ class Runtime:
         history.extend(_event(record.id, now, "element_completed", task_id=c.task_id, element_id=c.element_id,
                               element_type=c.element_type) for c in outcome.completed)
         history.extend(self._apply_outcome(record, workflow, outcome, now, actor))
-        history.extend(sync_inbox(session, record.id, record.process_id, workflow, spec, now, known=known))
-        delta = len(outcome.completed) + human
-        if new:
-            repository.insert_state(session, record.id, text, delta)
-            if record.status is not InstanceStatus.RUNNING or record.error_message:
-                repository.save_instance(session, record, state=text, completed_delta=0, now=now)
+        done = len(outcome.completed) + human
+        if record.id == 0:
+            record.state, record.completed_tasks = text, done
+            repository.insert_instance(conn, record, started_by=started_by, now=now)
         else:
-            repository.save_instance(session, record, state=text, completed_delta=delta, now=now)
-        repository.add_history(session, history)
+            repository.save_instance(conn, record, state=text, completed_delta=done, now=now)
+        history.extend(sync_inbox(conn, record.id, record.process_id, workflow, spec, now, known=known))
+        for event in history:
+            event["instance_id"] = record.id
+        repository.add_history(conn, history)
 
     def _apply_outcome(self, record: InstanceRecord, workflow: BpmnWorkflow, outcome: StepOutcome, now: datetime,
                        actor: str | None) -> list[dict[str, Any]]:
@@ -285,18 +284,34 @@ class Runtime:
             return [_event(record.id, now, "instance_completed", actor=actor)]
         return []
 
-    def _set_status(self, session: Session, record: InstanceRecord, status: InstanceStatus, kind: str,
+    def _set_status(self, conn: Connection, record: InstanceRecord, status: InstanceStatus, kind: str,
                     user: str | None) -> None:
         now = self.clock.now()
         record.status = status
-        repository.save_instance(session, record, state=record.state, completed_delta=0, now=now)
-        repository.add_history(session, [_event(record.id, now, kind, actor=user)])
+        repository.save_instance(conn, record, state=record.state, completed_delta=0, now=now)
+        repository.add_history(conn, [_event(record.id, now, kind, actor=user)])
 
     def _verify_round_trip(self, text: str, spec: LoadedSpec) -> None:
         again = self.serializer.dumps(self.serializer.loads(text, spec.spec, spec.subprocess_specs,
                                                             self.script_engine))
         if json.loads(again) != json.loads(text):
             raise AssertionError("workflow state does not survive a serializer round trip")
+
+
+def _no_user(user: str) -> NotFound:
+    return NotFound(f"no user '{user}' (import the organisation with `procflow org import`)")
+
+
+def _check_may_work(task: OpenTask, user: str) -> None:
+    """The assignee may work on a task; an unassigned one is open to its candidates (or to all if none)."""
+    if not task.user_active:
+        raise _no_user(user)
+    if task.assignee:
+        if task.assignee != user:
+            raise PermissionDenied(f"task {task.id} is assigned to {task.assignee}")
+        return
+    if task.group_codes and not (task.user_is_candidate or USER_PREFIX + user in task.group_codes):
+        raise PermissionDenied(f"task {task.id} is for {', '.join(task.group_codes)}; {user} is not a member")
 
 
 def _event(instance_id: int, at: datetime, kind: str, **fields_: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.bpmn.serializer import StateSerializer
@@ -36,14 +38,16 @@ class SpecCache:
         self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, session: Session, version_id: int) -> LoadedSpec:
+    def get(self, conn: Connection | Session, version_id: int) -> LoadedSpec:
         """Return the spec of ``version_id``, restoring it from the database on first use."""
         with self._lock:
             found = self._items.get(version_id)
             if found is not None:
                 self._items.move_to_end(version_id)
                 return found
-        row = session.get(ProcessVersion, version_id)
+        row = conn.execute(select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.version,
+                                  ProcessVersion.spec_json, ProcessVersion.tasks_meta)
+                           .where(ProcessVersion.id == version_id)).first()
         if row is None:
             raise NotFound(f"no process version {version_id}")
         spec, subs = self.serializer.spec_from_json(row.spec_json)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -35,11 +35,13 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
-        self._readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine,
+        # SQLite readers run without BEGIN: each query sees the latest commit, and no read lock is held.
+        self._readers = sessionmaker(
+            self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine,
             expire_on_commit=False,
         )
+        self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._writers = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -52,24 +54,33 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose work is committed together at the end, or not at all.
+        """An ORM session whose work is committed together at the end, or not at all."""
+        with _conflicts_translated(), self._writers() as session, session.begin():
+            yield session
 
-        A concurrent change that slipped past the row locks (stale version, deadlock, serialization
-        failure) becomes a :class:`Conflict`, never a half-applied update.
-        """
-        try:
-            with self._writers() as session, session.begin():
-                yield session
-        except StaleDataError as exc:
-            raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
-        except DBAPIError as exc:
-            if _is_concurrency_failure(exc):
-                raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
-            raise
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a writing transaction, for the engine's hot path (no ORM bookkeeping)."""
+        with _conflicts_translated(), self._write_engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+@contextmanager
+def _conflicts_translated() -> Iterator[None]:
+    """Turn a concurrent change that slipped past the row locks (stale version, deadlock, serialization
+    failure) into a :class:`Conflict`; the transaction is rolled back, never half-applied."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+    except DBAPIError as exc:
+        if _is_concurrency_failure(exc):
+            raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+        raise
 
 
 def _is_concurrency_failure(exc: DBAPIError) -> bool:
@@ -98,4 +109,5 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":
+            conn.exec_driver_sql(f"BEGIN {mode}")

@@ -105,23 +105,14 @@ class Instance(Base):
     error_element: Mapped[str | None] = mapped_column(String(200))
     error_message: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    completed_tasks: Mapped[int] = mapped_column(Integer, default=0)
+    # The serialized live workflow (kept small by pruning). Deferred: lists and reports never load it, and
+    # as the last column it does not slow down reading the others.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
 
     version: Mapped[ProcessVersion] = relationship()
-    state: Mapped[InstanceState] = relationship(back_populates="instance", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": lock_version}
-
-
-class InstanceState(Base):
-    """The serialized live workflow of an instance (kept small by pruning), apart from the narrow row."""
-
-    __tablename__ = "instance_states"
-
-    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
-    state: Mapped[str] = mapped_column(Text)
-    completed_tasks: Mapped[int] = mapped_column(Integer, default=0)
-
-    instance: Mapped[Instance] = relationship(back_populates="state")
 
 
 class InboxTask(Base):

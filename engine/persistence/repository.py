@@ -1,7 +1,8 @@
-"""Hot-path reads and writes of instances, inbox rows and history, as plain SQL statements.
+"""Hot-path reads and writes of instances, inbox rows and history, as prebuilt SQL statements.
 
-The engine's step (load, run, save) runs for every start and every completed task; going through
-SQLAlchemy Core here instead of the ORM unit of work keeps it to a handful of statements.
+The engine's step (load, run, save) runs for every start and every completed task. These functions
+work on a plain :class:`~sqlalchemy.engine.Connection` with statements built once at import, so
+SQLAlchemy reuses their compiled form; each step is a handful of statements.
 """
 
 from __future__ import annotations
@@ -10,26 +11,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, update
+from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict
 from engine.persistence.models import (
     HistoryEvent,
     InboxTask,
     Instance,
-    InstanceState,
     InstanceStatus,
     Membership,
+    ProcessVersion,
     TaskCandidateGroup,
     User,
 )
 
 _instances: Table = cast(Table, Instance.__table__)
-_states: Table = cast(Table, InstanceState.__table__)
 _inbox: Table = cast(Table, InboxTask.__table__)
 _candidates: Table = cast(Table, TaskCandidateGroup.__table__)
 _history: Table = cast(Table, HistoryEvent.__table__)
+_versions: Table = cast(Table, ProcessVersion.__table__)
+_users: Table = cast(Table, User.__table__)
+_members: Table = cast(Table, Membership.__table__)
 
 
 @dataclass
@@ -51,7 +54,7 @@ class InstanceRecord:
 
 @dataclass(frozen=True)
 class OpenTask:
-    """An inbox row and its candidate groups."""
+    """An inbox row, its candidate groups, and what the database knows of the acting user."""
 
     id: str
     instance_id: int
@@ -60,13 +63,54 @@ class OpenTask:
     created_at: datetime
     due_at: datetime | None
     group_codes: tuple[str, ...]
+    user_active: bool | None  # None: no such user
+    user_is_candidate: bool
+
+
+@dataclass(frozen=True)
+class StartTarget:
+    """The version a new instance starts on, and whether the starting user exists."""
+
+    version_id: int
+    process_id: str
+    version: int
+    user_active: bool | None
 
 
 _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
-    _instances.c.status, _instances.c.lock_version, _states.c.state, _states.c.completed_tasks,
+    _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
     _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at,
 )
+_USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
+                .scalar_subquery().label("user_active"))
+_USER_IS_CANDIDATE = exists().where(
+    _candidates.c.task_id == _inbox.c.id,
+    _candidates.c.group_code.in_(select(_members.c.group_code).where(_members.c.username == bindparam("user")))
+).label("user_is_candidate")
+
+_START_TARGET = (select(_versions.c.id, _versions.c.process_id, _versions.c.version, _USER_ACTIVE)
+                 .where(_versions.c.process_id == bindparam("pid"))
+                 .order_by(_versions.c.version.desc()).limit(1))
+_LOCK_INSTANCE = (select(*_RECORD_COLUMNS).where(_instances.c.id == bindparam("instance_id"))
+                  .with_for_update(of=_instances))
+_LOCK_TASK = (select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.element_id, _inbox.c.assignee,
+                     _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE)
+              .join(_inbox, _inbox.c.instance_id == _instances.c.id)
+              .where(_inbox.c.id == bindparam("task_id"))
+              .with_for_update(of=(_instances, _inbox)))
+_SAVE_INSTANCE = (update(_instances)
+                  .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
+                  .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)))
+_USER_GROUPS = (select(_users.c.active, _members.c.group_code)
+                .outerjoin(_members, _members.c.username == _users.c.username)
+                .where(_users.c.username == bindparam("username")))
+_OPEN_TASKS = select(_inbox.c.id).where(_inbox.c.instance_id == bindparam("instance_id"))
+_DELETE_TASKS = delete(_inbox).where(_inbox.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_INSTANCE = insert(_instances).returning(_instances.c.id)
+_INSERT_HISTORY = insert(_history)
+_INSERT_TASKS = insert(_inbox)
+_INSERT_CANDIDATES = insert(_candidates)
 
 
 def _record(row: Any) -> InstanceRecord:
@@ -75,111 +119,93 @@ def _record(row: Any) -> InstanceRecord:
                           row.error_element, row.error_message, row.ended_at)
 
 
-def insert_instance(session: Session, *, process_version_id: int, process_id: str, business_key: str | None,
-                    started_by: str | None, now: datetime) -> int:
-    """Insert a running instance and return its id."""
-    return session.connection().execute(insert(_instances).values(
-        process_version_id=process_version_id, process_id=process_id, business_key=business_key,
-        status=InstanceStatus.RUNNING.value, started_by=started_by, started_at=now, updated_at=now, lock_version=1,
-    ).returning(_instances.c.id)).scalar_one()
+def start_target(conn: Connection, process_id: str, user: str | None) -> StartTarget | None:
+    """The newest version of ``process_id`` and whether ``user`` exists and is active (one query)."""
+    row = conn.execute(_START_TARGET, {"pid": process_id, "user": user}).first()
+    if row is None:
+        return None
+    return StartTarget(row.id, row.process_id, row.version, row.user_active)
 
 
-def insert_state(session: Session, instance_id: int, state: str, completed_tasks: int) -> None:
-    """Store the first serialized state of a new instance."""
-    session.connection().execute(insert(_states).values(instance_id=instance_id, state=state,
-                                                        completed_tasks=completed_tasks))
+def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str | None, now: datetime) -> int:
+    """Insert a new instance with its first state and status; return its id."""
+    record.id = conn.execute(_INSERT_INSTANCE, {
+        "process_version_id": record.process_version_id, "process_id": record.process_id,
+        "business_key": record.business_key, "status": record.status.value, "started_by": started_by,
+        "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
+        "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
+        "error_message": record.error_message,
+    }).scalar_one()
+    return record.id
 
 
-def lock_instance(session: Session, instance_id: int) -> InstanceRecord | None:
+def lock_instance(conn: Connection, instance_id: int) -> InstanceRecord | None:
     """Read an instance and its state, locking the instance row until the transaction ends."""
-    row = session.connection().execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
+    row = conn.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
     return _record(row) if row is not None else None
 
 
-_LOCK_INSTANCE = (select(*_RECORD_COLUMNS).join(_states, _states.c.instance_id == _instances.c.id)
-                  .where(_instances.c.id == bindparam("instance_id"))
-                  .with_for_update(of=(_instances, _states)))
-_LOCK_TASK = (select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.element_id, _inbox.c.assignee,
-                     _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes)
-              .join(_states, _states.c.instance_id == _instances.c.id)
-              .join(_inbox, _inbox.c.instance_id == _instances.c.id)
-              .where(_inbox.c.id == bindparam("task_id"))
-              .with_for_update(of=(_instances, _states, _inbox)))
-_SAVE_INSTANCE = (update(_instances)
-                  .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock")))
-_SAVE_STATE = (update(_states).where(_states.c.instance_id == bindparam("b_id"))
-               .values(state=bindparam("b_state"),
-                       completed_tasks=_states.c.completed_tasks + bindparam("b_delta", type_=Integer)))
-_USER_GROUPS = (select(User.active, Membership.group_code)
-                .outerjoin(Membership, Membership.username == User.username)
-                .where(User.username == bindparam("username")))
-_OPEN_TASKS = select(_inbox.c.id).where(_inbox.c.instance_id == bindparam("instance_id"))
-
-
-def lock_task(session: Session, task_id: str) -> tuple[InstanceRecord, OpenTask] | None:
-    """Read an open task and lock its instance in one statement.
+def lock_task(conn: Connection, task_id: str, user: str) -> tuple[InstanceRecord, OpenTask] | None:
+    """Read an open task with its instance (locked) and ``user``'s standing, in one statement.
 
     On PostgreSQL a concurrent completion makes this wait; when it commits, the task row is gone and
     nothing is returned (READ COMMITTED re-checks locked rows), so the caller reports a conflict.
-    Every joined table is locked: PostgreSQL re-reads only locked rows after such a wait, and a stale
-    state row would silently undo the other transaction's step.
+    The state lives on the locked instance row, so what is read after such a wait is the new state.
     """
-    row = session.connection().execute(_LOCK_TASK, {"task_id": task_id}).first()
+    row = conn.execute(_LOCK_TASK, {"task_id": task_id, "user": user}).first()
     if row is None:
         return None
     task = OpenTask(row.task_id, row.id, row.element_id, row.assignee, row.created_at, row.due_at,
-                    tuple(row.group_codes or ()))
+                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate))
     return _record(row), task
 
 
-def save_instance(session: Session, record: InstanceRecord, *, state: str, completed_delta: int,
+def save_instance(conn: Connection, record: InstanceRecord, *, state: str, completed_delta: int,
                   now: datetime) -> None:
     """Write back state and status, refusing if someone else saved the instance since it was read."""
-    conn = session.connection()
     result = conn.execute(_SAVE_INSTANCE, {
         "b_id": record.id, "b_lock": record.lock_version, "status": record.status.value,
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
-        "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1})
+        "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
+        "state": state, "b_delta": completed_delta})
     if result.rowcount != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1
-    if state != record.state:
-        conn.execute(_SAVE_STATE, {"b_id": record.id, "b_state": state, "b_delta": completed_delta})
-        record.state = state
+    record.state = state
+    record.completed_tasks += completed_delta
 
 
-def add_history(session: Session, rows: list[dict[str, Any]]) -> None:
+def add_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append history events (one statement for all)."""
     if rows:
         for row in rows:
             for key in ("element_id", "element_type", "task_id", "actor", "data"):
                 row.setdefault(key, None)
-        session.connection().execute(insert(_history), rows)
+        conn.execute(_INSERT_HISTORY, rows)
 
 
-def open_task_ids(session: Session, instance_id: int) -> set[str]:
+def open_task_ids(conn: Connection, instance_id: int) -> set[str]:
     """Ids of the open inbox rows of an instance."""
-    return set(session.connection().execute(_OPEN_TASKS, {"instance_id": instance_id}).scalars())
+    return set(conn.execute(_OPEN_TASKS, {"instance_id": instance_id}).scalars())
 
 
-def delete_tasks(session: Session, task_ids: list[str]) -> None:
+def delete_tasks(conn: Connection, task_ids: list[str]) -> None:
     """Remove inbox rows (their candidate groups go with them: ON DELETE CASCADE)."""
     if task_ids:
-        session.connection().execute(delete(_inbox).where(_inbox.c.id.in_(task_ids)))
+        conn.execute(_DELETE_TASKS, {"ids": task_ids})
 
 
-def insert_tasks(session: Session, rows: list[dict[str, Any]], groups: list[dict[str, str]]) -> None:
+def insert_tasks(conn: Connection, rows: list[dict[str, Any]], groups: list[dict[str, str]]) -> None:
     """Add inbox rows and their candidate groups."""
-    conn = session.connection()
     if rows:
-        conn.execute(insert(_inbox), rows)
+        conn.execute(_INSERT_TASKS, rows)
     if groups:
-        conn.execute(insert(_candidates), groups)
+        conn.execute(_INSERT_CANDIDATES, groups)
 
 
-def user_groups(session: Session, username: str) -> set[str] | None:
+def user_groups(conn: Connection, username: str) -> set[str] | None:
     """The group codes of an active user, or None if there is no such active user."""
-    rows = session.connection().execute(_USER_GROUPS, {"username": username}).all()
+    rows = conn.execute(_USER_GROUPS, {"username": username}).all()
     if not rows or not rows[0].active:
         return None
     return {r.group_code for r in rows if r.group_code is not None}

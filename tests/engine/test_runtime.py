@@ -184,8 +184,8 @@ def test_a_loop_still_progresses_after_5000_completed_tasks_with_flat_state(org:
         org.runtime.complete_task(task.id, user="chuyenvien", data={"approved": round_ == 1700})
         if round_ in (10, 1699):
             with org.db.read() as session:
-                from engine.persistence.models import InstanceState
-                sizes[round_] = len(session.get(InstanceState, instance_id).state)
+                from engine.persistence.models import Instance
+                sizes[round_] = len(session.get(Instance, instance_id).state)
     view = org.queries.instance(instance_id, with_history=False)
     assert view.status == "completed"
     assert view.completed_tasks > 5000
