@@ -412,10 +412,17 @@ def check_python(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
     if error is None:
         return
     row = error.lineno or 1
-    hint = " (this looks like a Camunda expression; procflow expects Python, e.g. amount > 100)" \
-        if node.text.strip().startswith(("${", "#{")) else ""
-    yield parsed.problem("E031", _owner(node), f"{what} is not valid Python: {error.msg} on line {row} "
-                                               f"of the {what}{hint}", line=node.sourceline + row - 1)
+    message = f"{what} is not valid Python: {error.msg} on line {row} of the {what}{_hint(node.text, error)}"
+    yield parsed.problem("E031", _owner(node), message, line=node.sourceline + row - 1)
+
+
+def _hint(text: str, error: SyntaxError) -> str:
+    """A likely cause of ``error`` users can act on, or nothing."""
+    if text.strip().startswith(("${", "#{")):
+        return " (this looks like a Camunda expression; procflow expects Python, e.g. amount > 100)"
+    if isinstance(error, IndentationError) and text.startswith(("\n", "\r")):
+        return " (SpiffWorkflow runs the text as it is: start it on the line of the opening tag, unindented)"
+    return ""
 
 
 def python_syntax_error(text: str, mode: str) -> SyntaxError | None:
@@ -463,13 +470,15 @@ def timer_problem(kind: str, text: str) -> str | None:
         return f'{kind} {value} is not quoted; timer expressions are Python, so write "{value}"'
     error = python_syntax_error(text, "eval")
     if error is not None:
-        return f"{kind} is not a Python expression: {error.msg}"
+        return f"{kind} is not a Python expression: {error.msg}{_hint(text, error)}"
     literal = ast.parse(text.lstrip(" \t"), mode="eval").body
     if not isinstance(literal, ast.Constant):
         return None  # computed at run time
     if not isinstance(literal.value, str):
         kind_of = type(literal.value).__name__
         return f"{kind} must give a string, not {kind_of}; write a {noun} such as {example}"
+    if literal.value.startswith("working:") and not _parses(kind, literal.value):
+        return f"{kind} {literal.value!r} is not a working time: use days, hours and minutes, e.g. \"working:P1DT2H\""
     if not _parses(kind, literal.value):
         return f"{kind} {literal.value!r} is not a valid ISO 8601 {noun}; write e.g. {example}"
     return None
