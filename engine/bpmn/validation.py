@@ -427,14 +427,18 @@ def _hint(text: str, error: SyntaxError) -> str:
 
 def python_syntax_error(text: str, mode: str) -> SyntaxError | None:
     """Compile ``text`` the way SpiffWorkflow's ``eval``/``exec`` will, returning the syntax error if any."""
-    source = text.lstrip(" \t") if mode == "eval" else text  # eval() strips these itself
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning and friends are not errors at run time
-            compile(source, "<model>", mode)
+        _compile(text, mode)
     except SyntaxError as error:
         return error
     return None
+
+
+def _compile(text: str, mode: str, flags: int = 0) -> Any:
+    source = text.lstrip(" \t") if mode == "eval" else text  # eval() strips these itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning and friends are not errors at run time
+        return compile(source, "<model>", mode, flags)
 
 
 # -- timers -------------------------------------------------------------------------------------
@@ -471,17 +475,17 @@ def timer_problem(kind: str, text: str) -> str | None:
     error = python_syntax_error(text, "eval")
     if error is not None:
         return f"{kind} is not a Python expression: {error.msg}{_hint(text, error)}"
-    literal = ast.parse(text.lstrip(" \t"), mode="eval").body
+    literal = _compile(text, "eval", ast.PyCF_ONLY_AST).body
     if not isinstance(literal, ast.Constant):
         return None  # computed at run time
     if not isinstance(literal.value, str):
         kind_of = type(literal.value).__name__
         return f"{kind} must give a string, not {kind_of}; write a {noun} such as {example}"
-    if literal.value.startswith("working:") and not _parses(kind, literal.value):
-        return f"{kind} {literal.value!r} is not a working time: use days, hours and minutes, e.g. \"working:P1DT2H\""
-    if not _parses(kind, literal.value):
-        return f"{kind} {literal.value!r} is not a valid ISO 8601 {noun}; write e.g. {example}"
-    return None
+    if _parses(kind, literal.value):
+        return None
+    if kind == "timeDuration" and literal.value.startswith("working:"):
+        return f'{kind} {literal.value!r} is not a working time; use days, hours, minutes: "working:P1DT2H"'
+    return f"{kind} {literal.value!r} is not a valid ISO 8601 {noun}; write e.g. {example}"
 
 
 def _parses(kind: str, value: str) -> bool:
