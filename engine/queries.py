@@ -22,6 +22,7 @@ from engine.persistence.models import (
     Membership,
     ProcessVersion,
     TaskCandidateGroup,
+    User,
 )
 from engine.specs import SpecCache
 
@@ -176,6 +177,11 @@ class Queries:
             rows = session.execute(query.order_by(Instance.id.desc()).limit(limit)).all()
             return [InstanceView(i.id, i.process_id, v, i.business_key, i.status.value, i.started_by, i.started_at,
                                  i.updated_at, i.ended_at, i.error_element, i.error_message, 0) for i, v in rows]
+
+    def has_users(self) -> bool:
+        """True once an organisation has been imported."""
+        with self.db.read() as session:
+            return session.execute(select(User.username).limit(1)).first() is not None
 
     def history(self, instance_id: int) -> list[HistoryView]:
         """Every history event of an instance, oldest first."""

@@ -49,6 +49,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from engine.bpmn.metadata import BPMN_NS, CAMUNDA_NS, SPIFF_NS
 from engine.bpmn.parser import ProcflowParser
 from engine.bpmn.timers import parse_recurring
+from engine.calendar import WORKING_PREFIX, parse_working_duration
 from engine.errors import ModelProblem
 
 
@@ -306,7 +307,7 @@ def check_flow_ends(parsed: ParsedFile, flow: Element) -> Iterator[ModelProblem]
         if ref and target is None:
             yield parsed.problem("E011", flow, f"{end} {ref} names no element")
         elif target is not None and target.getparent() is not flow.getparent():
-            yield parsed.problem("E011", flow, f"{end} {ref} is not an element of the same process")
+            yield parsed.problem("E011", flow, f"{end} {ref} is outside the (sub-)process of this flow")
 
 
 def check_default_flow(parsed: ParsedFile, element: Element) -> Iterator[ModelProblem]:
@@ -357,7 +358,8 @@ def check_called_process(parsed: ParsedFile, activity: Element) -> Iterator[Mode
 
 def check_called_decision(parsed: ParsedFile, task: Element) -> Iterator[ModelProblem]:
     """E041: a business rule task must call a decision in the files or already deployed."""
-    refs = [(node.text.strip(), node) for node in task.iter(f"{{{SPIFF_NS}}}calledDecisionId") if node.text]
+    nodes = task.iter(f"{{{SPIFF_NS}}}calledDecisionId")
+    refs = [(node.text.strip(), node) for node in nodes if (node.text or "").strip()]
     if task.get(f"{{{CAMUNDA_NS}}}decisionRef"):
         refs.append((task.get(f"{{{CAMUNDA_NS}}}decisionRef"), task))
     if not refs:
@@ -443,7 +445,6 @@ def _compile(text: str, mode: str, flags: int = 0) -> Any:
 
 # -- timers -------------------------------------------------------------------------------------
 _ISO_LOOKING = re.compile(r"(working:)?P(\d|T\d)|R\d*/|\d{4}-\d\d-\d\d")
-_WORKING = re.compile(r"P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?")
 _ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)  # cycles need a "now"; only their syntax matters here
 _TIMER_KINDS = {
     "timeDate": ("date", '"2026-05-01T09:00:00+07:00"'),
@@ -481,22 +482,29 @@ def timer_problem(kind: str, text: str) -> str | None:
     if not isinstance(literal.value, str):
         kind_of = type(literal.value).__name__
         return f"{kind} must give a string, not {kind_of}; write a {noun} such as {example}"
+    if kind == "timeDuration" and literal.value.strip().startswith(WORKING_PREFIX):
+        return _working_problem(kind, literal.value)
     if _parses(kind, literal.value):
         return None
-    if kind == "timeDuration" and literal.value.startswith("working:"):
-        return f'{kind} {literal.value!r} is not a working time; use days, hours, minutes: "working:P1DT2H"'
     return f"{kind} {literal.value!r} is not a valid ISO 8601 {noun}; write e.g. {example}"
 
 
+def _working_problem(kind: str, value: str) -> str | None:
+    """Ask procflow's calendar, which computes these timers, whether it reads ``value``."""
+    try:
+        parse_working_duration(value)
+    except ValueError as error:
+        return f"{kind}: {error}"
+    return None
+
+
 def _parses(kind: str, value: str) -> bool:
-    """True when SpiffWorkflow (or procflow's calendar, for ``working:``) can read the literal ``value``."""
+    """True when SpiffWorkflow can read the literal ``value`` as a timer of ``kind``."""
     try:
         if kind == "timeDate":
             return isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime)
         if kind == "timeDuration":
-            if value.startswith("working:"):
-                return _WORKING.fullmatch(value.removeprefix("working:")) is not None
-            return bool(TimerEventDefinition.parse_iso_duration(value))
+            return bool(TimerEventDefinition.parse_iso_duration(value))  # "P" parses, to nothing
         parse_recurring(value, _ANY_MOMENT)
     except Exception:  # SpiffWorkflow raises bare Exception, ValueError, AttributeError, IndexError...
         return False
