@@ -15,9 +15,13 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffIntermediateCatchEventParser,
     SpiffStartEventParser,
 )
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
 from engine.bpmn.timers import TIMER_CLASSES
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
 
 class ClockTimerParserMixin:
@@ -36,11 +40,34 @@ def _with_clock_timers(parser_class: type) -> type:
     return type(f"Clock{parser_class.__name__}", (ClockTimerParserMixin, parser_class), {})
 
 
+class ProcflowProcessParser(SpiffProcessParser):
+    """Runs every process that has a start event, whatever its ``isExecutable`` flag says.
+
+    bpmn.io writes ``isExecutable="false"`` into every new diagram and offers no way to change it,
+    and SpiffWorkflow refuses to run such a process; a pool without a start event (a black box in a
+    collaboration) stays non-executable.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.process_executable = bool(self.xpath("./bpmn:startEvent"))
+
+
+class CamundaAwareBusinessRuleTaskParser(BusinessRuleTaskParser):
+    """Finds the decision in ``spiffworkflow:calledDecisionId`` or in Camunda Modeler's ``camunda:decisionRef``."""
+
+    @staticmethod
+    def get_decision_ref(node: Any) -> Any:
+        return BusinessRuleTaskParser.get_decision_ref(node) or node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+
+
 class ProcflowParser(SpiffBpmnParser):
     """Spiff's parser, with every event that can hold a timer reading the engine's clock."""
 
+    PROCESS_PARSER_CLASS = ProcflowProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("businessRuleTask"): (CamundaAwareBusinessRuleTaskParser, BusinessRuleTask),
         full_tag("startEvent"): (_with_clock_timers(SpiffStartEventParser), StartEvent),
         full_tag("boundaryEvent"): (_with_clock_timers(SpiffBoundaryEventParser), BoundaryEvent),
         full_tag("intermediateCatchEvent"): (

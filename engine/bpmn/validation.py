@@ -21,7 +21,6 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E040 a call activity calls a process that is neither in the files nor deployed
 * E041 a business rule task calls a decision that is neither in the files nor deployed
 * E050 SpiffWorkflow refuses the model (tried only when no other error was found)
-* E051 a process with a start event is marked ``isExecutable="false"``
 
 Checks are small functions in lookup tables (``ELEMENT_CHECKS`` by tag, ``FILE_CHECKS`` and
 ``BATCH_CHECKS``), so further checks (warnings, a linter) can be added without touching these.
@@ -371,13 +370,6 @@ def check_called_decision(parsed: ParsedFile, task: Element) -> Iterator[ModelPr
                                                f"nor deployed", at=node)
 
 
-def check_executable(parsed: ParsedFile, process: Element) -> Iterator[ModelProblem]:
-    """E051: deploy runs every process with a start event, and SpiffWorkflow refuses non-executable ones."""
-    if process.get("isExecutable") == "false" and process.find(_bpmn("startEvent")) is not None:
-        yield parsed.problem("E051", process, 'process is marked isExecutable="false", which SpiffWorkflow '
-                                              'refuses to run: set isExecutable="true"')
-
-
 # -- gateways, conditions and scripts -----------------------------------------------------------
 # tag -> (what users call it, compile mode); SpiffWorkflow evaluates all of them as Python.
 PYTHON_TAGS = {
@@ -538,7 +530,6 @@ register(check_python, *PYTHON_TAGS)
 register(check_timer, _bpmn("timerEventDefinition"))
 register(check_called_process, _bpmn("callActivity"))
 register(check_called_decision, _bpmn("businessRuleTask"))
-register(check_executable, _bpmn("process"))
 
 
 # -- SpiffWorkflow's own verdict ------------------------------------------------------------------

@@ -83,3 +83,26 @@ def test_missing_paths_and_empty_deployments_are_refused(org: Services, tmp_path
         collect_sources([tmp_path / "nope.bpmn"])
     with pytest.raises(InvalidInput, match="nothing to deploy"):
         org.deployment.deploy([])
+
+
+def test_camunda_decision_ref_is_understood(org: Services, tmp_path: Path) -> None:
+    camunda = tmp_path / "decide_camunda.bpmn"
+    camunda.write_text((FIXTURES / "decide.bpmn").read_text()
+                       .replace('xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"',
+                                'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"')
+                       .replace('<bpmn:businessRuleTask id="lookup" name="Look up hours">',
+                                '<bpmn:businessRuleTask id="lookup" name="Look up hours" '
+                                'camunda:decisionRef="handling_hours">')
+                       .replace("<bpmn:extensionElements><spiffworkflow:calledDecisionId>handling_hours"
+                                "</spiffworkflow:calledDecisionId></bpmn:extensionElements>", ""))
+    deploy(org, FIXTURES / "urgency.dmn", FIXTURES / "approve.bpmn", camunda)
+    instance_id = org.runtime.start("decide", data={"urgency": "hoa_toc"})
+    org.runtime.complete_task(org.queries.tasks(instance_id=instance_id)[0].id, user="bithu", data={"approved": True})
+    assert org.queries.instance(instance_id).data["hours"] == 2
+
+
+def test_a_bpmn_io_diagram_marked_not_executable_runs(org: Services) -> None:
+    results = deploy(org, FIXTURES / "valid" / "bpmnio_not_executable.bpmn")
+    assert len(results) == 1
+    instance_id = org.runtime.start(results[0].process_id)
+    assert org.queries.instance(instance_id).status in ("running", "completed")
