@@ -287,3 +287,8 @@ def run(ctx: click.Context) -> None:
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:
         click.echo(f"  {t.id}  #{t.instance_id}  {t.name}  [{t.assignee or ','.join(t.candidate_groups)}]")
+
+
+from engine.cli_calendar import calendar  # noqa: E402  (at the bottom: it imports friendly_errors from here)
+
+main.add_command(calendar)

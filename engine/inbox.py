@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,35 +19,40 @@ USER_PREFIX = "user:"
 _VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 
 
+@dataclass
+class InboxChange:
+    """What a step did to an instance's inbox rows."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)  # history rows to record
+    created: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (row, task metadata)
+    closed: set[str] = field(default_factory=set)
+
+
 def sync_inbox(conn: Connection, instance_id: int, process_id: str, workflow: Any, spec: LoadedSpec,
-               now: datetime, *, known: set[str] | None = None) -> list[dict[str, Any]]:
+               now: datetime, *, known: set[str] | None = None) -> InboxChange:
     """Insert rows for newly READY human tasks and delete rows of tasks no longer READY.
 
     Args:
         known: the instance's open task ids if the caller already knows them (None: read them).
-
-    Returns:
-        History rows to record (task_created, deadline problems).
     """
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
     existing = repository.open_task_ids(conn, instance_id) if known is None else known
-    repository.delete_tasks(conn, [tid for tid in existing if tid not in ready])
-    rows: list[dict[str, Any]] = []
+    change = InboxChange(closed={tid for tid in existing if tid not in ready})
+    repository.delete_tasks(conn, list(change.closed))
     groups: list[dict[str, str]] = []
-    events: list[dict[str, Any]] = []
     for task_id, task in ready.items():
         if task_id in existing:
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
         row, codes, problems = _new_row(conn, instance_id, process_id, task, meta, now)
-        rows.append(row)
+        change.created.append((row, meta))
         groups.extend({"task_id": task_id, "group_code": c} for c in codes)
-        events.append(_history(instance_id, now, "task_created", task, {
+        change.events.append(_history(instance_id, now, "task_created", task, {
             "name": row["name"], "assignee": row["assignee"], "candidate_groups": codes,
             "due_at": row["due_at"].isoformat() if row["due_at"] else None}))
-        events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
-    repository.insert_tasks(conn, rows, groups)
-    return events
+        change.events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
+    repository.insert_tasks(conn, [row for row, _ in change.created], groups)
+    return change
 
 
 def _history(instance_id: int, now: datetime, kind: str, task: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -182,6 +182,27 @@ _GROUP_BY_CODE_OR_NAME = (select(Group.code).where(or_(Group.code == bindparam("
                           .order_by((Group.code == bindparam("g")).desc()).limit(1))
 
 
+_USER_UNIT = select(User.unit_code).where(User.username == bindparam("u"))
+_UNIT = select(Unit.head_username, Unit.parent_code).where(Unit.code == bindparam("c"))
+
+
+def head_for(conn: Connection, username: str | None) -> str | None:
+    """The head of ``username``'s unit; for the head themself, the head of the unit above (None if none)."""
+    if not username:
+        return None
+    code = conn.execute(_USER_UNIT, {"u": username}).scalar()
+    for _ in range(50):  # units are checked for cycles on import; this bounds a damaged table too
+        if code is None:
+            return None
+        unit = conn.execute(_UNIT, {"c": code}).first()
+        if unit is None:
+            return None
+        if unit.head_username and unit.head_username != username:
+            return str(unit.head_username)
+        code = unit.parent_code
+    return None
+
+
 def resolve_group(conn: Connection, lane_or_group: str) -> str:
     """Map a lane name or candidate-group text to a group code (by code, then by name); else keep it."""
     code = conn.execute(_GROUP_BY_CODE_OR_NAME, {"g": lane_or_group}).scalar()

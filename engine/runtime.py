@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,11 +29,20 @@ from engine.execution import (
     reset_errored,
     run_until_waiting,
 )
-from engine.inbox import USER_PREFIX, sync_inbox
+from engine.inbox import USER_PREFIX, InboxChange, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InstanceStatus
 from engine.persistence.repository import InstanceRecord, OpenTask
+from engine.scheduling import (
+    Dispatcher,
+    DueTimer,
+    InlineDispatcher,
+    TimerPlan,
+    sync_timers,
+    task_timer_rows,
+    waiting_bpmn_timers,
+)
 from engine.specs import LoadedSpec, SpecCache
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -71,18 +83,39 @@ def _require_json(data: dict[str, Any]) -> None:
         raise InvalidInput(f"data must be plain JSON: {exc}", {"data": [str(exc)]}) from exc
 
 
+@dataclass
+class Step:
+    """A step's transaction and what it leaves to do after commit."""
+
+    conn: Connection = None  # type: ignore[assignment]
+    timers: list[DueTimer] = field(default_factory=list)
+    notifications: list[int] = field(default_factory=list)
+
+
 class Runtime:
     """The service that moves instances forward; every public method is one transaction."""
 
     def __init__(self, *, db: Database, clock: Clock, calendar: Any = None,
                  serializer: StateSerializer | None = None, specs: SpecCache | None = None,
-                 verify_state: bool = False) -> None:
+                 dispatcher: Dispatcher | None = None, verify_state: bool = False) -> None:
         self.db = db
         self.clock = clock
+        self.calendar = calendar
+        self.dispatcher: Dispatcher = dispatcher or InlineDispatcher()
         self.serializer = serializer or StateSerializer()
         self.specs = specs or SpecCache(self.serializer)
         self.script_engine = ProcflowScriptEngine(clock=clock, calendar=calendar)
         self.verify_state = verify_state
+
+    @contextmanager
+    def transaction(self) -> Iterator[Step]:
+        """One step's transaction; timers and notifications it created are dispatched after commit."""
+        step = Step()
+        with self.db.transaction() as conn:
+            step.conn = conn
+            yield step
+        self.dispatcher.schedule(step.timers)
+        self.dispatcher.deliver(step.notifications)
 
     # -- commands -----------------------------------------------------------------------------
     def start(self, process_id: str, *, data: dict[str, Any] | None = None, business_key: str | None = None,
@@ -90,7 +123,8 @@ class Runtime:
         """Start the latest version of ``process_id`` and run it until it waits; return the instance id."""
         args = _load(_START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
                               "user": user})
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             target = repository.start_target(conn, args["process_id"], user)
             if target is None:
                 raise NotFound(f"no deployed process '{process_id}' (deploy it with `procflow deploy`)")
@@ -109,7 +143,7 @@ class Runtime:
                                     InstanceStatus.RUNNING, 1, "", 0)
             history = [{"kind": "instance_started", "at": now, "actor": user,
                         "data": {"business_key": business_key, "data": args["data"], "version": target.version}}]
-            self._persist(conn, record, spec, workflow, outcome, history, actor=user, known=set(),
+            self._persist(step, record, spec, workflow, outcome, history, actor=user, known=set(),
                           started_by=user)
             return record.id
 
@@ -117,7 +151,8 @@ class Runtime:
         """Complete an open user task as ``user`` with ``data`` and run the instance on."""
         args = _load(_COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
         task_id = str(args["task_id"])
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             found = repository.lock_task(conn, task_id, user)
             if found is None:
                 raise self._gone(conn, task_id)
@@ -139,27 +174,35 @@ class Runtime:
             known = {str(t.id) for t in ready_human_tasks(workflow)}
             outcome = complete_human_task(workflow, task, args["data"])
             outcome.completed = [c for c in outcome.completed if c.task_id != task_id]
-            self._persist(conn, record, spec, workflow, outcome, history, actor=user, human=1, known=known)
+            self._persist(step, record, spec, workflow, outcome, history, actor=user, human=1, known=known)
             return record
 
     def suspend(self, instance_id: int, *, user: str | None = None) -> None:
         """Stop an instance from moving (tasks cannot be completed, timers do not fire) until resumed."""
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             record = self._lock(conn, instance_id)
             self._require_running(record)
-            self._set_status(conn, record, InstanceStatus.SUSPENDED, "suspended", user)
+            self._set_status(step, record, InstanceStatus.SUSPENDED, "suspended", user)
 
     def resume(self, instance_id: int, *, user: str | None = None) -> None:
         """Let a suspended instance move again."""
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.SUSPENDED:
                 raise InvalidState(f"instance {instance_id} is {record.status.value}, not suspended")
-            self._set_status(conn, record, InstanceStatus.RUNNING, "resumed", user)
+            record.status = InstanceStatus.RUNNING
+            spec = self.specs.get(conn, record.process_version_id)
+            workflow = self._restore(record, spec)
+            outcome = run_until_waiting(workflow)  # timers that fell due while it was suspended fire now
+            history = [_event(instance_id, self.clock.now(), "resumed", actor=user)]
+            self._persist(step, record, spec, workflow, outcome, history, actor=user)
 
     def terminate(self, instance_id: int, *, user: str | None = None, reason: str | None = None) -> None:
         """End an instance for good: open tasks are cancelled."""
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status in ENDED:
                 raise InvalidState(f"instance {instance_id} has already ended ({record.status.value})")
@@ -169,13 +212,14 @@ class Runtime:
             now = self.clock.now()
             record.status, record.ended_at = InstanceStatus.TERMINATED, now
             history = [_event(instance_id, now, "terminated", actor=user, data={"reason": reason})]
-            self._persist(conn, record, spec, workflow, StepOutcome(), history, actor=user)
+            self._persist(step, record, spec, workflow, StepOutcome(), history, actor=user)
 
     def retry(self, instance_id: int, *, user: str | None = None, data: dict[str, Any] | None = None,
               upgrade: bool = False) -> InstanceRecord:
         """Run a failed step again, optionally with corrected data or on the latest version of the model."""
         _require_json(data or {})
-        with self.db.transaction() as conn:
+        with self.transaction() as step:
+            conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.ERROR:
                 raise InvalidState(f"instance {instance_id} is {record.status.value}; only failed ones are retried")
@@ -190,22 +234,26 @@ class Runtime:
             history = [_event(instance_id, self.clock.now(), "retried", actor=user,
                               data={"data": data or {}, "version": spec.version})]
             outcome = run_until_waiting(workflow)
-            self._persist(conn, record, spec, workflow, outcome, history, actor=user)
+            self._persist(step, record, spec, workflow, outcome, history, actor=user)
             return record
 
     def fire_timers(self, instance_id: int) -> bool:
         """Let due timers of one instance fire; return True if anything moved."""
-        with self.db.transaction() as conn:
-            record = self._lock(conn, instance_id)
-            if record.status is not InstanceStatus.RUNNING:
-                return False
-            spec = self.specs.get(conn, record.process_version_id)
-            workflow = self._restore(record, spec)
-            outcome = run_until_waiting(workflow)
-            if not outcome.completed and outcome.failure is None:
-                return False
-            self._persist(conn, record, spec, workflow, outcome, [], actor=None)
-            return True
+        with self.transaction() as step:
+            return self.advance(step, instance_id)
+
+    def advance(self, step: Step, instance_id: int) -> bool:
+        """Within ``step``, run a running instance on (due timers fire); return True if anything moved."""
+        record = self._lock(step.conn, instance_id)
+        if record.status is not InstanceStatus.RUNNING:
+            return False
+        spec = self.specs.get(step.conn, record.process_version_id)
+        workflow = self._restore(record, spec)
+        outcome = run_until_waiting(workflow)
+        if not outcome.completed and outcome.failure is None:
+            return False
+        self._persist(step, record, spec, workflow, outcome, [], actor=None)
+        return True
 
     # -- locking and loading ------------------------------------------------------------------
     def _lock(self, conn: Connection, instance_id: int) -> InstanceRecord:
@@ -249,11 +297,11 @@ class Runtime:
             raise PermissionDenied(f"only members of {', '.join(spec.starter_groups)} may start {spec.process_id}")
 
     # -- persisting ---------------------------------------------------------------------------
-    def _persist(self, conn: Connection, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
+    def _persist(self, step: Step, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
                  outcome: StepOutcome, history: list[dict[str, Any]], *, actor: str | None, human: int = 0,
                  known: set[str] | None = None, started_by: str | None = None) -> None:
-        """Prune and save the workflow, its status, inbox rows and history; a new record is inserted."""
-        now = self.clock.now()
+        """Prune and save the workflow, its status, inbox rows, timers and history; a new record is inserted."""
+        conn, now = step.conn, self.clock.now()
         prune_workflow(workflow)
         text = self.serializer.dumps(workflow)
         if self.verify_state:
@@ -262,15 +310,31 @@ class Runtime:
                               element_type=c.element_type) for c in outcome.completed)
         history.extend(self._apply_outcome(record, workflow, outcome, now, actor))
         done = len(outcome.completed) + human
-        if record.id == 0:
+        is_new = record.id == 0
+        if is_new:
             record.state, record.completed_tasks = text, done
             repository.insert_instance(conn, record, started_by=started_by, now=now)
-        else:
+        inbox = sync_inbox(conn, record.id, record.process_id, workflow, spec, now, known=known)
+        had_timers = record.next_timer_at is not None
+        plan = self._timer_plan(record, workflow, inbox, now)
+        plan.fired = {c.task_id for c in outcome.completed}
+        scheduled, record.next_timer_at = sync_timers(conn, record.id, plan, now, has_pending=had_timers)
+        step.timers.extend(scheduled)
+        if not is_new:
             repository.save_instance(conn, record, state=text, completed_delta=done, now=now)
-        history.extend(sync_inbox(conn, record.id, record.process_id, workflow, spec, now, known=known))
-        for event in history:
+        elif record.next_timer_at is not None or record.status is not InstanceStatus.RUNNING:
+            repository.save_instance(conn, record, state=text, completed_delta=0, now=now)
+        for event in history + inbox.events:
             event["instance_id"] = record.id
-        repository.add_history(conn, history)
+        repository.add_history(conn, history + inbox.events)
+
+    def _timer_plan(self, record: InstanceRecord, workflow: BpmnWorkflow, inbox: InboxChange,
+                    now: datetime) -> TimerPlan:
+        running = record.status is InstanceStatus.RUNNING
+        bpmn = waiting_bpmn_timers(workflow) if running else {}
+        task_timers = [r for row, meta in inbox.created
+                       for r in task_timer_rows(record.id, row, meta, self.calendar, now)] if running else []
+        return TimerPlan(bpmn, task_timers, inbox.closed)
 
     def _apply_outcome(self, record: InstanceRecord, workflow: BpmnWorkflow, outcome: StepOutcome, now: datetime,
                        actor: str | None) -> list[dict[str, Any]]:
@@ -284,12 +348,12 @@ class Runtime:
             return [_event(record.id, now, "instance_completed", actor=actor)]
         return []
 
-    def _set_status(self, conn: Connection, record: InstanceRecord, status: InstanceStatus, kind: str,
+    def _set_status(self, step: Step, record: InstanceRecord, status: InstanceStatus, kind: str,
                     user: str | None) -> None:
         now = self.clock.now()
         record.status = status
-        repository.save_instance(conn, record, state=record.state, completed_delta=0, now=now)
-        repository.add_history(conn, [_event(record.id, now, kind, actor=user)])
+        repository.save_instance(step.conn, record, state=record.state, completed_delta=0, now=now)
+        repository.add_history(step.conn, [_event(record.id, now, kind, actor=user)])
 
     def _verify_round_trip(self, text: str, spec: LoadedSpec) -> None:
         again = self.serializer.dumps(self.serializer.loads(text, spec.spec, spec.subprocess_specs,

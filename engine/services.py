@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.bpmn.serializer import StateSerializer
+from engine.calendar_store import CalendarService
 from engine.clock import Clock, SystemClock
 from engine.deployment import DeploymentService
+from engine.notifications import Mailer
 from engine.org import OrgService
 from engine.persistence.db import Database
 from engine.queries import Queries
+from engine.rq_dispatch import RQDispatcher
 from engine.runtime import Runtime
+from engine.scheduling import InlineDispatcher
 from engine.settings import Settings
 from engine.specs import SpecCache
+from engine.timer_service import TimerService
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -29,6 +35,9 @@ class Services:
     runtime: Runtime
     queries: Queries
     org: OrgService
+    calendar: CalendarService
+    timers: TimerService
+    mailer: Mailer
 
     def close(self) -> None:
         """Release database connections."""
@@ -36,21 +45,36 @@ class Services:
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, calendar: object = None,
-                   verify_state: bool = False) -> Services:
-    """Wire the services for ``settings``; nothing connects until first used."""
+                   redis: Any = None, verify_state: bool = False) -> Services:
+    """Wire the services for ``settings``; nothing connects until first used.
+
+    Args:
+        clock: the engine's clock (default: the system clock).
+        calendar: business calendar for ``working:`` durations (default: the database's calendar).
+        redis: a Redis client; when given, timers and e-mails go through RQ workers, otherwise timers
+            wait in SQL until a worker reconciles them (or a test fires them) and e-mail is sent inline.
+        verify_state: check every saved state with a serializer round trip (tests).
+    """
     clock = clock or SystemClock()
     db = Database(settings.database_url)
+    calendar_service = CalendarService(db=db, clock=clock, timezone=settings.timezone)
     serializer = StateSerializer()
     specs = SpecCache(serializer)
+    mailer = Mailer(db=db, settings=settings, clock=clock)
+    dispatcher = RQDispatcher(redis, clock) if redis is not None else InlineDispatcher(mailer)
+    runtime = Runtime(db=db, clock=clock, calendar=calendar if calendar is not None else calendar_service,
+                      serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         deployment=DeploymentService(db=db, clock=clock, serializer=serializer),
-        runtime=Runtime(db=db, clock=clock, calendar=calendar, serializer=serializer, specs=specs,
-                        verify_state=verify_state),
+        runtime=runtime,
         queries=Queries(db=db, serializer=serializer, specs=specs),
         org=OrgService(db=db),
+        calendar=calendar_service,
+        timers=TimerService(runtime=runtime, timezone=settings.timezone),
+        mailer=mailer,
     )
 
 

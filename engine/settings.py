@@ -28,6 +28,12 @@ class Settings:
     timezone: str = "Asia/Ho_Chi_Minh"
     processes_dir: Path = Path("processes")
     forms_dir: Path = Path("forms")
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "procflow@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -43,6 +49,12 @@ class Settings:
             timezone=env.get("PROCFLOW_TIMEZONE", "Asia/Ho_Chi_Minh"),
             processes_dir=Path(env.get("PROCFLOW_PROCESSES", "processes")),
             forms_dir=Path(env.get("PROCFLOW_FORMS", "forms")),
+            smtp_host=env.get("SMTP_HOST", ""),
+            smtp_port=int(env.get("SMTP_PORT", "25")),
+            smtp_from=env.get("SMTP_FROM", "procflow@localhost"),
+            smtp_user=env.get("SMTP_USER", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -3,7 +3,7 @@
 Understood on user and manual tasks (first match wins, in this order):
 
 * procflow's own namespace ``https://procflow.dev/bpmn`` (prefix ``procflow``): attributes
-  ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``;
+  ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``;
 * Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
   ``camunda:formKey``, ``camunda:dueDate``;
 * SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's.
@@ -33,6 +33,7 @@ _ATTRIBUTES = {
     "form": "formKey",
     "due": "dueDate",
     "reminder": None,
+    "reassignAfter": None,
 }
 
 
@@ -76,6 +77,7 @@ def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
         "form": values["form"],
         "due": values["due"],
         "reminder": values["reminder"],
+        "reassign_after": values["reassignAfter"],
         "documentation": _documentation(node),
         "line": node.sourceline,
     }

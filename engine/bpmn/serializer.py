@@ -9,6 +9,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -57,6 +58,9 @@ class StateSerializer:
         state_registry = BpmnWorkflowSerializer.configure(_build_config())
         SpecFreeWorkflowConverter(BpmnWorkflow, state_registry)
         self.states = BpmnWorkflowSerializer(state_registry)
+        # In encoder mode the registry leaves nested objects (events waiting to be caught, events seen by
+        # a multiple event) for the JSON encoder to convert.
+        self._encoder = create_encoder(state_registry)
 
     # -- specs ------------------------------------------------------------------------------
     def spec_to_json(self, spec: Any, subprocess_specs: dict[str, Any]) -> str:
@@ -88,7 +92,7 @@ class StateSerializer:
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """Serialize a workflow's live state to JSON text."""
-        return json.dumps(self.to_dict(workflow), separators=(",", ":"))
+        return json.dumps(self.to_dict(workflow), separators=(",", ":"), cls=self._encoder)
 
     def loads(self, text: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
         """Restore a workflow from :meth:`dumps` output, migrating older serializer versions."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -106,6 +107,8 @@ class Instance(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     completed_tasks: Mapped[int] = mapped_column(Integer, default=0)
+    # The earliest pending timer of this instance (None: it has none), so a step can skip timer bookkeeping.
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     # The serialized live workflow (kept small by pruning). Deferred: lists and reports never load it, and
     # as the last column it does not slow down reading the others.
     state: Mapped[str] = mapped_column(Text, deferred=True)
@@ -213,3 +216,97 @@ class Membership(Base):
     username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
     group_code: Mapped[str] = mapped_column(ForeignKey("groups.code", ondelete="CASCADE"), primary_key=True,
                                             index=True)
+
+
+class DayKind(enum.StrEnum):
+    """What a calendar day is: a day off of some kind, or a weekend day worked instead."""
+
+    HOLIDAY = "holiday"
+    COMPENSATORY = "compensatory"
+    SWAPPED = "swapped"
+    EXTRA_WORKDAY = "extra_workday"
+
+
+class DaySource(enum.StrEnum):
+    """Who put a calendar day in the database."""
+
+    SHIPPED = "shipped"
+    ADMIN = "admin"
+
+
+class CalendarDay(Base):
+    """A date that departs from the weekly rhythm: a public holiday, a day off in lieu, or a Saturday worked."""
+
+    __tablename__ = "calendar_days"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[DayKind] = mapped_column(Enum(DayKind, native_enum=False, length=20, values_callable=_values))
+    name_vi: Mapped[Name]
+    name_en: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[DaySource] = mapped_column(Enum(DaySource, native_enum=False, length=20, values_callable=_values))
+    # Also the calendar cache's version stamp: every write makes it the newest (see engine/calendar_store.py).
+    updated_at: Mapped[Timestamp]
+
+
+class CalendarSetting(Base):
+    """One office-hours setting of the agency: ``timezone``, ``periods`` or ``workdays``; absent means default."""
+
+    __tablename__ = "calendar_settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON())
+    updated_at: Mapped[Timestamp]
+
+
+class TimerKind(enum.StrEnum):
+    """What a timer does when it falls due."""
+
+    BPMN = "bpmn"              # a BPMN timer event of an instance (boundary, intermediate, event sub-process)
+    REMINDER = "reminder"      # remind whoever may work on a task before its deadline
+    ESCALATION = "escalation"  # the deadline passed: tell the head of the unit
+    REASSIGN = "reassign"      # the grace period after escalation passed: give the task to the head
+
+
+class TimerStatus(enum.StrEnum):
+    """Where a timer stands."""
+
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class Timer(Base):
+    """A moment something must happen: SQL is the source of truth; Redis only wakes a worker."""
+
+    __tablename__ = "timers"
+    # No uniqueness on (instance, task, kind): a cycle timer leaves one fired row per firing.
+    __table_args__ = (Index("ix_timers_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TimerKind] = mapped_column(Enum(TimerKind, native_enum=False, length=20, values_callable=_values))
+    task_id: Mapped[str] = mapped_column(String(36))  # Spiff task id (bpmn) or inbox task id (others)
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[Timestamp]
+    status: Mapped[TimerStatus] = mapped_column(
+        Enum(TimerStatus, native_enum=False, length=20, values_callable=_values), default=TimerStatus.PENDING)
+    fired_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp]
+
+
+class Notification(Base):
+    """A message for one user (reminder, escalation, returned work); shown in the inbox, e-mailed if set up."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_username_created_at", "username", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Timestamp]
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+    email_error: Mapped[str | None] = mapped_column(Text)

@@ -50,6 +50,7 @@ class InstanceRecord:
     error_element: str | None = None
     error_message: str | None = None
     ended_at: datetime | None = None
+    next_timer_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class StartTarget:
 _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
     _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
-    _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at,
+    _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at, _instances.c.next_timer_at,
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
@@ -116,7 +117,7 @@ _INSERT_CANDIDATES = insert(_candidates)
 def _record(row: Any) -> InstanceRecord:
     return InstanceRecord(row.id, row.process_version_id, row.process_id, row.business_key,
                           InstanceStatus(row.status), row.lock_version, row.state, row.completed_tasks,
-                          row.error_element, row.error_message, row.ended_at)
+                          row.error_element, row.error_message, row.ended_at, row.next_timer_at)
 
 
 def start_target(conn: Connection, process_id: str, user: str | None) -> StartTarget | None:
@@ -134,7 +135,7 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "business_key": record.business_key, "status": record.status.value, "started_by": started_by,
         "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
         "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
-        "error_message": record.error_message,
+        "error_message": record.error_message, "next_timer_at": record.next_timer_at,
     }).scalar_one()
     return record.id
 
@@ -167,7 +168,7 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "b_id": record.id, "b_lock": record.lock_version, "status": record.status.value,
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
-        "state": state, "b_delta": completed_delta})
+        "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at})
     if result.rowcount != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1

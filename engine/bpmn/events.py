@@ -1,0 +1,2 @@
+"""placeholder"""
+UNCAUGHT_ERROR_PREFIX = "uncaught BPMN error"

@@ -1,0 +1,459 @@
+"""The business calendar kept in the database: the days an administrator maintains and the agency's office hours.
+
+``CalendarService.calendar()`` builds a :class:`~engine.calendar.WorkingCalendar` from the ``calendar_days`` and
+``calendar_settings`` tables and caches it. Before reusing the cached calendar it reads a cheap version (row
+counts and newest ``updated_at`` of both tables), so a change made by another process (the web app, a worker,
+``procflow calendar ...``) is seen by the next computation. Every write stamps its rows later than any row
+already there, whatever the clock says (a virtual clock may stand still): an addition or an update then always
+raises the newest stamp, and a removal always lowers a count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.calendar import (
+    DEFAULT_PERIODS,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WORKDAYS,
+    WorkingCalendar,
+    WorkingDuration,
+    parse_working_duration,
+)
+from engine.clock import Clock, SystemClock
+from engine.errors import InvalidInput, InvalidState, NotFound
+from engine.persistence.db import Database
+from engine.persistence.models import CalendarDay, CalendarSetting, DayKind, DaySource
+
+SETTING_KEYS = ("timezone", "periods", "workdays")
+DAY_KINDS = tuple(kind.value for kind in DayKind)
+# The holiday file says "public" for a statutory holiday (engine/data/holidays_vn.yaml); the database says "holiday".
+_FILE_KINDS = {"public": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY, "compensatory": DayKind.COMPENSATORY,
+               "swapped": DayKind.SWAPPED}
+_EXTRA_WORKDAY_NAMES = ("Ngày làm bù", "Make-up working day")
+_PERIOD = re.compile(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*")
+_TICK = timedelta(microseconds=1)
+
+
+
+class _TextDatesLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so a bad one is reported by the schema with its place."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_VERSION = select(
+    select(func.count()).select_from(CalendarDay).scalar_subquery(),
+    select(func.max(CalendarDay.updated_at)).scalar_subquery(),
+    select(func.count()).select_from(CalendarSetting).scalar_subquery(),
+    select(func.max(CalendarSetting.updated_at)).scalar_subquery(),
+)
+
+
+def _date_field() -> fields.Date:
+    """Return a required date field whose error shows the expected form."""
+    return fields.Date(required=True, error_messages={"invalid": "expected a date as YYYY-MM-DD"})
+
+
+def _not_blank(value: str) -> None:
+    """Refuse a text made only of spaces."""
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def _calendar_accepts(key: str) -> Callable[[Any], None]:
+    """Return a validator that asks the calendar itself whether it accepts ``value`` for setting ``key``."""
+
+    def check(value: Any) -> None:
+        try:
+            WorkingCalendar.from_config({key: value})
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return check
+
+
+def _period_text(value: str) -> None:
+    """Refuse an office period not written ``HH:MM-HH:MM``."""
+    if not _PERIOD.fullmatch(value):
+        raise ValidationError(f"expected HH:MM-HH:MM such as 07:30-11:30, got {value!r}")
+
+
+class SettingsSchema(Schema):
+    """Office-hours settings as an administrator gives them; every key is optional."""
+
+    timezone = fields.String(validate=[_not_blank, _calendar_accepts("timezone")])
+    periods = fields.List(fields.String(validate=_period_text),
+                          validate=[validate.Length(min=1, error="give at least one office period"),
+                                    _calendar_accepts("periods")])
+    workdays = fields.List(fields.Integer(validate=validate.Range(0, 6, error="a weekday is 0 (Monday) to 6 (Sunday)")),
+                           validate=validate.Length(min=1, error="give at least one working weekday"))
+
+
+class DaySchema(Schema):
+    """One calendar day as an administrator enters it."""
+
+    date = _date_field()
+    kind = fields.String(required=True, validate=validate.OneOf(DAY_KINDS, error=f"use one of: {', '.join(DAY_KINDS)}"))
+    name_vi = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
+    name_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class FileHolidaySchema(Schema):
+    """One entry of a holiday file's ``holidays`` list."""
+
+    date = _date_field()
+    name_vi = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
+    name_en = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
+    kind = fields.String(load_default="public",
+                         validate=validate.OneOf(list(_FILE_KINDS), error=f"use one of: {', '.join(_FILE_KINDS)}"))
+
+
+class FileExtraWorkdaySchema(Schema):
+    """One entry of a holiday file's ``extra_workdays`` list (a date alone is accepted too)."""
+
+    date = _date_field()
+    name_vi = fields.String(load_default=_EXTRA_WORKDAY_NAMES[0], validate=validate.Length(1, 500))
+    name_en = fields.String(load_default=_EXTRA_WORKDAY_NAMES[1], validate=validate.Length(max=500))
+
+
+class HolidayFileSchema(Schema):
+    """A holiday file in the format of ``engine/data/holidays_vn.yaml``."""
+
+    holidays = fields.List(fields.Nested(FileHolidaySchema), load_default=list)
+    extra_workdays = fields.List(fields.Nested(FileExtraWorkdaySchema), load_default=list)
+
+    @validates_schema
+    def each_date_once(self, data: Mapping[str, Any], **_: Any) -> None:
+        """Refuse a date listed twice: it cannot be two kinds of day at once."""
+        seen: set[date] = set()
+        problems: dict[str, list[str]] = {}
+        for key in ("holidays", "extra_workdays"):
+            for index, entry in enumerate(data.get(key, [])):
+                if entry["date"] in seen:
+                    problems[f"{key}.{index}.date"] = [f"{entry['date']} is listed more than once"]
+                seen.add(entry["date"])
+        if problems:
+            raise ValidationError(problems)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A calendar day as stored: a day off of some kind, or an extra working day."""
+
+    date: date
+    kind: str
+    name_vi: str
+    name_en: str | None
+    source: str
+    updated_at: datetime
+
+    @property
+    def is_day_off(self) -> bool:
+        """True for a holiday, compensatory or swapped day; False for an extra working day."""
+        return self.kind != DayKind.EXTRA_WORKDAY
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the entry as JSON-ready data."""
+        return {"date": self.date.isoformat(), "kind": self.kind, "name_vi": self.name_vi, "name_en": self.name_en,
+                "source": self.source, "updated_at": self.updated_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """The agency's office hours in effect; ``customized`` names the keys set in the database."""
+
+    timezone: str
+    periods: tuple[str, ...]
+    workdays: tuple[int, ...]
+    customized: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the settings as JSON-ready data."""
+        return {"timezone": self.timezone, "periods": list(self.periods), "workdays": list(self.workdays),
+                "customized": sorted(self.customized)}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing a holiday file changed; ``kept`` lists days of its years that it does not mention."""
+
+    years: tuple[int, ...]
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    kept: tuple[date, ...]
+
+
+class CalendarService:
+    """Maintains holidays and office hours in the database and computes deadlines with them.
+
+    It also serves as the script engine's calendar (``parse_working_duration`` and ``add``), so BPMN timers and
+    task deadlines written ``working:P2D`` follow what administrators keep here.
+    """
+
+    parse_working_duration = staticmethod(parse_working_duration)
+
+    def __init__(self, *, db: Database, clock: Clock | None = None, timezone: str = DEFAULT_TIMEZONE) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.default_timezone = timezone
+        self._cached: tuple[tuple[Any, ...], WorkingCalendar] | None = None
+
+    def calendar(self) -> WorkingCalendar:
+        """Return the working calendar as the database has it now (cached until something changes).
+
+        Returns:
+            The calendar of the stored settings (defaults where unset), holidays and extra working days.
+
+        Raises:
+            InvalidState: the stored rows do not make a calendar (edited by hand into something invalid).
+        """
+        with self.db.read() as session:
+            version = tuple(session.execute(_VERSION).one())
+            cached = self._cached
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            built = self._build(session)
+        self._cached = (version, built)
+        return built
+
+    def add(self, start: datetime, duration: WorkingDuration) -> datetime:
+        """Return the moment ``duration`` of working time after ``start``, by the current calendar.
+
+        Args:
+            start: a timezone-aware moment.
+            duration: working days, then working time, as ``parse_working_duration`` returns.
+
+        Returns:
+            The due moment in the agency's time zone.
+        """
+        return self.calendar().add(start, duration)
+
+    def list_days(self, year: int | None = None) -> list[CalendarEntry]:
+        """Return the stored calendar days in date order.
+
+        Args:
+            year: only the days of this year; None for all.
+
+        Returns:
+            The days, holidays and extra working days alike.
+        """
+        query = select(CalendarDay).order_by(CalendarDay.date)
+        if year is not None:
+            query = query.where(CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31)))
+        with self.db.read() as session:
+            return [_entry(row) for row in session.scalars(query)]
+
+    def add_day(self, day: date | str, kind: str, name_vi: str, name_en: str | None = None) -> CalendarEntry:
+        """Add a calendar day, or replace the one on that date; it is then the administrator's (source "admin").
+
+        Args:
+            day: the date, as a date or ``YYYY-MM-DD``.
+            kind: holiday, compensatory, swapped or extra_workday.
+            name_vi: the Vietnamese name shown to users.
+            name_en: an optional English name.
+
+        Returns:
+            The stored day.
+
+        Raises:
+            InvalidInput: a field is invalid; ``fields`` says which.
+        """
+        raw = {"date": _iso(day), "kind": kind, "name_vi": name_vi, "name_en": name_en}
+        data = _load(DaySchema(), raw, "invalid calendar day")
+        with self.db.write() as session:
+            row = session.get(CalendarDay, data["date"]) or CalendarDay(date=data["date"])
+            row.kind, row.name_vi, row.name_en = DayKind(data["kind"]), data["name_vi"].strip(), data["name_en"]
+            row.source, row.updated_at = DaySource.ADMIN, _stamp(session, self.clock)
+            session.add(row)
+            session.flush()
+            return _entry(row)
+
+    def remove_day(self, day: date | str) -> CalendarEntry:
+        """Remove the calendar day on ``day``, shipped or not, and return what it was.
+
+        Raises:
+            NotFound: no day is stored on that date.
+            InvalidInput: ``day`` is not a date.
+        """
+        wanted = _load(DaySchema(only=("date",)), {"date": _iso(day)}, "invalid date")["date"]
+        with self.db.write() as session:
+            row = session.get(CalendarDay, wanted)
+            if row is None:
+                raise NotFound(f"no calendar day on {wanted.isoformat()}")
+            removed = _entry(row)
+            session.delete(row)
+        return removed
+
+    def settings(self) -> CalendarSettings:
+        """Return the office-hours settings in effect, defaults included."""
+        with self.db.read() as session:
+            return self._settings(session)
+
+    def set_settings(self, *, timezone: str | None = None, periods: Sequence[str] | None = None,
+                     workdays: Iterable[int | str] | None = None) -> CalendarSettings:
+        """Change some office-hours settings; those not given keep their value.
+
+        Args:
+            timezone: an IANA time zone name such as ``Asia/Ho_Chi_Minh``.
+            periods: office periods ``HH:MM-HH:MM`` in order, e.g. ``["07:30-11:30", "13:30-17:00"]``.
+            workdays: working weekdays, 0 (Monday) to 6 (Sunday).
+
+        Returns:
+            The settings now in effect.
+
+        Raises:
+            InvalidInput: a setting is invalid; ``fields`` says which, and nothing is changed.
+        """
+        given = {"timezone": timezone, "periods": periods, "workdays": None if workdays is None else list(workdays)}
+        data = _load(SettingsSchema(), {k: v for k, v in given.items() if v is not None}, "invalid calendar settings")
+        if "periods" in data:
+            data["periods"] = [_PERIOD.sub(r"\1-\2", text) for text in data["periods"]]
+        if "workdays" in data:
+            data["workdays"] = sorted(set(data["workdays"]))
+        if "timezone" in data:
+            data["timezone"] = data["timezone"].strip()
+        with self.db.write() as session:
+            stamp = _stamp(session, self.clock)
+            for key, value in data.items():
+                session.merge(CalendarSetting(key=key, value=value, updated_at=stamp))
+        return self.settings()
+
+    def import_file(self, path: Path, *, replace: bool = False) -> ImportResult:
+        """Load a holiday file (the format of ``engine/data/holidays_vn.yaml``) into the database, all or nothing.
+
+        Args:
+            path: the YAML file, with ``holidays`` and ``extra_workdays`` lists.
+            replace: also remove the stored days of the years the file covers that the file does not list.
+
+        Returns:
+            What changed; days kept although the file does not list them are in ``kept``.
+
+        Raises:
+            InvalidInput: the file is missing, not YAML, or has invalid entries (``fields`` says where).
+        """
+        wanted = _read_holiday_file(path)
+        years = sorted({day.year for day in wanted})
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        with self.db.write() as session:
+            stamp = _stamp(session, self.clock)
+            for day, (kind, name_vi, name_en) in sorted(wanted.items()):
+                counts[_upsert(session, day, kind, name_vi, name_en, stamp)] += 1
+            others = list(session.scalars(select(CalendarDay.date).where(
+                or_(*(CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31)) for year in years)),
+                CalendarDay.date.not_in(list(wanted))))) if years else []
+            if replace and others:
+                session.execute(delete(CalendarDay).where(CalendarDay.date.in_(others)))
+        return ImportResult(years=tuple(years), removed=len(others) if replace else 0,
+                            kept=() if replace else tuple(sorted(others)), **counts)
+
+    def _settings(self, session: Session) -> CalendarSettings:
+        """Read the settings rows and fill in defaults."""
+        stored = {row.key: row.value for row in session.scalars(select(CalendarSetting))}
+        return CalendarSettings(
+            timezone=stored.get("timezone", self.default_timezone),
+            periods=tuple(stored.get("periods", [f"{b:%H:%M}-{e:%H:%M}" for b, e in DEFAULT_PERIODS])),
+            workdays=tuple(stored.get("workdays", sorted(DEFAULT_WORKDAYS))),
+            customized=frozenset(stored) & frozenset(SETTING_KEYS),
+        )
+
+    def _build(self, session: Session) -> WorkingCalendar:
+        """Build the working calendar from the rows visible to ``session``."""
+        settings = self._settings(session)
+        days = session.execute(select(CalendarDay.date, CalendarDay.kind)).all()
+        try:
+            return WorkingCalendar.from_config({
+                "timezone": settings.timezone, "periods": settings.periods, "workdays": settings.workdays,
+                "holidays": [day for day, kind in days if kind != DayKind.EXTRA_WORKDAY],
+                "extra_workdays": [day for day, kind in days if kind == DayKind.EXTRA_WORKDAY],
+            })
+        except ValueError as exc:
+            raise InvalidState(f"the calendar stored in the database is not valid: {exc}") from exc
+
+
+def _entry(row: CalendarDay) -> CalendarEntry:
+    """Copy a row into a CalendarEntry that outlives its session."""
+    return CalendarEntry(date=row.date, kind=DayKind(row.kind).value, name_vi=row.name_vi, name_en=row.name_en,
+                         source=DaySource(row.source).value, updated_at=row.updated_at)
+
+
+def _upsert(session: Session, day: date, kind: DayKind, name_vi: str, name_en: str | None, stamp: datetime) -> str:
+    """Store one imported day unless it is already stored as is; return "added", "updated" or "unchanged"."""
+    row = session.get(CalendarDay, day)
+    if row is not None and (row.kind, row.name_vi, row.name_en) == (kind, name_vi, name_en):
+        return "unchanged"
+    outcome = "added" if row is None else "updated"
+    row = row or CalendarDay(date=day)
+    row.kind, row.name_vi, row.name_en, row.source, row.updated_at = kind, name_vi, name_en, DaySource.ADMIN, stamp
+    session.add(row)
+    return outcome
+
+
+def _stamp(session: Session, clock: Clock) -> datetime:
+    """Return the clock's now, or a tick after the newest stored row if that is later (see the module docstring)."""
+    newest = [session.scalar(select(func.max(CalendarDay.updated_at))),
+              session.scalar(select(func.max(CalendarSetting.updated_at)))]
+    latest = max((moment for moment in newest if moment is not None), default=None)
+    now = clock.now()
+    return now if latest is None or now > latest else latest + _TICK
+
+
+def _read_holiday_file(path: Path) -> dict[date, tuple[DayKind, str, str | None]]:
+    """Read and validate a holiday file into {date: (kind, name_vi, name_en)}."""
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextDatesLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}: expected a mapping with 'holidays' and 'extra_workdays'")
+    extra = raw.get("extra_workdays")
+    if isinstance(extra, list):  # a bare date is a valid extra working day, as load_extra_workdays reads it
+        raw = {**raw, "extra_workdays": [entry if isinstance(entry, dict) else {"date": entry} for entry in extra]}
+    data = _load(HolidayFileSchema(), raw, f"{path}: invalid holiday file")
+    days = {h["date"]: (_FILE_KINDS[h["kind"]], h["name_vi"].strip(), h["name_en"].strip()) for h in data["holidays"]}
+    for entry in data["extra_workdays"]:
+        days[entry["date"]] = (DayKind.EXTRA_WORKDAY, entry["name_vi"].strip(), entry["name_en"].strip() or None)
+    return days
+
+
+def _iso(value: Any) -> Any:
+    """Write a date (not a datetime) as ``YYYY-MM-DD``; leave anything else for the schema to judge."""
+    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
+
+
+def _load(schema: Schema, raw: Mapping[str, Any], message: str) -> dict[str, Any]:
+    """Validate ``raw`` with ``schema``, as InvalidInput with field messages when it does not fit."""
+    try:
+        return dict(schema.load(raw))
+    except ValidationError as exc:
+        raise InvalidInput(message, _flatten(exc.messages)) from exc
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's nested messages into ``{"holidays.3.date": [...]}``."""
+    if not isinstance(messages, Mapping):
+        items = messages if isinstance(messages, list) else [messages]
+        return {prefix or "_schema": [str(item) for item in items]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat

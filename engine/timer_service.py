@@ -1,0 +1,144 @@
+"""Firing timers: BPMN timer events, reminders, escalations and reassignments, each exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from engine.inbox import USER_PREFIX
+from engine.notifications import group_members, notify
+from engine.org import head_for
+from engine.persistence import repository
+from engine.persistence.models import InboxTask, Instance, InstanceStatus, TimerKind, TimerStatus
+from engine.runtime import Runtime, Step
+from engine.scheduling import DueTimer, lock_timer, mark_fired, pending_due
+
+FIRED, EARLY, SKIPPED, WAITING = "fired", "early", "skipped", "waiting"
+
+
+class TimerService:
+    """Fires due timers; safe to call twice for the same timer, from any number of workers."""
+
+    def __init__(self, *, runtime: Runtime, timezone: str = "Asia/Ho_Chi_Minh") -> None:
+        self.runtime = runtime
+        self.zone = ZoneInfo(timezone)
+        self.clock = runtime.clock
+        self._handlers: dict[str, Callable[[Step, Any, datetime], str]] = {
+            TimerKind.BPMN.value: self._fire_bpmn,
+            TimerKind.REMINDER.value: self._remind,
+            TimerKind.ESCALATION.value: self._escalate,
+            TimerKind.REASSIGN.value: self._reassign,
+        }
+
+    def fire(self, timer_id: int) -> str:
+        """Fire one timer if it is pending and due.
+
+        Returns:
+            ``fired``; ``early`` (not due yet: schedule it again); ``waiting`` (its case is suspended:
+            it fires when resumed); or ``skipped`` (already fired or cancelled, or unknown).
+        """
+        with self.runtime.transaction() as step:
+            row = lock_timer(step.conn, timer_id)
+            if row is None or row.status != TimerStatus.PENDING.value:
+                return SKIPPED
+            now = self.clock.now()
+            if row.due_at > now:
+                return EARLY
+            return self._handlers[row.kind](step, row, now)
+
+    def due(self, until: datetime | None = None, limit: int = 10000) -> list[DueTimer]:
+        """Pending timers due by ``until`` (default: now), earliest first."""
+        with self.runtime.db.read() as session:
+            return pending_due(session.connection(), until or self.clock.now(), limit)
+
+    def fire_due(self) -> int:
+        """Fire every timer due now (a burst worker, a simulation); return how many fired."""
+        return sum(self.fire(t.id) == FIRED for t in self.due())
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _fire_bpmn(self, step: Step, row: Any, now: datetime) -> str:
+        status = _instance_status(step, row.instance_id)
+        if status is InstanceStatus.SUSPENDED:
+            return WAITING
+        mark_fired(step.conn, row.id, now)
+        if status is InstanceStatus.RUNNING:
+            self.runtime.advance(step, row.instance_id)
+        return FIRED
+
+    def _remind(self, step: Step, row: Any, now: datetime) -> str:
+        task = _open_task(step, row.task_id)
+        if task is None:
+            return self._done(step, row, now)
+        if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
+            return WAITING
+        users = [task.assignee] if task.assignee else _candidates(step, task.group_codes)
+        message = (f"Việc \u201c{task.name}\u201d (hồ sơ #{row.instance_id}) đến hạn lúc "
+                   f"{self._local(task.due_at)}. / Task \u201c{task.name}\u201d is due at {self._local(task.due_at)}.")
+        self._tell(step, users, "reminder", message, row, now)
+        return self._done(step, row, now, "reminder_sent", {"to": users})
+
+    def _escalate(self, step: Step, row: Any, now: datetime) -> str:
+        task = _open_task(step, row.task_id)
+        if task is None:
+            return self._done(step, row, now)
+        if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
+            return WAITING
+        head = head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+        message = (f"Việc \u201c{task.name}\u201d (hồ sơ #{row.instance_id}, {task.assignee or 'chưa nhận'}) "
+                   f"đã quá hạn {self._local(task.due_at)}. / Task \u201c{task.name}\u201d is overdue.")
+        self._tell(step, [head] if head else [], "escalation", message, row, now)
+        return self._done(step, row, now, "escalated", {"to": head, "assignee": task.assignee})
+
+    def _reassign(self, step: Step, row: Any, now: datetime) -> str:
+        task = _open_task(step, row.task_id)
+        if task is None:
+            return self._done(step, row, now)
+        head = head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+        if head is None or head == task.assignee:
+            return self._done(step, row, now, "reassign_skipped", {"reason": "no head of unit to give it to"})
+        step.conn.execute(update(InboxTask).where(InboxTask.id == task.id).values(assignee=head))
+        message = (f"Việc \u201c{task.name}\u201d quá hạn đã được chuyển cho đồng chí. "
+                   "/ An overdue task was given to you.")
+        self._tell(step, [head], "reassigned", message, row, now)
+        return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head})
+
+    def _local(self, moment: datetime | None) -> str:
+        return moment.astimezone(self.zone).strftime("%H:%M %d/%m/%Y") if moment else "-"
+
+    def _tell(self, step: Step, users: list[str], kind: str, message: str, row: Any, now: datetime) -> None:
+        step.notifications.extend(notify(step.conn, users, kind=kind, message=message,
+                                         instance_id=row.instance_id, task_id=row.task_id, now=now))
+
+    def _done(self, step: Step, row: Any, now: datetime, kind: str | None = None,
+              data: dict[str, Any] | None = None) -> str:
+        mark_fired(step.conn, row.id, now)
+        if kind:
+            repository.add_history(step.conn, [{"instance_id": row.instance_id, "at": now, "kind": kind,
+                                                "task_id": row.task_id, "element_id": row.element_id, "data": data}])
+        return FIRED
+
+
+def _open_task(step: Step, task_id: str) -> Any:
+    return step.conn.execute(select(InboxTask.id, InboxTask.name, InboxTask.assignee, InboxTask.group_codes,
+                                    InboxTask.due_at).where(InboxTask.id == task_id)).first()
+
+
+def _instance_status(step: Step, instance_id: int) -> InstanceStatus | None:
+    value = step.conn.execute(select(Instance.status).where(Instance.id == instance_id)).scalar()
+    return InstanceStatus(value) if value is not None else None
+
+
+def _started_by(step: Step, instance_id: int) -> str | None:
+    return step.conn.execute(select(Instance.started_by).where(Instance.id == instance_id)).scalar()
+
+
+def _candidates(step: Step, group_codes: list[str] | None) -> list[str]:
+    codes = list(group_codes or [])
+    users = [c[len(USER_PREFIX):] for c in codes if c.startswith(USER_PREFIX)]
+    return users + group_members(step.conn, [c for c in codes if not c.startswith(USER_PREFIX)])
+
+
