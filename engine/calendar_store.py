@@ -1,11 +1,11 @@
 """The business calendar kept in the database: the days an administrator maintains and the agency's office hours.
 
 ``CalendarService.calendar()`` builds a :class:`~engine.calendar.WorkingCalendar` from the ``calendar_days`` and
-``calendar_settings`` tables and caches it. Before reusing the cached calendar it reads a cheap version (row
-counts and newest ``updated_at`` of both tables), so a change made by another process (the web app, a worker,
-``procflow calendar ...``) is seen by the next computation. Every write stamps its rows later than any row
-already there, whatever the clock says (a virtual clock may stand still): an addition or an update then always
-raises the newest stamp, and a removal always lowers a count.
+``calendar_settings`` tables and caches it. Before reusing the cached calendar it reads a cheap version, so a
+change made by another process (the web app, a worker, ``procflow calendar ...``) is seen by the next computation.
+The version is a revision counter that every write of this service raises (kept in ``calendar_settings`` under
+the key ``revision``), plus the row counts and newest ``updated_at`` of both tables for rows edited by hand.
+Timestamps alone would not do: a removal can take the newest stamp away, and a virtual clock may stand still.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +36,13 @@ from engine.persistence.db import Database
 from engine.persistence.models import CalendarDay, CalendarSetting, DayKind, DaySource
 
 SETTING_KEYS = ("timezone", "periods", "workdays")
+REVISION_KEY = "revision"
 DAY_KINDS = tuple(kind.value for kind in DayKind)
 # The holiday file says "public" for a statutory holiday (engine/data/holidays_vn.yaml); the database says "holiday".
 _FILE_KINDS = {"public": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY, "compensatory": DayKind.COMPENSATORY,
                "swapped": DayKind.SWAPPED}
 _EXTRA_WORKDAY_NAMES = ("Ngày làm bù", "Make-up working day")
 _PERIOD = re.compile(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*")
-_TICK = timedelta(microseconds=1)
 
 
 
@@ -56,6 +56,7 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 _VERSION = select(
+    select(CalendarSetting.value).where(CalendarSetting.key == REVISION_KEY).scalar_subquery(),
     select(func.count()).select_from(CalendarDay).scalar_subquery(),
     select(func.max(CalendarDay.updated_at)).scalar_subquery(),
     select(func.count()).select_from(CalendarSetting).scalar_subquery(),
@@ -279,7 +280,7 @@ class CalendarService:
         with self.db.write() as session:
             row = session.get(CalendarDay, data["date"]) or CalendarDay(date=data["date"])
             row.kind, row.name_vi, row.name_en = DayKind(data["kind"]), data["name_vi"].strip(), data["name_en"]
-            row.source, row.updated_at = DaySource.ADMIN, _stamp(session, self.clock)
+            row.source, row.updated_at = DaySource.ADMIN, _revised(session, self.clock)
             session.add(row)
             session.flush()
             return _entry(row)
@@ -298,6 +299,7 @@ class CalendarService:
                 raise NotFound(f"no calendar day on {wanted.isoformat()}")
             removed = _entry(row)
             session.delete(row)
+            _revised(session, self.clock)
         return removed
 
     def settings(self) -> CalendarSettings:
@@ -329,7 +331,7 @@ class CalendarService:
         if "timezone" in data:
             data["timezone"] = data["timezone"].strip()
         with self.db.write() as session:
-            stamp = _stamp(session, self.clock)
+            stamp = _revised(session, self.clock)
             for key, value in data.items():
                 session.merge(CalendarSetting(key=key, value=value, updated_at=stamp))
         return self.settings()
@@ -351,7 +353,7 @@ class CalendarService:
         years = sorted({day.year for day in wanted})
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         with self.db.write() as session:
-            stamp = _stamp(session, self.clock)
+            stamp = _revised(session, self.clock)
             for day, (kind, name_vi, name_en) in sorted(wanted.items()):
                 counts[_upsert(session, day, kind, name_vi, name_en, stamp)] += 1
             others = list(session.scalars(select(CalendarDay.date).where(
@@ -404,13 +406,15 @@ def _upsert(session: Session, day: date, kind: DayKind, name_vi: str, name_en: s
     return outcome
 
 
-def _stamp(session: Session, clock: Clock) -> datetime:
-    """Return the clock's now, or a tick after the newest stored row if that is later (see the module docstring)."""
-    newest = [session.scalar(select(func.max(CalendarDay.updated_at))),
-              session.scalar(select(func.max(CalendarSetting.updated_at)))]
-    latest = max((moment for moment in newest if moment is not None), default=None)
+def _revised(session: Session, clock: Clock) -> datetime:
+    """Raise the calendar's revision within the writing transaction and return the moment to stamp rows with."""
     now = clock.now()
-    return now if latest is None or now > latest else latest + _TICK
+    row = session.get(CalendarSetting, REVISION_KEY, with_for_update=True)
+    if row is None:
+        session.add(CalendarSetting(key=REVISION_KEY, value=1, updated_at=now))
+    else:
+        row.value, row.updated_at = int(row.value) + 1, now
+    return now
 
 
 def _read_holiday_file(path: Path) -> dict[date, tuple[DayKind, str, str | None]]:

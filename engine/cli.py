@@ -21,7 +21,15 @@ from engine.settings import Settings
 def _services(ctx: click.Context) -> Services:
     obj = ctx.ensure_object(dict)
     if "services" not in obj:
-        obj["services"] = build_services(obj.get("settings") or Settings.from_env())
+        settings = obj.get("settings") or Settings.from_env()
+        # With a Redis server configured, timers the command creates are scheduled at once; on the embedded
+        # default they wait in SQL for the worker's reconciliation (every few seconds).
+        redis = None
+        if settings.redis_url:
+            from engine.redis_connection import connect_redis
+
+            redis = connect_redis(settings)
+        obj["services"] = build_services(settings, redis=redis)
         ctx.call_on_close(obj["services"].close)
     return obj["services"]
 
@@ -260,10 +268,22 @@ DEMO_ORG = Path(__file__).resolve().parent / "data" / "demo_org.yaml"
 
 
 @main.command()
+@click.option("--burst", is_flag=True, help="Process everything due now, then exit.")
+@click.option("--name", default=None, help="Worker name (default: host and pid).")
+@friendly_errors
+def worker(burst: bool, name: str | None) -> None:
+    """Run an RQ worker with the scheduler: fires timers, reminders and escalations, sends e-mail."""
+    from engine.worker import run_worker
+
+    run_worker(Settings.from_env(), burst=burst, name=name)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Set up and report, then exit instead of running the worker.")
 @click.pass_context
 @friendly_errors
-def run(ctx: click.Context) -> None:
-    """The main job on the configured (default: embedded) database and Redis: migrate, load, report."""
+def run(ctx: click.Context, once: bool) -> None:
+    """The main job on the configured (default: embedded) database and Redis: migrate, load, report, work."""
     from engine.deployment import collect_sources
     from engine.redis_connection import connect_redis
 
@@ -287,6 +307,12 @@ def run(ctx: click.Context) -> None:
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:
         click.echo(f"  {t.id}  #{t.instance_id}  {t.name}  [{t.assignee or ','.join(t.candidate_groups)}]")
+    if once:
+        return
+    from engine.worker import run_worker
+
+    click.echo("worker running (timers, reminders, escalations); Ctrl-C stops")
+    run_worker(settings)
 
 
 from engine.cli_calendar import calendar  # noqa: E402  (at the bottom: it imports friendly_errors from here)

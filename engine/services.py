@@ -61,7 +61,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
     serializer = StateSerializer()
     specs = SpecCache(serializer)
     mailer = Mailer(db=db, settings=settings, clock=clock)
-    dispatcher = RQDispatcher(redis, clock) if redis is not None else InlineDispatcher(mailer)
+    dispatcher = RQDispatcher(redis, clock, queue=settings.queue) if redis is not None else InlineDispatcher(mailer)
     runtime = Runtime(db=db, clock=clock, calendar=calendar if calendar is not None else calendar_service,
                       serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state)
     return Services(

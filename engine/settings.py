@@ -28,6 +28,7 @@ class Settings:
     timezone: str = "Asia/Ho_Chi_Minh"
     processes_dir: Path = Path("processes")
     forms_dir: Path = Path("forms")
+    queue: str = "procflow"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "procflow@localhost"
@@ -49,6 +50,7 @@ class Settings:
             timezone=env.get("PROCFLOW_TIMEZONE", "Asia/Ho_Chi_Minh"),
             processes_dir=Path(env.get("PROCFLOW_PROCESSES", "processes")),
             forms_dir=Path(env.get("PROCFLOW_FORMS", "forms")),
+            queue=env.get("PROCFLOW_QUEUE", "procflow"),
             smtp_host=env.get("SMTP_HOST", ""),
             smtp_port=int(env.get("SMTP_PORT", "25")),
             smtp_from=env.get("SMTP_FROM", "procflow@localhost"),

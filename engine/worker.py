@@ -15,7 +15,7 @@ from rq import SimpleWorker
 
 from engine import jobs
 from engine.redis_connection import connect_redis
-from engine.rq_dispatch import QUEUE, RQDispatcher
+from engine.rq_dispatch import RQDispatcher
 from engine.services import Services, build_services
 from engine.settings import Settings
 
@@ -58,7 +58,7 @@ def make_worker(settings: Settings, *, name: str | None = None) -> ProcflowWorke
     jobs.install(services)
     dispatcher = services.runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
-    return ProcflowWorker([QUEUE], connection=redis, name=name, services=services, dispatcher=dispatcher)
+    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher)
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:

@@ -82,6 +82,11 @@ def services(settings: Settings, clock: VirtualClock) -> Iterator[Services]:
     built.close()
 
 
+# Tables whose rows the migrations seed (the shipped holidays): restored after each test, not just emptied.
+SEEDED = ("calendar_days", "calendar_settings")
+_seed_rows: dict[str, list[dict[str, object]]] = {}
+
+
 def _empty_tables(services: Services) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with services.db.engine.begin() as conn:
@@ -91,3 +96,19 @@ def _empty_tables(services: Services) -> None:
         else:
             names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for name, rows in _seed_rows.items():
+            if rows:
+                conn.execute(Base.metadata.tables[name].insert(), rows)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_seed_rows(database_url: str) -> None:
+    """Keep the migration-seeded rows so that each test starts from them."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        for name in SEEDED:
+            if name in Base.metadata.tables:
+                _seed_rows[name] = [dict(r._mapping) for r in conn.execute(Base.metadata.tables[name].select())]
+    engine.dispose()

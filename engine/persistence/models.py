@@ -244,12 +244,12 @@ class CalendarDay(Base):
     name_vi: Mapped[Name]
     name_en: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[DaySource] = mapped_column(Enum(DaySource, native_enum=False, length=20, values_callable=_values))
-    # Also the calendar cache's version stamp: every write makes it the newest (see engine/calendar_store.py).
+    # Part of the calendar cache's version, with the revision in calendar_settings (engine/calendar_store.py).
     updated_at: Mapped[Timestamp]
 
 
 class CalendarSetting(Base):
-    """One office-hours setting of the agency: ``timezone``, ``periods`` or ``workdays``; absent means default."""
+    """One office-hours setting (``timezone``, ``periods``, ``workdays``; absent means default) or the ``revision``."""
 
     __tablename__ = "calendar_settings"
 
