@@ -45,7 +45,6 @@ _EXTRA_WORKDAY_NAMES = ("Ngày làm bù", "Make-up working day")
 _PERIOD = re.compile(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*")
 
 
-
 class _TextDatesLoader(yaml.SafeLoader):
     """A safe YAML loader that leaves dates as text, so a bad one is reported by the schema with its place."""
 

@@ -9,6 +9,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.stepping import do_engine_steps
+
 # A timer refresh can make new tasks READY; a model whose steps never settle is a model error.
 MAX_SETTLE_ROUNDS = 1000
 
@@ -56,7 +58,7 @@ def run_until_waiting(workflow: BpmnWorkflow, outcome: StepOutcome | None = None
 
     try:
         for _ in range(MAX_SETTLE_ROUNDS):
-            workflow.do_engine_steps(did_complete_task=record)
+            do_engine_steps(workflow, did_complete_task=record)
             if not workflow.get_tasks(state=TaskState.READY, manual=False):
                 break
         else:

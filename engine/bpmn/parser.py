@@ -1,24 +1,66 @@
-"""The BPMN/DMN parser procflow deploys with: SpiffWorkflow's Spiff parser plus clock-aware timers."""
+"""The BPMN/DMN parser procflow deploys with: SpiffWorkflow's Spiff parser plus procflow's extensions.
+
+Clock-aware timers, events delivered by scope (``engine.bpmn.events``), event sub-processes and
+scopes (``engine.bpmn.scopes``), link events, the complex gateway and conditional flows leaving
+activities (``engine.bpmn.gateways``): each is a parser mixin or a spec class, composed here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
-    IntermediateCatchEvent,
-    StartEvent,
-)
+from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
+    SpiffEndEventParser,
     SpiffIntermediateCatchEventParser,
+    SpiffIntermediateThrowEventParser,
+    SpiffReceiveTaskParser,
+    SpiffSendTaskParser,
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
-from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
-from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
+from SpiffWorkflow.spiff.parser.task_spec import (
+    BusinessRuleTaskParser,
+    CallActivityParser,
+    ScriptTaskParser,
+    ServiceTaskParser,
+    SpiffTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
+from SpiffWorkflow.spiff.specs.defaults import (
+    BusinessRuleTask,
+    ManualTask,
+    NoneTask,
+    SendTask,
+    ServiceTask,
+    UserTask,
+)
 
+from engine.bpmn.adhoc import ProcflowAdHocParser
+from engine.bpmn.events import (
+    ProcflowBoundaryEvent,
+    ProcflowEndEvent,
+    ProcflowEventBasedGateway,
+    ProcflowIntermediateCatchEvent,
+    ProcflowIntermediateThrowEvent,
+    ProcflowReceiveTask,
+    ProcflowScriptTask,
+)
+from engine.bpmn.gateways import ComplexGateway, ComplexGatewayParser
+from engine.bpmn.links import LinkThrowParserMixin
+from engine.bpmn.parsing import (
+    ActivityParserMixin,
+    ErrorBoundaryMixin,
+    EventReferenceMixin,
+    EventSubprocessStartMixin,
+    ScopeParserMixin,
+    SignalEndEventMixin,
+)
+from engine.bpmn.scopes import ProcflowCallActivity, ProcflowSubWorkflowTask, ProcflowTransactionSubprocess
 from engine.bpmn.timers import TIMER_CLASSES
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -35,12 +77,17 @@ class ClockTimerParserMixin:
         return replacement(definition.name, definition.expression, description=definition.description)
 
 
-def _with_clock_timers(parser_class: type) -> type:
-    """Compose ``parser_class`` with the clock-aware timer mixin."""
-    return type(f"Clock{parser_class.__name__}", (ClockTimerParserMixin, parser_class), {})
+def _compose(parser_class: type, *mixins: type) -> type:
+    """Compose ``parser_class`` with ``mixins`` (the first one wins)."""
+    return type(f"Procflow{parser_class.__name__}", (*mixins, parser_class), {})
 
 
-class ProcflowProcessParser(SpiffProcessParser):
+def _event(parser_class: type, *mixins: type) -> type:
+    """An event parser with clock-aware timers and ``eventDefinitionRef`` resolved, plus ``mixins``."""
+    return _compose(parser_class, *mixins, ClockTimerParserMixin, EventReferenceMixin)
+
+
+class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
     """Runs every process that has a start event, whatever its ``isExecutable`` flag says.
 
     bpmn.io writes ``isExecutable="false"`` into every new diagram and offers no way to change it,
@@ -53,7 +100,7 @@ class ProcflowProcessParser(SpiffProcessParser):
         self.process_executable = bool(self.xpath("./bpmn:startEvent"))
 
 
-class CamundaAwareBusinessRuleTaskParser(BusinessRuleTaskParser):
+class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskParser):
     """Finds the decision in ``spiffworkflow:calledDecisionId`` or in Camunda Modeler's ``camunda:decisionRef``."""
 
     @staticmethod
@@ -65,15 +112,31 @@ class ProcflowParser(SpiffBpmnParser):
     """Spiff's parser, with every event that can hold a timer reading the engine's clock."""
 
     PROCESS_PARSER_CLASS = ProcflowProcessParser
+    AD_HOC_PARSER_CLASS = ProcflowAdHocParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (CamundaAwareBusinessRuleTaskParser, BusinessRuleTask),
-        full_tag("startEvent"): (_with_clock_timers(SpiffStartEventParser), StartEvent),
-        full_tag("boundaryEvent"): (_with_clock_timers(SpiffBoundaryEventParser), BoundaryEvent),
-        full_tag("intermediateCatchEvent"): (
-            _with_clock_timers(SpiffIntermediateCatchEventParser),
-            IntermediateCatchEvent,
+        full_tag("startEvent"): (_event(SpiffStartEventParser, EventSubprocessStartMixin), StartEvent),
+        full_tag("endEvent"): (_event(SpiffEndEventParser, SignalEndEventMixin), ProcflowEndEvent),
+        full_tag("boundaryEvent"): (_event(SpiffBoundaryEventParser, ErrorBoundaryMixin), ProcflowBoundaryEvent),
+        full_tag("intermediateCatchEvent"): (_event(SpiffIntermediateCatchEventParser), ProcflowIntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (
+            _event(SpiffIntermediateThrowEventParser, LinkThrowParserMixin),
+            ProcflowIntermediateThrowEvent,
         ),
+        full_tag("eventBasedGateway"): (EventBasedGatewayParser, ProcflowEventBasedGateway),
+        full_tag("complexGateway"): (ComplexGatewayParser, ComplexGateway),
+        # Activities: conditional outgoing flows, token quantities and loop limits checked.
+        full_tag("task"): (_compose(SpiffTaskParser, ActivityParserMixin), NoneTask),
+        full_tag("userTask"): (_compose(UserTaskParser, ActivityParserMixin), UserTask),
+        full_tag("manualTask"): (_compose(SpiffTaskParser, ActivityParserMixin), ManualTask),
+        full_tag("scriptTask"): (_compose(ScriptTaskParser, ActivityParserMixin), ProcflowScriptTask),
+        full_tag("serviceTask"): (_compose(ServiceTaskParser, ActivityParserMixin), ServiceTask),
+        full_tag("sendTask"): (_compose(SpiffSendTaskParser, ActivityParserMixin), SendTask),
+        full_tag("receiveTask"): (_compose(SpiffReceiveTaskParser, ActivityParserMixin), ProcflowReceiveTask),
+        full_tag("subProcess"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowSubWorkflowTask),
+        full_tag("transaction"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowTransactionSubprocess),
+        full_tag("callActivity"): (_compose(CallActivityParser, ActivityParserMixin), ProcflowCallActivity),
     }
 
     def __init__(self, validate_schema: bool = True) -> None:

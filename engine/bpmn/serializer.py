@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.bpmn import adhoc, data, events, gateways, loops, scopes, tokens
 from engine.bpmn.timers import TIMER_CLASSES
 
 # Bumped whenever procflow changes the shape of what it stores; older states are migrated on load.
@@ -46,6 +47,8 @@ def _build_config() -> dict[type, type]:
     config = dict(SPIFF_CONFIG)
     for ours in TIMER_CLASSES.values():
         config[ours] = TimerConditionalEventDefinitionConverter
+    for module in (events, scopes, gateways, loops, tokens, data, adhoc):
+        config.update(module.SPEC_CONVERTERS)
     return config
 
 

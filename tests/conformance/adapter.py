@@ -120,11 +120,10 @@ def _log_data(task: etree._Element) -> str:
 
 
 def data_variables(task: etree._Element, association: str, end: str, io_tag: str) -> list[str]:
-    """The variables a task's data placeholder reads or writes: its data objects, its I/O, else ``data``."""
-    names: list[str] = []
+    """The variables a task's data placeholder reads or writes: its inputs/outputs, its data objects, else ``data``."""
+    names = [node.get("id") for node in task.iterfind(f"{_bpmn('ioSpecification')}/{_bpmn(io_tag)}")]
     for ref in task.iterfind(f"{_bpmn(association)}/{_bpmn(end)}"):
         names.append(_data_object_id(task, (ref.text or "").strip()))
-    names.extend(node.get("id") for node in task.iterfind(f"{_bpmn('ioSpecification')}/{_bpmn(io_tag)}"))
     return list(dict.fromkeys(n for n in names if n)) or [DEFAULT_DATA]
 
 

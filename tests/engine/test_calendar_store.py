@@ -42,7 +42,7 @@ def migration_rows() -> list[tuple[str, str, str, str]]:
 
 
 def seed_shipped_days(services: Services) -> None:
-    """Put the calendar days back as a fresh install has them (the ``services`` fixture empties every table)."""
+    """Put exactly the calendar days of a fresh install in the database, whatever an earlier step left there."""
     with services.db.write() as session:
         session.execute(delete(CalendarDay))
         session.add_all(CalendarDay(date=date.fromisoformat(day), kind=DayKind(kind), name_vi=name_vi, name_en=name_en,

@@ -16,7 +16,7 @@ from tests.engine.test_cli import Cli
 
 @pytest.fixture
 def cli(services: Services, settings: Settings, tmp_path: Path) -> Cli:
-    """The CLI on the test database holding the shipped calendar days (``services`` empties the tables after)."""
+    """The CLI on the test database, holding exactly the shipped calendar days."""
     seed_shipped_days(services)
     return Cli({"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(tmp_path)})
 
