@@ -150,7 +150,8 @@ def main() -> None:
                 results[workers] = r = run_once(services, redis_url, workers, args.instances)
             print(f"{workers} worker(s): {args.instances} timers fired in {r['seconds']:.1f} s "
                   f"({r['fired_per_s']:.0f}/s); RQ empty jobs {r['rq_noop_per_s']:.0f}/s; "
-                  f"ratio {r['fired_per_s'] / r['rq_noop_per_s']:.2f}; fired twice {r['fired_twice']}, lost {r['lost']}")
+                  f"ratio {r['fired_per_s'] / r['rq_noop_per_s']:.2f}; "
+                  f"fired twice {r['fired_twice']}, lost {r['lost']}")
     worst = min(results.values(), key=lambda r: r["fired_per_s"] / r["rq_noop_per_s"])
     print(json.dumps({
         "instances": args.instances, "database": "postgresql" if args.postgres else "sqlite",

@@ -11,6 +11,7 @@ Timestamps alone would not do: a removal can take the newest stamp away, and a v
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -213,6 +214,10 @@ class CalendarService:
         self.clock: Clock = clock or SystemClock()
         self.default_timezone = timezone
         self._cached: tuple[tuple[Any, ...], WorkingCalendar] | None = None
+        # Another process's edits are noticed within this many seconds; until then the cached calendar
+        # serves every deadline without a query (steps run inside their own transaction and connection).
+        self.refresh_after = 5.0
+        self._checked_at = -1e9
 
     def calendar(self) -> WorkingCalendar:
         """Return the working calendar as the database has it now (cached until something changes).
@@ -223,9 +228,12 @@ class CalendarService:
         Raises:
             InvalidState: the stored rows do not make a calendar (edited by hand into something invalid).
         """
+        cached = self._cached
+        if cached is not None and time.monotonic() - self._checked_at < self.refresh_after:
+            return cached[1]
         with self.db.read() as session:
             version = tuple(session.execute(_VERSION).one())
-            cached = self._cached
+            self._checked_at = time.monotonic()
             if cached is not None and cached[0] == version:
                 return cached[1]
             built = self._build(session)
@@ -274,6 +282,7 @@ class CalendarService:
         Raises:
             InvalidInput: a field is invalid; ``fields`` says which.
         """
+        self._checked_at = -1e9  # our own change: check the version on next use
         raw = {"date": _iso(day), "kind": kind, "name_vi": name_vi, "name_en": name_en}
         data = _load(DaySchema(), raw, "invalid calendar day")
         with self.db.write() as session:
@@ -291,6 +300,7 @@ class CalendarService:
             NotFound: no day is stored on that date.
             InvalidInput: ``day`` is not a date.
         """
+        self._checked_at = -1e9  # our own change: check the version on next use
         wanted = _load(DaySchema(only=("date",)), {"date": _iso(day)}, "invalid date")["date"]
         with self.db.write() as session:
             row = session.get(CalendarDay, wanted)
@@ -321,6 +331,7 @@ class CalendarService:
         Raises:
             InvalidInput: a setting is invalid; ``fields`` says which, and nothing is changed.
         """
+        self._checked_at = -1e9  # our own change: check the version on next use
         given = {"timezone": timezone, "periods": periods, "workdays": None if workdays is None else list(workdays)}
         data = _load(SettingsSchema(), {k: v for k, v in given.items() if v is not None}, "invalid calendar settings")
         if "periods" in data:
@@ -348,6 +359,7 @@ class CalendarService:
         Raises:
             InvalidInput: the file is missing, not YAML, or has invalid entries (``fields`` says where).
         """
+        self._checked_at = -1e9  # our own change: check the version on next use
         wanted = _read_holiday_file(path)
         years = sorted({day.year for day in wanted})
         counts = {"added": 0, "updated": 0, "unchanged": 0}

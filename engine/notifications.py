@@ -7,7 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.clock import Clock
@@ -87,9 +87,9 @@ class Mailer:
             smtp.send_message(message)
         except smtplib.SMTPException as exc:  # recorded on the notification; the inbox still shows it
             error = str(exc)
-        with self.db.write() as session:
-            session.execute(update(Notification).where(Notification.id == bindparam("nid")).values(
-                emailed_at=None if error else self.clock.now(), email_error=error), [{"nid": row.id}])
+        with self.db.transaction() as conn:
+            conn.execute(update(_notes).where(_notes.c.id == row.id).values(
+                emailed_at=None if error else self.clock.now(), email_error=error))
         return 0 if error else 1
 
 

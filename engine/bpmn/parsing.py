@@ -182,19 +182,23 @@ class ScopeParserMixin:
     def _add_event_subprocess(self, node: Any) -> None:
         """Run the event sub-process ``node`` from a trigger that waits while this scope runs."""
         subprocess = self.parse_node(node)
-        start_node = first(node.xpath("./bpmn:startEvent", namespaces=self.nsmap))
+        trigger = self._trigger(first(node.xpath("./bpmn:startEvent", namespaces=self.nsmap)), subprocess)
+        self.spec.start.connect(trigger)
+        trigger.connect(subprocess)
+        subprocess.connect(self.spec.end)
+
+    def _trigger(self, start_node: Any, subprocess: Any) -> EventSubprocessTrigger:
+        """The trigger for the event sub-process whose start event is ``start_node``."""
         start = self.parser.process_parsers[subprocess.spec].get_spec().task_specs[start_node.get("id")]
         definition = deepcopy(start.event_definition)
         if isinstance(definition, NoneEventDefinition):
             raise ValidationException("the start event of an event sub-process needs a trigger (error, escalation, "
                                       "message, signal, timer or condition)", node=start_node, file_name=self.filename)
-        interrupting = start_node.get("isInterrupting", "true") == "true" or isinstance(definition, ErrorEventDefinition)
-        trigger = EventSubprocessTrigger(self.spec, start_node.get("id"), definition, interrupting=interrupting,
-                                         bpmn_name=start_node.get("name"), lane=subprocess.lane,
-                                         description=start.description)
-        self.spec.start.connect(trigger)
-        trigger.connect(subprocess)
-        subprocess.connect(self.spec.end)
+        # An error always interrupts: the scope it ends cannot go on.
+        interrupting = isinstance(definition, ErrorEventDefinition) or start_node.get("isInterrupting") != "false"
+        return EventSubprocessTrigger(self.spec, start_node.get("id"), definition, interrupting=interrupting,
+                                      bpmn_name=start_node.get("name"), lane=subprocess.lane,
+                                      description=start.description)
 
 
 # -- activities ---------------------------------------------------------------------------------------

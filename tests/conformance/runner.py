@@ -175,8 +175,9 @@ class ConformanceRunner:
         self.log.reset()
         try:
             instances = self._start_all(process, case)
-        except Exception as exc:  # noqa: BLE001 - an engine crash is a failed case, not a failed suite
-            return _judge(process.name, case, [*self.log.entries(case.expected), RUNTIME_ERROR], f"start failed: {exc!r}")
+        except Exception as exc:  # an engine crash is a failed case, not a failed suite
+            actual = [*self.log.entries(case.expected), RUNTIME_ERROR]
+            return _judge(process.name, case, actual, f"start failed: {exc!r}")
         self._let_time_pass(instances, case.delay + MARGIN)
         main = instances[-1]
         view = self.services.queries.instance(main, with_history=False)
