@@ -11,15 +11,19 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, validate
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
+from engine.counters import numbering
 from engine.deployment import latest_version
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from engine.execution import (
@@ -32,7 +36,7 @@ from engine.execution import (
 from engine.inbox import USER_PREFIX, InboxChange, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
-from engine.persistence.models import HistoryEvent, InstanceStatus
+from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
 from engine.persistence.repository import InstanceRecord, OpenTask
 from engine.scheduling import (
     Dispatcher,
@@ -44,6 +48,7 @@ from engine.scheduling import (
     waiting_bpmn_timers,
 )
 from engine.specs import LoadedSpec, SpecCache
+from engine.start_rules import apply_start_rules
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
@@ -97,8 +102,10 @@ class Runtime:
 
     def __init__(self, *, db: Database, clock: Clock, calendar: Any = None,
                  serializer: StateSerializer | None = None, specs: SpecCache | None = None,
-                 dispatcher: Dispatcher | None = None, verify_state: bool = False) -> None:
+                 dispatcher: Dispatcher | None = None, verify_state: bool = False,
+                 timezone: str = "Asia/Ho_Chi_Minh") -> None:
         self.db = db
+        self.timezone = timezone
         self.clock = clock
         self.calendar = calendar
         self.dispatcher: Dispatcher = dispatcher or InlineDispatcher()
@@ -111,7 +118,7 @@ class Runtime:
     def transaction(self) -> Iterator[Step]:
         """One step's transaction; timers and notifications it created are dispatched after commit."""
         step = Step()
-        with self.db.transaction() as conn:
+        with self.db.transaction() as conn, numbering(conn, self.clock.now(), self.timezone):
             step.conn = conn
             yield step
         self.dispatcher.schedule(step.timers)
@@ -133,13 +140,15 @@ class Runtime:
             spec = self.specs.get(conn, target.version_id)
             if spec.starter_groups:
                 self._check_may_start(conn, spec, user)
+            business_key = apply_start_rules(conn, spec, args["data"], args["business_key"],
+                                             self.script_engine.environment)
             now = self.clock.now()
             workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
             workflow.data.update(args["data"])
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(args["data"])
             outcome = run_until_waiting(workflow)
-            record = InstanceRecord(0, target.version_id, target.process_id, args["business_key"],
+            record = InstanceRecord(0, target.version_id, target.process_id, business_key,
                                     InstanceStatus.RUNNING, 1, "", 0)
             history = [{"kind": "instance_started", "at": now, "actor": user,
                         "data": {"business_key": business_key, "data": args["data"], "version": target.version}}]
@@ -236,6 +245,42 @@ class Runtime:
             outcome = run_until_waiting(workflow)
             self._persist(step, record, spec, workflow, outcome, history, actor=user)
             return record
+
+    def send_message(self, message_name: str, *, instance_id: int | None = None, business_key: str | None = None,
+                     payload: dict[str, Any] | None = None, user: str | None = None) -> InstanceRecord:
+        """Deliver a BPMN message (by its name) to the instance waiting for it, and run that instance on.
+
+        The instance is named by id or by business key; one that is not waiting for the message refuses it
+        with :class:`InvalidState`, and nothing changes.
+        """
+        _require_json(payload or {})
+        with self.transaction() as step:
+            instance_id = self._resolve(step.conn, instance_id, business_key)
+            record = self._lock(step.conn, instance_id)
+            self._require_running(record)
+            spec = self.specs.get(step.conn, record.process_version_id)
+            workflow = self._restore(record, spec)
+            event = BpmnEvent(ProcflowMessageEventDefinition(message_name), payload=dict(payload or {}))
+            try:
+                workflow.send_event(event)
+            except WorkflowException as exc:
+                raise InvalidState(f"instance {instance_id} is not waiting for the message '{message_name}'") from exc
+            history = [_event(instance_id, self.clock.now(), "message_received", actor=user,
+                              data={"message": message_name, "payload": payload or {}})]
+            outcome = run_until_waiting(workflow)
+            self._persist(step, record, spec, workflow, outcome, history, actor=user)
+            return record
+
+    def _resolve(self, conn: Connection, instance_id: int | None, business_key: str | None) -> int:
+        if instance_id is not None:
+            return instance_id
+        if not business_key:
+            raise InvalidInput("name the instance: an id or a business key", {"instance": ["required"]})
+        found = conn.execute(select(Instance.id).where(Instance.business_key == business_key,
+                                                       Instance.status == InstanceStatus.RUNNING.value)).scalars().all()
+        if len(found) != 1:
+            raise NotFound(f"{len(found) or 'no'} running instance(s) with business key '{business_key}'")
+        return found[0]
 
     def fire_timers(self, instance_id: int) -> bool:
         """Let due timers of one instance fire; return True if anything moved."""

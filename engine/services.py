@@ -63,7 +63,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
     mailer = Mailer(db=db, settings=settings, clock=clock)
     dispatcher = RQDispatcher(redis, clock, queue=settings.queue) if redis is not None else InlineDispatcher(mailer)
     runtime = Runtime(db=db, clock=clock, calendar=calendar if calendar is not None else calendar_service,
-                      serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state)
+                      serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state,
+                      timezone=settings.timezone)
     return Services(
         settings=settings,
         db=db,

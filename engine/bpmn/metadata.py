@@ -6,7 +6,14 @@ Understood on user and manual tasks (first match wins, in this order):
   ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``;
 * Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
   ``camunda:formKey``, ``camunda:dueDate``;
-* SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's.
+* SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's;
+* Camunda Modeler's "Extension properties" (``camunda:properties``), under procflow's names — the way
+  to set procflow's attributes from the modeler's properties panel without editing XML.
+
+On the process (or its extension properties): ``starterGroups``, ``refuseIf`` and ``refuseMessage``
+(a condition on the start data that refuses the start with that message), ``businessKey`` (an
+expression computing the case's business key from the start data) and ``uniqueBusinessKey``
+(``true``: a second running or completed case with the same key is refused as a duplicate).
 
 A task without explicit candidate groups is offered to the group its lane names.
 """
@@ -47,18 +54,30 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
     for tag in HUMAN_TASKS:
         for node in process.iter(f"{{{BPMN_NS}}}{tag}"):
             tasks[node.get("id")] = task_metadata(node, lanes.get(node.get("id")))
+    props = {**_camunda_properties(process), **_spiff_properties(process)}
+
+    def attribute(name: str) -> str | None:
+        return process.get(f"{{{PROCFLOW_NS}}}{name}") or props.get(name)
+
     return {
         "name": process.get("name") or _participant_name(root, process_id) or process_id,
         "documentation": _documentation(process),
         "starter_groups": _split(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")
-                                 or process.get(f"{{{PROCFLOW_NS}}}starterGroups")),
+                                 or attribute("starterGroups")),
+        "start": {
+            "refuse_if": attribute("refuseIf"),
+            "refuse_message": attribute("refuseMessage"),
+            "business_key": attribute("businessKey"),
+            "unique_business_key": (attribute("uniqueBusinessKey") or "").lower() in ("true", "1", "yes"),
+            "form": _start_form(process),
+        },
         "tasks": tasks,
     }
 
 
 def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
     """Read one human task's metadata from its XML element."""
-    props = _spiff_properties(node)
+    props = {**_camunda_properties(node), **_spiff_properties(node)}
     values: dict[str, str | None] = {}
     for ours, camunda in _ATTRIBUTES.items():
         values[ours] = (
@@ -96,6 +115,19 @@ def _lanes_by_node(process: Any) -> dict[str, str]:
 def _spiff_properties(node: Any) -> dict[str, str]:
     found = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
     return {p.get("name"): p.get("value") for p in found if p.get("name")}
+
+
+def _camunda_properties(node: Any) -> dict[str, str]:
+    found = node.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
+    return {p.get("name"): p.get("value") for p in found if p.get("name")}
+
+
+def _start_form(process: Any) -> str | None:
+    for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
+        form = start.get(f"{{{PROCFLOW_NS}}}form") or start.get(f"{{{CAMUNDA_NS}}}formKey")
+        if form:
+            return str(form)
+    return None
 
 
 def _documentation(node: Any) -> str:

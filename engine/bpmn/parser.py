@@ -52,6 +52,7 @@ from engine.bpmn.events import (
 )
 from engine.bpmn.gateways import ComplexGateway, ComplexGatewayParser
 from engine.bpmn.links import LinkThrowParserMixin
+from engine.bpmn.messages import MessagePayloadParserMixin
 from engine.bpmn.parsing import (
     ActivityParserMixin,
     ErrorBoundaryMixin,
@@ -84,7 +85,7 @@ def _compose(parser_class: type, *mixins: type) -> type:
 
 def _event(parser_class: type, *mixins: type) -> type:
     """An event parser with clock-aware timers and ``eventDefinitionRef`` resolved, plus ``mixins``."""
-    return _compose(parser_class, *mixins, ClockTimerParserMixin, EventReferenceMixin)
+    return _compose(parser_class, *mixins, ClockTimerParserMixin, MessagePayloadParserMixin, EventReferenceMixin)
 
 
 class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
@@ -132,8 +133,9 @@ class ProcflowParser(SpiffBpmnParser):
         full_tag("manualTask"): (_compose(SpiffTaskParser, ActivityParserMixin), ManualTask),
         full_tag("scriptTask"): (_compose(ScriptTaskParser, ActivityParserMixin), ProcflowScriptTask),
         full_tag("serviceTask"): (_compose(ServiceTaskParser, ActivityParserMixin), ServiceTask),
-        full_tag("sendTask"): (_compose(SpiffSendTaskParser, ActivityParserMixin), SendTask),
-        full_tag("receiveTask"): (_compose(SpiffReceiveTaskParser, ActivityParserMixin), ProcflowReceiveTask),
+        full_tag("sendTask"): (_compose(SpiffSendTaskParser, ActivityParserMixin, MessagePayloadParserMixin), SendTask),
+        full_tag("receiveTask"): (
+            _compose(SpiffReceiveTaskParser, ActivityParserMixin, MessagePayloadParserMixin), ProcflowReceiveTask),
         full_tag("subProcess"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowSubWorkflowTask),
         full_tag("transaction"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowTransactionSubprocess),
         full_tag("callActivity"): (_compose(CallActivityParser, ActivityParserMixin), ProcflowCallActivity),

@@ -13,8 +13,10 @@ from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.event_definition import MessageEventDefinitionConverter
 
 from engine.bpmn import adhoc, data, events, gateways, loops, scopes, tokens
+from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.timers import TIMER_CLASSES
 
 # Bumped whenever procflow changes the shape of what it stores; older states are migrated on load.
@@ -47,6 +49,7 @@ def _build_config() -> dict[type, type]:
     config = dict(SPIFF_CONFIG)
     for ours in TIMER_CLASSES.values():
         config[ours] = TimerConditionalEventDefinitionConverter
+    config[ProcflowMessageEventDefinition] = MessageEventDefinitionConverter
     for module in (events, scopes, gateways, loops, tokens, data, adhoc):
         config.update(module.SPEC_CONVERTERS)
     return config

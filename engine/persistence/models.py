@@ -310,3 +310,13 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
     email_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Counter(Base):
+    """A yearly running number (arrival numbers of incoming documents, numbers of outgoing ones)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[Code] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
