@@ -245,6 +245,22 @@ def retry(ctx: click.Context, instance_id: int, user: str | None, data: str | No
         click.echo(f"error at {instance.error_element}: {instance.error_message}", err=True)
 
 
+@main.command()
+@click.argument("name")
+@click.option("--instance", "instance_id", type=int, default=None, help="The waiting instance's id.")
+@click.option("--key", "business_key", default=None, help="...or its business key.")
+@click.option("--data", default=None, help="The message payload (JSON object).")
+@click.option("--user", default=None, help="Who delivers it (recorded).")
+@click.pass_context
+@friendly_errors
+def message(ctx: click.Context, name: str, instance_id: int | None, business_key: str | None, data: str | None,
+            user: str | None) -> None:
+    """Deliver the BPMN message NAME to the instance waiting for it."""
+    record = _services(ctx).runtime.send_message(name, instance_id=instance_id, business_key=business_key,
+                                                 payload=_json_arg(data), user=user)
+    click.echo(f"delivered; instance {record.id} is {record.status.value}")
+
+
 @main.group()
 def org() -> None:
     """Organisation: units, users, groups."""

@@ -35,3 +35,18 @@ def test_an_instance_not_waiting_for_the_message_refuses_it(waiting: Services) -
     with pytest.raises(NotFound, match="no running instance"):
         waiting.runtime.send_message("xac_nhan_tiep_nhan", business_key="nope")
     assert waiting.queries.instance(instance_id).status == "running"
+
+
+def test_the_cli_delivers_a_message(waiting: Services, settings) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    instance_id = waiting.runtime.start("transfer", business_key="DV-9")
+    env = {"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home)}
+    result = CliRunner().invoke(main, ["message", "xac_nhan_tiep_nhan", "--key", "DV-9", "--data", '{"ok": true}'],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    assert f"instance {instance_id} is completed" in result.output
+    again = CliRunner().invoke(main, ["message", "xac_nhan_tiep_nhan", "--instance", str(instance_id)], env=env)
+    assert again.exit_code == 1 and again.stderr.startswith("error: ")
