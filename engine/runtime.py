@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from marshmallow import Schema, ValidationError, fields, validate
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -22,6 +21,7 @@ from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
+from engine.checks import COMPLETE, START, check_may_work, load_input, no_user, require_json
 from engine.clock import Clock
 from engine.counters import numbering
 from engine.deployment import latest_version
@@ -33,11 +33,11 @@ from engine.execution import (
     reset_errored,
     run_until_waiting,
 )
-from engine.inbox import USER_PREFIX, InboxChange, sync_inbox
+from engine.inbox import InboxChange, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
-from engine.persistence.repository import InstanceRecord, OpenTask
+from engine.persistence.repository import InstanceRecord
 from engine.scheduling import (
     Dispatcher,
     DueTimer,
@@ -51,41 +51,6 @@ from engine.specs import LoadedSpec, SpecCache
 from engine.start_rules import apply_start_rules
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
-
-
-class StartSchema(Schema):
-    process_id = fields.String(required=True, validate=validate.Length(1, 100))
-    business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
-    user = fields.String(load_default=None, allow_none=True)
-
-
-class CompleteSchema(Schema):
-    task_id = fields.UUID(required=True)
-    user = fields.String(required=True, validate=validate.Length(1, 100))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
-
-
-_START = StartSchema()
-_COMPLETE = CompleteSchema()
-
-
-def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        loaded = schema.load(raw)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        fields_ = {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in messages.items()}
-        raise InvalidInput("; ".join(f"{k}: {' '.join(v)}" for k, v in fields_.items()), fields_) from exc
-    _require_json(loaded.get("data", {}))
-    return loaded
-
-
-def _require_json(data: dict[str, Any]) -> None:
-    try:
-        json.dumps(data)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"data must be plain JSON: {exc}", {"data": [str(exc)]}) from exc
 
 
 @dataclass
@@ -128,7 +93,7 @@ class Runtime:
     def start(self, process_id: str, *, data: dict[str, Any] | None = None, business_key: str | None = None,
               user: str | None = None) -> int:
         """Start the latest version of ``process_id`` and run it until it waits; return the instance id."""
-        args = _load(_START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
+        args = load_input(START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
                               "user": user})
         with self.transaction() as step:
             conn = step.conn
@@ -136,7 +101,7 @@ class Runtime:
             if target is None:
                 raise NotFound(f"no deployed process '{process_id}' (deploy it with `procflow deploy`)")
             if user is not None and not target.user_active:
-                raise _no_user(user)
+                raise no_user(user)
             spec = self.specs.get(conn, target.version_id)
             if spec.starter_groups:
                 self._check_may_start(conn, spec, user)
@@ -158,7 +123,7 @@ class Runtime:
 
     def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> InstanceRecord:
         """Complete an open user task as ``user`` with ``data`` and run the instance on."""
-        args = _load(_COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
+        args = load_input(COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
         task_id = str(args["task_id"])
         with self.transaction() as step:
             conn = step.conn
@@ -167,7 +132,7 @@ class Runtime:
                 raise self._gone(conn, task_id)
             record, open_task = found
             self._require_running(record)
-            _check_may_work(open_task, user)
+            check_may_work(open_task, user)
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self._restore(record, spec)
             task = workflow.get_task_from_id(UUID(task_id))
@@ -226,7 +191,7 @@ class Runtime:
     def retry(self, instance_id: int, *, user: str | None = None, data: dict[str, Any] | None = None,
               upgrade: bool = False) -> InstanceRecord:
         """Run a failed step again, optionally with corrected data or on the latest version of the model."""
-        _require_json(data or {})
+        require_json(data or {})
         with self.transaction() as step:
             conn = step.conn
             record = self._lock(conn, instance_id)
@@ -253,7 +218,7 @@ class Runtime:
         The instance is named by id or by business key; one that is not waiting for the message refuses it
         with :class:`InvalidState`, and nothing changes.
         """
-        _require_json(payload or {})
+        require_json(payload or {})
         with self.transaction() as step:
             instance_id = self._resolve(step.conn, instance_id, business_key)
             record = self._lock(step.conn, instance_id)
@@ -405,22 +370,6 @@ class Runtime:
                                                             self.script_engine))
         if json.loads(again) != json.loads(text):
             raise AssertionError("workflow state does not survive a serializer round trip")
-
-
-def _no_user(user: str) -> NotFound:
-    return NotFound(f"no user '{user}' (import the organisation with `procflow org import`)")
-
-
-def _check_may_work(task: OpenTask, user: str) -> None:
-    """The assignee may work on a task; an unassigned one is open to its candidates (or to all if none)."""
-    if not task.user_active:
-        raise _no_user(user)
-    if task.assignee:
-        if task.assignee != user:
-            raise PermissionDenied(f"task {task.id} is assigned to {task.assignee}")
-        return
-    if task.group_codes and not (task.user_is_candidate or USER_PREFIX + user in task.group_codes):
-        raise PermissionDenied(f"task {task.id} is for {', '.join(task.group_codes)}; {user} is not a member")
 
 
 def _event(instance_id: int, at: datetime, kind: str, **fields_: Any) -> dict[str, Any]:
