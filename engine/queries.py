@@ -147,8 +147,8 @@ class Queries:
         """Open tasks, earliest deadline first; for ``user``: assigned to them or offered to their groups."""
         statement = _TASKS[(user is not None, instance_id is not None)]
         params = {"user": user, "user_code": USER_PREFIX + (user or ""), "instance_id": instance_id, "limit": limit}
-        with self.db.read() as session:
-            return [task_view(r) for r in session.connection().execute(statement, params)]
+        with self.db.connect() as conn:
+            return [task_view(r) for r in conn.execute(statement, params)]
 
     def instance(self, instance_id: int, *, with_history: bool = True) -> InstanceView:
         """One instance, its open tasks, its current data and (optionally) its history."""

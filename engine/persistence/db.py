@@ -36,10 +36,8 @@ class Database:
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
         # SQLite readers run without BEGIN: each query sees the latest commit, and no read lock is held.
-        self._readers = sessionmaker(
-            self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine,
-            expire_on_commit=False,
-        )
+        self._read_engine = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
+        self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._writers = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -51,6 +49,15 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain connection for hot-path queries (the inbox); rolled back at the end."""
+        with self._read_engine.connect() as conn:
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
