@@ -199,7 +199,7 @@ class DeploymentService:
         session.add(ProcessVersion(
             process_id=pid, version=number, name=meta["name"], content_hash=digest, file_id=file_row.id,
             spec_json=spec_json, tasks_meta={"tasks": tasks, "starter_groups": meta["starter_groups"],
-                                                         "start": meta["start"]},
+                                                         "start": meta["start"], "summary": meta["summary"]},
             documentation=meta["documentation"], deployed_at=self.clock.now(), deployed_by=deployed_by,
         ))
         session.flush()

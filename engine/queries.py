@@ -85,6 +85,7 @@ class InstanceView:
     error_element: str | None
     error_message: str | None
     completed_tasks: int
+    summary: str | None = None
     open_tasks: list[TaskView] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     history: list[HistoryView] = field(default_factory=list)
@@ -163,7 +164,7 @@ class Queries:
                 instance.id, instance.process_id, instance.version.version, instance.business_key,
                 instance.status.value, instance.started_by, instance.started_at, instance.updated_at,
                 instance.ended_at, instance.error_element, instance.error_message,
-                instance.completed_tasks, tasks, self._data(session, instance), history)
+                instance.completed_tasks, instance.summary, tasks, self._data(session, instance), history)
 
     def instances(self, *, status: str | None = None, process_id: str | None = None,
                   limit: int = 200) -> list[InstanceView]:
@@ -176,7 +177,8 @@ class Queries:
                 query = query.where(Instance.process_id == process_id)
             rows = session.execute(query.order_by(Instance.id.desc()).limit(limit)).all()
             return [InstanceView(i.id, i.process_id, v, i.business_key, i.status.value, i.started_by, i.started_at,
-                                 i.updated_at, i.ended_at, i.error_element, i.error_message, 0) for i, v in rows]
+                                 i.updated_at, i.ended_at, i.error_element, i.error_message, i.completed_tasks,
+                                 i.summary) for i, v in rows]
 
     def has_users(self) -> bool:
         """True once an organisation has been imported."""

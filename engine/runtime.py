@@ -29,6 +29,7 @@ from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, Permis
 from engine.execution import (
     StepOutcome,
     complete_human_task,
+    current_data,
     ready_human_tasks,
     reset_errored,
     run_until_waiting,
@@ -319,6 +320,8 @@ class Runtime:
         history.extend(_event(record.id, now, "element_completed", task_id=c.task_id, element_id=c.element_id,
                               element_type=c.element_type) for c in outcome.completed)
         history.extend(self._apply_outcome(record, workflow, outcome, now, actor))
+        if spec.summary:
+            record.summary = self._summary(spec.summary, workflow) or record.summary
         done = len(outcome.completed) + human
         is_new = record.id == 0
         if is_new:
@@ -337,6 +340,14 @@ class Runtime:
         for event in history + inbox.events:
             event["instance_id"] = record.id
         repository.add_history(conn, history + inbox.events)
+
+    def _summary(self, expression: str, workflow: BpmnWorkflow) -> str | None:
+        """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""
+        try:
+            value = self.script_engine.environment.evaluate(expression, current_data(workflow))
+        except Exception:  # data the summary needs may arrive only in a later step
+            return None
+        return str(value)[:500] if value is not None else None
 
     def _timer_plan(self, record: InstanceRecord, workflow: BpmnWorkflow, inbox: InboxChange,
                     now: datetime) -> TimerPlan:

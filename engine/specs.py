@@ -28,6 +28,7 @@ class LoadedSpec:
     tasks_meta: dict[str, Any]
     starter_groups: list[str]
     start: dict[str, Any]  # start rules: refuse_if, refuse_message, business_key, unique_business_key, form
+    summary: str | None  # expression for the case's one-line description
 
 
 class SpecCache:
@@ -54,7 +55,7 @@ class SpecCache:
         spec, subs = self.serializer.spec_from_json(row.spec_json)
         meta = row.tasks_meta or {}
         loaded = LoadedSpec(row.id, row.process_id, row.version, spec, subs, meta.get("tasks", {}),
-                            meta.get("starter_groups", []), meta.get("start", {}))
+                            meta.get("starter_groups", []), meta.get("start", {}), meta.get("summary"))
         with self._lock:
             self._items[version_id] = loaded
             while len(self._items) > self.size:

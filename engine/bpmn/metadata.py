@@ -13,7 +13,9 @@ Understood on user and manual tasks (first match wins, in this order):
 On the process (or its extension properties): ``starterGroups``, ``refuseIf`` and ``refuseMessage``
 (a condition on the start data that refuses the start with that message), ``businessKey`` (an
 expression computing the case's business key from the start data) and ``uniqueBusinessKey``
-(``true``: a second running or completed case with the same key is refused as a duplicate).
+(``true``: a second running or completed case with the same key is refused as a duplicate),
+``summary`` (an expression giving the one-line description lists and search show, e.g. the
+document's number and abstract).
 
 A task without explicit candidate groups is offered to the group its lane names.
 """
@@ -71,6 +73,7 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
             "unique_business_key": (attribute("uniqueBusinessKey") or "").lower() in ("true", "1", "yes"),
             "form": _start_form(process),
         },
+        "summary": attribute("summary"),
         "tasks": tasks,
     }
 

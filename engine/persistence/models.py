@@ -96,6 +96,8 @@ class Instance(Base):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
     process_id: Mapped[Code] = mapped_column(index=True)
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # A one-line description of the case for lists and search (the process's ``summary`` expression).
+    summary: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[InstanceStatus] = mapped_column(
         Enum(InstanceStatus, native_enum=False, length=20, values_callable=_values), index=True
     )

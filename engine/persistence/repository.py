@@ -51,6 +51,7 @@ class InstanceRecord:
     error_message: str | None = None
     ended_at: datetime | None = None
     next_timer_at: datetime | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
     _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
     _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at, _instances.c.next_timer_at,
+    _instances.c.summary,
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
@@ -117,7 +119,7 @@ _INSERT_CANDIDATES = insert(_candidates)
 def _record(row: Any) -> InstanceRecord:
     return InstanceRecord(row.id, row.process_version_id, row.process_id, row.business_key,
                           InstanceStatus(row.status), row.lock_version, row.state, row.completed_tasks,
-                          row.error_element, row.error_message, row.ended_at, row.next_timer_at)
+                          row.error_element, row.error_message, row.ended_at, row.next_timer_at, row.summary)
 
 
 def start_target(conn: Connection, process_id: str, user: str | None) -> StartTarget | None:
@@ -135,7 +137,7 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "business_key": record.business_key, "status": record.status.value, "started_by": started_by,
         "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
         "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
-        "error_message": record.error_message, "next_timer_at": record.next_timer_at,
+        "error_message": record.error_message, "next_timer_at": record.next_timer_at, "summary": record.summary,
     }).scalar_one()
     return record.id
 
@@ -168,7 +170,8 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "b_id": record.id, "b_lock": record.lock_version, "status": record.status.value,
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
-        "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at})
+        "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
+        "summary": record.summary})
     if result.rowcount != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1

@@ -65,3 +65,13 @@ def test_a_script_that_fails_after_taking_a_number_keeps_it_for_the_retry(clerk:
     second = clerk.runtime.start("numbered_failure")
     clerk.runtime.complete_task(clerk.queries.tasks(instance_id=second)[0].id, user="vanthu", data={"divisor": 5})
     assert [clerk.queries.instance(i).data["so_di"] for i in (first, second)] == [1, 2]  # no gap
+
+
+def test_a_process_summary_describes_the_case(clerk: Services, tmp_path) -> None:
+    summarised = tmp_path / "summarised.bpmn"
+    summarised.write_text((FIXTURES / "register.bpmn").read_text().replace(
+        'id="register_incoming"', 'id="summarised" procflow:summary="f\'{so_ky_hieu} ({so_den})\'"'))
+    clerk.deployment.deploy(collect_sources([summarised]))
+    instance_id = clerk.runtime.start("summarised", data=DOC)
+    assert clerk.queries.instance(instance_id).summary == "12/UBND-VP (1)"
+    assert [i.summary for i in clerk.queries.instances()] == ["12/UBND-VP (1)"]
