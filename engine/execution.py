@@ -59,7 +59,7 @@ def run_until_waiting(workflow: BpmnWorkflow, outcome: StepOutcome | None = None
     try:
         for _ in range(MAX_SETTLE_ROUNDS):
             do_engine_steps(workflow, did_complete_task=record)
-            if not workflow.get_tasks(state=TaskState.READY, manual=False):
+            if not any(not t.task_spec.manual for t in tasks_in_state(workflow, TaskState.READY)):
                 break
         else:
             raise SpiffWorkflowException("the workflow keeps producing engine tasks and never settles")
@@ -100,9 +100,21 @@ def reset_errored(workflow: BpmnWorkflow) -> int:
     return len(errored)
 
 
+def tasks_in_state(workflow: BpmnWorkflow, state: int) -> list[Any]:
+    """Every task of the workflow and its subprocesses in ``state``, in creation order.
+
+    A plain scan of the task tables: pruning keeps them small, and it is much cheaper than walking the
+    tree with SpiffWorkflow's iterator, which the engine would otherwise do several times a step.
+    """
+    found = [t for t in workflow.tasks.values() if t.state & state]
+    for sub in workflow.subprocesses.values():
+        found.extend(t for t in sub.tasks.values() if t.state & state)
+    return found
+
+
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[Any]:
     """The user and manual tasks waiting for a person, in the workflow and its subprocesses."""
-    return workflow.get_tasks(state=TaskState.READY, manual=True)
+    return [t for t in tasks_in_state(workflow, TaskState.READY) if t.task_spec.manual]
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from engine.execution import (
     ready_human_tasks,
     reset_errored,
     run_until_waiting,
+    tasks_in_state,
 )
 from engine.inbox import InboxChange, sync_inbox
 from engine.persistence import repository
@@ -111,7 +112,7 @@ class Runtime:
             now = self.clock.now()
             workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
             workflow.data.update(args["data"])
-            for task in workflow.get_tasks(state=TaskState.READY):
+            for task in tasks_in_state(workflow, TaskState.READY):
                 task.data.update(args["data"])
             outcome = run_until_waiting(workflow)
             record = InstanceRecord(0, target.version_id, target.process_id, business_key,

@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.calendar import WorkingDuration
+from engine.execution import tasks_in_state
 from engine.persistence.models import Timer, TimerKind, TimerStatus
 
 _timers: Table = Timer.__table__  # type: ignore[assignment]
@@ -63,7 +64,7 @@ class InlineDispatcher:
 def waiting_bpmn_timers(workflow: Any) -> dict[str, tuple[str, datetime]]:
     """The timer events a workflow (and its subprocesses) waits on: {task id: (element id, due moment)}."""
     found: dict[str, tuple[str, datetime]] = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in tasks_in_state(workflow, TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue
