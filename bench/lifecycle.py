@@ -9,7 +9,6 @@ import argparse
 import json
 import time
 
-from engine.bpmn.validation import SourceFile
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -17,6 +16,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from bench._support import BENCH, ORG, postgres_services, sqlite_services
+from engine.bpmn.validation import SourceFile
 from engine.services import Services
 
 MODEL = BENCH / "one_task.bpmn"
