@@ -144,7 +144,10 @@ class Runtime:
             history = [_event(record.id, now, "task_completed", task_id=task_id, element_id=open_task.element_id,
                               element_type=type(task.task_spec).__name__, actor=user,
                               data={"data": args["data"], "due_at": _iso(open_task.due_at),
-                                    "created_at": _iso(open_task.created_at)})]
+                                    "created_at": _iso(open_task.created_at)},
+                              process_id=record.process_id, unit_code=open_task.user_unit,
+                              task_created_at=open_task.created_at, due_at=open_task.due_at,
+                              late_seconds=self._late_seconds(open_task.due_at, now))]
             # The inbox rows always mirror the READY human tasks as last saved (same transaction), so the
             # open rows are known without asking the database.
             known = {str(t.id) for t in ready_human_tasks(workflow)}
@@ -341,6 +344,17 @@ class Runtime:
         for event in history + inbox.events:
             event["instance_id"] = record.id
         repository.add_history(conn, history + inbox.events)
+
+    def _late_seconds(self, due_at: datetime | None, done_at: datetime) -> int | None:
+        """Working seconds past the deadline (0 when on time; None without a deadline)."""
+        if due_at is None:
+            return None
+        if done_at <= due_at:
+            return 0
+        calendar = self.calendar.calendar() if hasattr(self.calendar, "calendar") else self.calendar
+        if calendar is None or not hasattr(calendar, "working_time_between"):
+            return int((done_at - due_at).total_seconds())
+        return int(calendar.working_time_between(due_at, done_at).total_seconds())
 
     def _summary(self, expression: str, workflow: BpmnWorkflow) -> str | None:
         """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""

@@ -163,7 +163,10 @@ class HistoryEvent(Base):
     """Append-only record of who did what, when, with which data."""
 
     __tablename__ = "history"
-    __table_args__ = (Index("ix_history_instance_id_id", "instance_id", "id"),)
+    __table_args__ = (
+        Index("ix_history_instance_id_id", "instance_id", "id"),
+        Index("ix_history_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
@@ -174,6 +177,13 @@ class HistoryEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     actor: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+    # Filled on task_completed events, for managers' figures by SQL aggregation: the process, the actor's
+    # unit at that moment, when the task opened, its deadline, and how late it was in working seconds.
+    process_id: Mapped[str | None] = mapped_column(String(100))
+    unit_code: Mapped[str | None] = mapped_column(String(100))
+    task_created_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    late_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class Unit(Base):

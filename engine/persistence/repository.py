@@ -67,6 +67,7 @@ class OpenTask:
     group_codes: tuple[str, ...]
     user_active: bool | None  # None: no such user
     user_is_candidate: bool
+    user_unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ _RECORD_COLUMNS = (
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
+_USER_UNIT = (select(_users.c.unit_code).where(_users.c.username == bindparam("user"))
+              .scalar_subquery().label("user_unit"))
 _USER_IS_CANDIDATE = exists().where(
     _candidates.c.task_id == _inbox.c.id,
     _candidates.c.group_code.in_(select(_members.c.group_code).where(_members.c.username == bindparam("user")))
@@ -98,7 +101,8 @@ _START_TARGET = (select(_versions.c.id, _versions.c.process_id, _versions.c.vers
 _LOCK_INSTANCE = (select(*_RECORD_COLUMNS).where(_instances.c.id == bindparam("instance_id"))
                   .with_for_update(of=_instances))
 _LOCK_TASK = (select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.element_id, _inbox.c.assignee,
-                     _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE)
+                     _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE,
+                     _USER_UNIT)
               .join(_inbox, _inbox.c.instance_id == _instances.c.id)
               .where(_inbox.c.id == bindparam("task_id"))
               .with_for_update(of=(_instances, _inbox)))
@@ -159,7 +163,7 @@ def lock_task(conn: Connection, task_id: str, user: str) -> tuple[InstanceRecord
     if row is None:
         return None
     task = OpenTask(row.task_id, row.id, row.element_id, row.assignee, row.created_at, row.due_at,
-                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate))
+                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate), row.user_unit)
     return _record(row), task
 
 
@@ -183,7 +187,8 @@ def add_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append history events (one statement for all)."""
     if rows:
         for row in rows:
-            for key in ("element_id", "element_type", "task_id", "actor", "data"):
+            for key in ("element_id", "element_type", "task_id", "actor", "data", "process_id", "unit_code",
+                        "task_created_at", "due_at", "late_seconds"):
                 row.setdefault(key, None)
         conn.execute(_INSERT_HISTORY, rows)
 

@@ -141,3 +141,16 @@ def test_terminating_a_case_cancels_every_timer(agency: Services) -> None:
     instance_id = agency.runtime.start("deadlines", data={"urgency": "thuong"}, user="vanthu")
     agency.runtime.terminate(instance_id)
     assert {status for _, status in timers_of(agency, instance_id)} == {"cancelled"}
+
+
+def test_a_completion_records_its_lateness_in_working_time(agency: Services, clock: VirtualClock) -> None:
+    from engine.persistence.models import HistoryEvent
+
+    instance_id = agency.runtime.start("deadlines", data={"urgency": "thuong"}, user="vanthu")
+    task = agency.queries.tasks(instance_id=instance_id)[0]
+    clock.set(at("2026-05-05T14:30:00+07:00"))  # due 09:00: 2.5 h morning + 1 h afternoon of office time late
+    agency.runtime.complete_task(task.id, user="chuyenvien")
+    with agency.db.read() as session:
+        row = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")).one()
+        assert (row.process_id, row.unit_code, row.late_seconds) == ("deadlines", "PTH", int(3.5 * 3600))
+        assert (row.task_created_at, row.due_at) == (WED_0900, at("2026-05-05T09:00:00+07:00"))
