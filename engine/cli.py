@@ -334,3 +334,11 @@ def run(ctx: click.Context, once: bool) -> None:
 from engine.cli_calendar import calendar  # noqa: E402  (at the bottom: it imports friendly_errors from here)
 
 main.add_command(calendar)
+
+from engine.cli_scenarios import scenario_test  # noqa: E402  (at the bottom, like cli_calendar)
+
+main.add_command(scenario_test)
+
+from engine.cli_lint import lint  # noqa: E402  (at the bottom: it imports friendly_errors from here)
+
+main.add_command(lint)

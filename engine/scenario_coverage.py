@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.metadata import BPMN_NS
+from engine.errors import InvalidInput
 from engine.queries import HistoryView
 
 FLOW_NODES = frozenset({
@@ -59,7 +60,10 @@ class ModelFile:
 
 def read_model_file(path: Path) -> ModelFile:
     """Read the processes (with flow nodes) of a BPMN file or the decisions of a DMN file."""
-    root = etree.parse(str(path)).getroot()
+    try:
+        root = etree.parse(str(path)).getroot()
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise InvalidInput(f"{path}: cannot read the model ({exc})") from exc
     if path.suffix == ".dmn":
         return ModelFile(path, decisions=frozenset(d.get("id") for d in root.iter("{*}decision") if d.get("id")))
     processes = tuple(_process(path, p) for p in root.iter(f"{{{BPMN_NS}}}process"))
@@ -233,13 +237,15 @@ class CoverageCounter:
         for key in sorted(self._models):
             model = self._models[key]
             out.append(ProcessCoverage(
-                model.process_id, _display(model.file, relative_to), len(model.nodes), len(model.flows),
+                model.process_id, display_path(model.file, relative_to), len(model.nodes), len(model.flows),
                 [n for n in model.nodes if n not in self._reached[key]],
                 [(f, s, t) for f, (s, t) in model.flows.items() if f not in self._taken[key]]))
         return out
 
 
-def _display(path: Path, relative_to: Path | None) -> str:
-    if relative_to is not None and path.resolve().is_relative_to(relative_to.resolve()):
+def display_path(path: Path, relative_to: Path | None = None) -> str:
+    """``path`` relative to ``relative_to`` (default: the working folder) when inside it, else as given."""
+    relative_to = relative_to or Path.cwd()
+    if path.resolve().is_relative_to(relative_to.resolve()):
         return str(path.resolve().relative_to(relative_to.resolve()))
     return str(path)

@@ -306,4 +306,6 @@ def _name_of(raw: dict[str, Any], index: int) -> str:
 
 
 def _plain(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return f"{value:g}" if isinstance(value, float) else str(value)

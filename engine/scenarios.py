@@ -25,27 +25,15 @@ from engine.scenario_coverage import (
     ModelFile,
     ProcessCoverage,
     Visit,
+    display_path,
     files_to_deploy,
     processes_run,
     read_model_file,
 )
 from engine.scenario_format import Scenario, ScenarioFile, is_scenario_file, load_scenario_file, stem_of
-from engine.scenario_play import ScenarioPlay
+from engine.scenario_play import Failure, ScenarioPlay
 from engine.services import Services, build_services, upgrade_database
 from engine.settings import Settings
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a scenario failed: at which step (0: the start) and every difference found there."""
-
-    step: int
-    action: str
-    differences: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {"step": self.step, "action": self.action, "differences": self.differences}
 
 
 @dataclass
@@ -154,17 +142,20 @@ def run_scenarios(paths: Sequence[str | Path], *, settings: Settings, keyword: s
     targets = discover(paths)
     scenario_files = [load_scenario_file(p, now=now) for p in targets.scenario_files]
     counter = CoverageCounter()
-    counter.include(p for m in targets.models for p in read_model_file(m).processes)
+    # With -k, only the processes the selected scenarios ran are reported: the rest would all look unreached.
+    if not keyword:
+        counter.include(p for m in targets.models for p in read_model_file(m).processes)
     results: list[ScenarioResult] = []
     with tempfile.TemporaryDirectory(prefix="procflow-scenarios-") as workdir:
         runner = ScenarioRunner(settings=settings, workdir=Path(workdir))
         for scenario_file in scenario_files:
             files = files_to_deploy(scenario_file.models)
-            counter.include(p for f in files for p in f.processes)
+            if not keyword:
+                counter.include(p for f in files for p in f.processes)
             for result in runner.run_file(scenario_file, files, keyword):
                 counter.add(processes_run(files, scenario_file.process), result.visits)
                 results.append(result)
-    return RunReport(results, counter.report(Path.cwd()))
+    return RunReport(results, counter.report())
 
 
 def selected(scenario_file: ScenarioFile, scenario: Scenario, keyword: str | None) -> bool:
@@ -203,13 +194,12 @@ class ScenarioRunner:
             trace, visits = play.trace()
         finally:
             services.close()
-        failure = Failure(*failure) if failure is not None else None
         return self._result(scenario_file, scenario, failure, trace, visits, time.perf_counter() - started)
 
     def _result(self, scenario_file: ScenarioFile, scenario: Scenario, failure: Failure | None,
                 trace: list[str] | None = None, visits: list[Visit] | None = None,
                 seconds: float = 0.0) -> ScenarioResult:
-        return ScenarioResult(str(scenario_file.path), scenario_file.process, scenario.name, failure,
+        return ScenarioResult(display_path(scenario_file.path), scenario_file.process, scenario.name, failure,
                               trace or [], seconds, visits or [])
 
     def _prepare(self, scenario_file: ScenarioFile, files: Sequence[ModelFile]) -> Path:
