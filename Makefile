@@ -3,14 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint bench translations
 
-## setup: create .venv, install procflow with its dev tools, create/upgrade the embedded database
+## setup: create .venv, install procflow with its dev tools, the web app's front-end libraries (npm, served
+## from node_modules: no CDN) and compiled translations, create/upgrade the embedded database
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/pybabel compile -d web/translations
 	$(BIN)/procflow db upgrade
+
+## translations: extract the web app's strings and merge them into web/translations/*/messages.po
+translations:
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output --project procflow \
+		-o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 
 ## run: the main job on the embedded default (SQLite file + embedded Redis under var/)
 run:

@@ -296,10 +296,16 @@ def worker(burst: bool, name: str | None) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Set up and report, then exit instead of running the worker.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the web app listens on.")
+@click.option("--port", default=8000, show_default=True, help="Port of the web app.")
+@click.option("--no-web", is_flag=True, help="Run the worker only.")
 @click.pass_context
 @friendly_errors
-def run(ctx: click.Context, once: bool) -> None:
-    """The main job on the configured (default: embedded) database and Redis: migrate, load, report, work."""
+def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> None:
+    """The main job on the configured (default: embedded) database and Redis: migrate, load, report, work.
+
+    Besides the worker it serves the web app (on 127.0.0.1:8000 unless told otherwise).
+    """
     from engine.deployment import collect_sources
     from engine.redis_connection import connect_redis
 
@@ -313,6 +319,13 @@ def run(ctx: click.Context, once: bool) -> None:
     if DEMO_ORG.is_file() and not services.queries.has_users():
         result = services.org.import_file(DEMO_ORG)
         click.echo(f"demo organisation: {result.units} units, {result.groups} groups, {result.users} users")
+    if DEMO_ORG.is_file():
+        from engine.cli_users import DEMO_PASSWORD, demo_accounts
+
+        demo = demo_accounts(services, DEMO_ORG)
+        if demo:
+            click.echo(f"demo accounts (password '{DEMO_PASSWORD}' unless changed with `procflow user "
+                       f"set-password`): {', '.join(demo)}")
     sources = collect_sources([settings.processes_dir]) if settings.processes_dir.is_dir() else []
     if sources:
         for deployed in services.deployment.deploy(sources):
@@ -327,8 +340,25 @@ def run(ctx: click.Context, once: bool) -> None:
         return
     from engine.worker import run_worker
 
+    if not no_web:
+        from web.cli import start_in_background  # the engine itself never imports Flask
+
+        start_in_background(settings, redis=redis, host=host, port=port)
+        click.echo(f"web: http://{host}:{port}/")
     click.echo("worker running (timers, reminders, escalations); Ctrl-C stops")
     run_worker(settings)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address and port for gunicorn.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(bind: str, workers: int, threads: int, gunicorn_args: tuple[str, ...]) -> None:
+    """Serve the web app with gunicorn (production); extra arguments go to gunicorn after `--`."""
+    from web.cli import serve as serve_web  # the engine itself never imports Flask
+
+    serve_web(bind=bind, workers=workers, threads=threads, extra=gunicorn_args)
 
 
 from engine.cli_calendar import calendar  # noqa: E402  (at the bottom: it imports friendly_errors from here)
@@ -342,3 +372,7 @@ main.add_command(scenario_test)
 from engine.cli_lint import lint  # noqa: E402  (at the bottom: it imports friendly_errors from here)
 
 main.add_command(lint)
+
+from engine.cli_users import user  # noqa: E402  (at the bottom: it imports friendly_errors from here)
+
+main.add_command(user)

@@ -18,12 +18,13 @@ from engine.bpmn.parser import ProcflowParser
 from engine.bpmn.serializer import StateSerializer
 from engine.bpmn.validation import SourceFile, validate_sources
 from engine.clock import Clock
-from engine.errors import InvalidInput, InvalidModel
+from engine.errors import InvalidInput, InvalidModel, ModelProblem
+from engine.form_store import FormResolver, is_form
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
 
 DMN_SUFFIXES = (".dmn",)
-MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
+MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".form")
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,20 @@ def _sha256(*parts: str | bytes) -> str:
 class DeploymentService:
     """Validates model files and stores new process versions; unchanged processes are left alone."""
 
-    def __init__(self, *, db: Database, clock: Clock, serializer: StateSerializer | None = None) -> None:
+    def __init__(self, *, db: Database, clock: Clock, serializer: StateSerializer | None = None,
+                 forms_dir: Path | None = None) -> None:
         self.db = db
         self.clock = clock
         self.serializer = serializer or StateSerializer()
+        self.forms_dir = forms_dir
 
     def deploy(self, sources: Sequence[SourceFile], *, deployed_by: str | None = None) -> list[DeployedProcess]:
         """Deploy ``sources`` together.
 
         Args:
-            sources: BPMN and DMN files; a call activity or business rule task may reference
-                processes and decisions in these files or already deployed ones.
+            sources: BPMN, DMN and form files; a call activity or business rule task may reference
+                processes and decisions in these files or already deployed ones; a user task's form is
+                looked for in these files, then among deployed forms, then in the forms folder.
             deployed_by: who deploys, for the record.
 
         Returns:
@@ -86,22 +90,29 @@ class DeploymentService:
             InvalidModel: with every located problem, if any file is invalid; nothing is stored.
         """
         if not sources:
-            raise InvalidInput("nothing to deploy: give .bpmn or .dmn files or folders")
+            raise InvalidInput("nothing to deploy: give .bpmn, .dmn or .form files or folders")
+        models = [s for s in sources if not is_form(s.name)]
         with self.db.write() as session:
             known_processes, known_decisions = self._known_ids(session)
-            problems = validate_sources(sources, known_processes=known_processes,
-                                        known_decisions=known_decisions)
+            forms = FormResolver(session, [s for s in sources if is_form(s.name)], forms_dir=self.forms_dir,
+                                 now=self.clock.now())
+            problems = forms.problems + (validate_sources(models, known_processes=known_processes,
+                                                          known_decisions=known_decisions) if models else [])
             if problems:
                 raise InvalidModel(problems)
-            everything = list(sources) + self._referenced_files(session, sources)
+            for form in forms.registry:  # forms deployed on their own are stored too
+                forms.resolve(form.id)
+            everything = models + self._referenced_files(session, models)
             parser = self._parser(everything)
             metadata = _metadata_by_process(everything)
             results = []
-            for source in sources:
+            for source in models:
                 if _is_dmn(source):
                     self._store_decisions(session, source)
                 else:
-                    results.extend(self._store_processes(session, parser, source, metadata, deployed_by))
+                    results.extend(self._store_processes(session, parser, source, metadata, forms, deployed_by))
+            if forms.problems:
+                raise InvalidModel(forms.problems)
             return results
 
     # -- helpers ------------------------------------------------------------------------------
@@ -168,7 +179,8 @@ class DeploymentService:
                 session.add(DeployedDecision(decision_id=decision.get("id"), file_id=file_row.id))
 
     def _store_processes(self, session: Session, parser: ProcflowParser, source: SourceFile,
-                         metadata: dict[str, dict[str, Any]], deployed_by: str | None) -> list[DeployedProcess]:
+                         metadata: dict[str, dict[str, Any]], forms: FormResolver,
+                         deployed_by: str | None) -> list[DeployedProcess]:
         root = etree.fromstring(source.content)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
@@ -182,6 +194,8 @@ class DeploymentService:
             tasks: dict[str, Any] = {}
             for called in [*subprocess_specs, pid]:  # the process's own tasks win over called ones
                 tasks.update(metadata.get(called, {}).get("tasks", {}))
+            form_hashes = _attach_forms(source.name, metadata[pid], tasks, forms)
+            digest = _sha256(digest, *form_hashes)
             results.append(self._store_version(session, source, metadata[pid], tasks, spec_json, digest,
                                                deployed_by))
         return results
@@ -199,11 +213,36 @@ class DeploymentService:
         session.add(ProcessVersion(
             process_id=pid, version=number, name=meta["name"], content_hash=digest, file_id=file_row.id,
             spec_json=spec_json, tasks_meta={"tasks": tasks, "starter_groups": meta["starter_groups"],
-                                                         "start": meta["start"], "summary": meta["summary"]},
+                                                         "start": meta["start"], "summary": meta["summary"],
+                                                         "urgency": meta["urgency"]},
             documentation=meta["documentation"], deployed_at=self.clock.now(), deployed_by=deployed_by,
         ))
         session.flush()
         return DeployedProcess(pid, number, meta["name"], True, source.name)
+
+
+def _attach_forms(file: str, meta: dict[str, Any], tasks: dict[str, Any], forms: FormResolver) -> list[str]:
+    """Record on each task (and the start) the id of its form version; return their content hashes.
+
+    A form found nowhere is a located problem (E060) added to ``forms.problems``.
+    """
+    hashes = []
+    holders: list[tuple[str | None, dict[str, Any], int | None]] = [
+        (element_id, task, task.get("line")) for element_id, task in tasks.items()]
+    holders.append((None, meta["start"], None))
+    for element_id, holder, line in holders:
+        key = holder.get("form")
+        if not key:
+            continue
+        found = forms.resolve(key)
+        if found is None:
+            forms.problems.append(ModelProblem(
+                file, line, element_id or meta["id"], f"no form '{key}': not in this deployment, not deployed "
+                f"before, and no {key}.form in the forms folder", code="E060"))
+            continue
+        holder["form_version_id"] = found.id
+        hashes.append(found.content_hash)
+    return hashes
 
 
 def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, Any]]:

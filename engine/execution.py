@@ -7,6 +7,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.stepping import do_engine_steps
@@ -71,7 +72,7 @@ def run_until_waiting(workflow: BpmnWorkflow, outcome: StepOutcome | None = None
 def complete_human_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) -> StepOutcome:
     """Merge ``data`` into a READY user/manual task, complete it and run the workflow on."""
     outcome = StepOutcome()
-    task.data.update(data)
+    DeepMerge.merge(task.data, data)  # a form group with a path gives a nested object: merge, do not replace
     try:
         task.run()
     except Exception as exc:  # e.g. a failing post-script on the task

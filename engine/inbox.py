@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.bpmn.timers import TimerEventDefinition, duration_due
 from engine.execution import ready_human_tasks
 from engine.org import resolve_group
 from engine.persistence import repository
+from engine.persistence.models import Unit
 from engine.specs import LoadedSpec
 
 USER_PREFIX = "user:"
+EVERYONE = "*"  # the offer row of a task with no candidate group: open to every user
 _VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 
 
@@ -45,14 +48,22 @@ def sync_inbox(conn: Connection, instance_id: int, process_id: str, workflow: An
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
         row, codes, problems = _new_row(conn, instance_id, process_id, task, meta, now)
-        change.created.append((row, meta))
-        groups.extend({"task_id": task_id, "group_code": c} for c in codes)
+        change.created.append((row, {**meta, "reminder": timing(task, meta.get("reminder")),
+                                     "reassign_after": timing(task, meta.get("reassign_after"))}))
+        groups.extend({"task_id": task_id, "group_code": c} for c in offered_to(row))
         change.events.append(_history(instance_id, now, "task_created", task, {
             "name": row["name"], "assignee": row["assignee"], "candidate_groups": codes,
             "due_at": row["due_at"].isoformat() if row["due_at"] else None}))
         change.events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
     repository.insert_tasks(conn, [row for row, _ in change.created], groups)
     return change
+
+
+def offered_to(row: dict[str, Any]) -> list[str]:
+    """Whom a new inbox row is offered to: nobody once assigned, else its candidates (or everyone)."""
+    if row["assignee"]:
+        return []
+    return row["group_codes"] or [EVERYONE]
 
 
 def _history(instance_id: int, now: datetime, kind: str, task: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -79,10 +90,35 @@ def _new_row(conn: Connection, instance_id: int, process_id: str, task: Any, met
     row = {
         "id": str(task.id), "instance_id": instance_id, "process_id": process_id, "element_id": spec.bpmn_id,
         "name": meta.get("name") or getattr(spec, "bpmn_name", None) or spec.bpmn_id, "lane": lane,
-        "form_key": meta.get("form"), "assignee": _value(task, meta["assignee"]) if meta.get("assignee") else None,
+        "form_key": meta.get("form"),
+        "assignee": _assignee(conn, task, meta["assignee"]) if meta.get("assignee") else None,
         "created_at": now, "due_at": due_at, "group_codes": list(dict.fromkeys(codes)),
     }
     return row, row["group_codes"], problems
+
+
+HEAD_PREFIX = "head:"
+_HEAD = select(Unit.head_username).where(Unit.code == bindparam("code"))
+
+
+def _assignee(conn: Connection, task: Any, text: str) -> str | None:
+    """A username, ``${variable}``, or ``head:<unit>`` / ``head:${variable}``: the head of that unit."""
+    text = text.strip()
+    if text.startswith(HEAD_PREFIX):
+        unit = _value(task, text[len(HEAD_PREFIX):])
+        return conn.execute(_HEAD, {"code": unit}).scalar() if unit else None
+    return _value(task, text) or None
+
+
+def timing(task: Any, text: str | None) -> str | None:
+    """A reminder or grace period as written (``working:P1D``), or what the expression written gives."""
+    if not text:
+        return None
+    try:
+        value = task.workflow.script_engine.evaluate(task, text)
+    except Exception:  # not an expression over the data: a literal duration
+        return text
+    return str(value) if value else None
 
 
 def _value(task: Any, text: str) -> str:

@@ -97,4 +97,5 @@ SUBJECTS = {
     "reminder": "Nhắc việc sắp đến hạn / Task due soon",
     "escalation": "Việc quá hạn / Overdue task",
     "reassigned": "Việc được chuyển cho đồng chí / Task reassigned to you",
+    "delegated": "Việc được giao cho đồng chí / Task delegated to you",
 }

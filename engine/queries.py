@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn.serializer import StateSerializer
 from engine.errors import NotFound
 from engine.execution import current_data
-from engine.inbox import USER_PREFIX
+from engine.inbox import EVERYONE, USER_PREFIX
 from engine.persistence.db import Database
 from engine.persistence.models import (
     HistoryEvent,
@@ -106,13 +106,12 @@ _TASK_COLUMNS = (InboxTask.id, InboxTask.instance_id, InboxTask.process_id, Inbo
 
 
 def _visible_to_user() -> Any:
-    """Assigned to :user, or unassigned and offered to one of their groups (or to nobody in particular)."""
+    """Assigned to :user, or unassigned and offered to one of their groups, to them, or to everyone."""
     mine = select(Membership.group_code).where(Membership.username == bindparam("user"))
     offered = exists().where(TaskCandidateGroup.task_id == InboxTask.id,
                              or_(TaskCandidateGroup.group_code.in_(mine),
-                                 TaskCandidateGroup.group_code == bindparam("user_code")))
-    unrestricted = ~exists().where(TaskCandidateGroup.task_id == InboxTask.id)
-    return or_(InboxTask.assignee == bindparam("user"), (InboxTask.assignee.is_(None) & (offered | unrestricted)))
+                                 TaskCandidateGroup.group_code.in_([bindparam("user_code"), EVERYONE])))
+    return or_(InboxTask.assignee == bindparam("user"), (InboxTask.assignee.is_(None) & offered))
 
 
 def _tasks_statement(by_user: bool, by_instance: bool) -> Any:

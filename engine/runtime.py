@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -21,6 +22,7 @@ from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
+from engine.case_fields import urgency_level
 from engine.checks import COMPLETE, START, check_may_work, load_input, no_user, require_json
 from engine.clock import Clock
 from engine.counters import numbering
@@ -35,6 +37,8 @@ from engine.execution import (
     run_until_waiting,
     tasks_in_state,
 )
+from engine.form_store import FormStore
+from engine.forms import validate_submission
 from engine.inbox import InboxChange, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
@@ -75,6 +79,7 @@ class Runtime:
         self.timezone = timezone
         self.clock = clock
         self.calendar = calendar
+        self.forms = FormStore()
         self.dispatcher: Dispatcher = dispatcher or InlineDispatcher()
         self.serializer = serializer or StateSerializer()
         self.specs = specs or SpecCache(self.serializer)
@@ -93,7 +98,7 @@ class Runtime:
 
     # -- commands -----------------------------------------------------------------------------
     def start(self, process_id: str, *, data: dict[str, Any] | None = None, business_key: str | None = None,
-              user: str | None = None) -> int:
+              user: str | None = None, locale: str = "vi") -> int:
         """Start the latest version of ``process_id`` and run it until it waits; return the instance id."""
         args = load_input(START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
                               "user": user})
@@ -107,10 +112,13 @@ class Runtime:
             spec = self.specs.get(conn, target.version_id)
             if spec.starter_groups:
                 self._check_may_start(conn, spec, user)
+            args["data"] = self._validated(conn, spec.start or {}, args["data"], locale)
             business_key = apply_start_rules(conn, spec, args["data"], args["business_key"],
-                                             self.script_engine.environment)
+                                             self.script_engine.environment, self.timezone)
             now = self.clock.now()
             workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
+            if user is not None:  # who started the case: e.g. returned drafts go back to their author
+                args["data"].setdefault("initiator", user)
             workflow.data.update(args["data"])
             for task in tasks_in_state(workflow, TaskState.READY):
                 task.data.update(args["data"])
@@ -123,8 +131,13 @@ class Runtime:
                           started_by=user)
             return record.id
 
-    def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> InstanceRecord:
-        """Complete an open user task as ``user`` with ``data`` and run the instance on."""
+    def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None,
+                      locale: str = "vi") -> InstanceRecord:
+        """Complete an open user task as ``user`` with ``data`` and run the instance on.
+
+        When the task has a form, ``data`` must pass the form's validation (messages in ``locale``);
+        a refused submission changes nothing.
+        """
         args = load_input(COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
         task_id = str(args["task_id"])
         with self.transaction() as step:
@@ -136,6 +149,8 @@ class Runtime:
             self._require_running(record)
             check_may_work(open_task, user)
             spec = self.specs.get(conn, record.process_version_id)
+            args["data"] = self._validated(conn, spec.tasks_meta.get(open_task.element_id, {}), args["data"],
+                                           locale)
             workflow = self._restore(record, spec)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or not task.has_state(TaskState.READY):
@@ -258,14 +273,18 @@ class Runtime:
             return self.advance(step, instance_id)
 
     def advance(self, step: Step, instance_id: int) -> bool:
-        """Within ``step``, run a running instance on (due timers fire); return True if anything moved."""
+        """Within ``step``, run a running instance on (due timers fire); return True if anything moved.
+
+        Moving includes what completes no element: a cycle timer that opens another user task.
+        """
         record = self._lock(step.conn, instance_id)
         if record.status is not InstanceStatus.RUNNING:
             return False
         spec = self.specs.get(step.conn, record.process_version_id)
         workflow = self._restore(record, spec)
+        before = _live_states(workflow)
         outcome = run_until_waiting(workflow)
-        if not outcome.completed and outcome.failure is None:
+        if not outcome.completed and outcome.failure is None and _live_states(workflow) == before:
             return False
         self._persist(step, record, spec, workflow, outcome, [], actor=None)
         return True
@@ -326,6 +345,8 @@ class Runtime:
         history.extend(self._apply_outcome(record, workflow, outcome, now, actor))
         if spec.summary:
             record.summary = self._summary(spec.summary, workflow) or record.summary
+        if spec.urgency:
+            record.urgency = urgency_level(self._summary(spec.urgency, workflow)) or record.urgency
         done = len(outcome.completed) + human
         is_new = record.id == 0
         if is_new:
@@ -344,6 +365,15 @@ class Runtime:
         for event in history + inbox.events:
             event["instance_id"] = record.id
         repository.add_history(conn, history + inbox.events)
+
+    def _validated(self, conn: Connection, meta: dict[str, Any], data: dict[str, Any], locale: str) -> dict[str, Any]:
+        """``data`` cleaned by the form ``meta`` names (unchanged when there is no form)."""
+        form_version_id = meta.get("form_version_id")
+        if not form_version_id:
+            return data
+        form = self.forms.get(conn, form_version_id)
+        local_now = self.clock.now().astimezone(ZoneInfo(self.timezone))
+        return validate_submission(form, data, locale=locale, now=local_now)
 
     def _late_seconds(self, due_at: datetime | None, done_at: datetime) -> int | None:
         """Working seconds past the deadline (0 when on time; None without a deadline)."""
@@ -396,6 +426,11 @@ class Runtime:
                                                             self.script_engine))
         if json.loads(again) != json.loads(text):
             raise AssertionError("workflow state does not survive a serializer round trip")
+
+
+def _live_states(workflow: BpmnWorkflow) -> dict[Any, int]:
+    """The unfinished tasks and their states: what a step that completes nothing may still change."""
+    return {t.id: t.state for t in tasks_in_state(workflow, TaskState.NOT_FINISHED_MASK)}
 
 
 def _event(instance_id: int, at: datetime, kind: str, **fields_: Any) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class StartSchema(Schema):
     user = fields.String(load_default=None, allow_none=True, validate=_NAME)
     key = fields.String(load_default=None, allow_none=True, validate=_NAME)
     data = _data()
+    # A start the process must refuse (a confidential document, a duplicate): the scenario ends there.
+    expect_error = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1))
 
 
 class CompleteSchema(Schema):

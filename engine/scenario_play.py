@@ -60,7 +60,10 @@ class ScenarioPlay:
 
     def play(self, scenario: Scenario) -> Failure | None:
         """Start the instance and run the steps in order; return the first failure, if any."""
-        failure = self._attempt(0, "start", partial(self.start, scenario.start), None)
+        refusal = scenario.start.get("expect_error")
+        failure = self._attempt(0, "start", partial(self.start, scenario.start), refusal)
+        if refusal is not None:
+            return failure  # a refused start leaves no instance to take further steps
         for step in scenario.steps:
             if failure is not None:
                 break

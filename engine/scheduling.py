@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -65,8 +66,8 @@ def waiting_bpmn_timers(workflow: Any) -> dict[str, tuple[str, datetime]]:
     """The timer events a workflow (and its subprocesses) waits on: {task id: (element id, due moment)}."""
     found: dict[str, tuple[str, datetime]] = {}
     for task in tasks_in_state(workflow, TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        definition = _timer_of(getattr(task.task_spec, "event_definition", None))
+        if definition is None:
             continue
         value = task._get_internal_data("event_value")
         if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
@@ -74,6 +75,15 @@ def waiting_bpmn_timers(workflow: Any) -> dict[str, tuple[str, datetime]]:
         if value:
             found[str(task.id)] = (task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(str(value)))
     return found
+
+
+def _timer_of(definition: Any) -> TimerEventDefinition | None:
+    """The timer a waiting event depends on: its own, or the one inside a multiple event (event-based gateway)."""
+    if isinstance(definition, TimerEventDefinition):
+        return definition
+    if isinstance(definition, MultipleEventDefinition):
+        return next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+    return None
 
 
 _PENDING = select(_timers.c.id, _timers.c.kind, _timers.c.task_id, _timers.c.due_at).where(

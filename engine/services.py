@@ -6,20 +6,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.access import CaseAccess
+from engine.accounts import AccountService
+from engine.analytics import AnalyticsService
+from engine.attachments import AttachmentService
 from engine.bpmn.serializer import StateSerializer
 from engine.calendar_store import CalendarService
+from engine.cases import CaseService
+from engine.catalogue import ProcessCatalogue
 from engine.clock import Clock, SystemClock
+from engine.comments import CommentService
 from engine.deployment import DeploymentService
+from engine.drafts import DraftService
+from engine.inbox_queries import InboxQueries
 from engine.notifications import Mailer
 from engine.org import OrgService
 from engine.persistence.db import Database
 from engine.queries import Queries
 from engine.rq_dispatch import RQDispatcher
 from engine.runtime import Runtime
+from engine.saved_filters import SavedFilterService
 from engine.scheduling import InlineDispatcher
 from engine.settings import Settings
 from engine.specs import SpecCache
 from engine.timer_service import TimerService
+from engine.user_notifications import NotificationService
+from engine.work import WorkService
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -38,6 +50,20 @@ class Services:
     calendar: CalendarService
     timers: TimerService
     mailer: Mailer
+    accounts: AccountService
+    catalogue: ProcessCatalogue
+    # The staff inbox (docs/inbox.md).
+    access: CaseAccess
+    work: WorkService
+    inbox: InboxQueries
+    saved_filters: SavedFilterService
+    drafts: DraftService
+    comments: CommentService
+    attachments: AttachmentService
+    notifications: NotificationService
+    cases: CaseService
+    # Managers' figures and actions (docs/managers.md).
+    analytics: AnalyticsService
 
     def close(self) -> None:
         """Release database connections."""
@@ -65,18 +91,42 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
     runtime = Runtime(db=db, clock=clock, calendar=calendar if calendar is not None else calendar_service,
                       serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state,
                       timezone=settings.timezone)
+    queries = Queries(db=db, serializer=serializer, specs=specs)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
-        deployment=DeploymentService(db=db, clock=clock, serializer=serializer),
+        deployment=DeploymentService(db=db, clock=clock, serializer=serializer, forms_dir=settings.forms_dir),
         runtime=runtime,
-        queries=Queries(db=db, serializer=serializer, specs=specs),
+        queries=queries,
         org=OrgService(db=db),
         calendar=calendar_service,
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
+        accounts=AccountService(db=db, clock=clock),
+        catalogue=ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms),
+        **_inbox_services(settings, runtime, queries, calendar if calendar is not None else calendar_service),
+        analytics=AnalyticsService(db=db, calendar=runtime.calendar, clock=clock, runtime=runtime,
+                                   leader_group=settings.leader_group),
     )
+
+
+def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, calendar: Any) -> dict[str, Any]:
+    """The staff inbox's services, sharing the runtime's database handle and clock."""
+    db, clock = runtime.db, runtime.clock
+    access = CaseAccess(db=db, leader_group=settings.leader_group)
+    return {
+        "access": access,
+        "work": WorkService(runtime=runtime),
+        "inbox": InboxQueries(db=db, clock=clock, calendar=calendar),
+        "saved_filters": SavedFilterService(db=db, clock=clock),
+        "drafts": DraftService(db=db, clock=clock),
+        "comments": CommentService(db=db, clock=clock, access=access),
+        "attachments": AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
+                                         max_bytes=settings.attachment_max_bytes),
+        "notifications": NotificationService(db=db, clock=clock),
+        "cases": CaseService(db=db, queries=queries, access=access),
+    }
 
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:

@@ -20,6 +20,8 @@ class Settings:
         timezone: the agency's time zone (IANA name).
         processes_dir: where ``procflow deploy`` looks when given no path.
         forms_dir: where form definitions live.
+        attachment_max_bytes: the largest attachment accepted (``PROCFLOW_ATTACHMENT_MAX_MB``, default 20).
+        leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
     """
 
     database_url: str
@@ -35,6 +37,8 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    leader_group: str = "lanh_dao"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +61,8 @@ class Settings:
             smtp_user=env.get("SMTP_USER", ""),
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
+            leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
         )
 
     @property

@@ -29,6 +29,7 @@ class LoadedSpec:
     starter_groups: list[str]
     start: dict[str, Any]  # start rules: refuse_if, refuse_message, business_key, unique_business_key, form
     summary: str | None  # expression for the case's one-line description
+    urgency: str | None = None  # expression for the case's urgency level (engine/case_fields.py)
 
 
 class SpecCache:
@@ -55,7 +56,8 @@ class SpecCache:
         spec, subs = self.serializer.spec_from_json(row.spec_json)
         meta = row.tasks_meta or {}
         loaded = LoadedSpec(row.id, row.process_id, row.version, spec, subs, meta.get("tasks", {}),
-                            meta.get("starter_groups", []), meta.get("start", {}), meta.get("summary"))
+                            meta.get("starter_groups", []), meta.get("start", {}), meta.get("summary"),
+                            meta.get("urgency"))
         with self._lock:
             self._items[version_id] = loaded
             while len(self._items) > self.size:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -13,7 +14,7 @@ from engine.specs import LoadedSpec
 
 
 def apply_start_rules(conn: Connection, spec: LoadedSpec, data: dict[str, Any], business_key: str | None,
-                      environment: Any) -> str | None:
+                      environment: Any, timezone: str = "Asia/Ho_Chi_Minh") -> str | None:
     """Refuse a start the process's rules forbid; return the business key the case will carry.
 
     Raises:
@@ -29,7 +30,7 @@ def apply_start_rules(conn: Connection, spec: LoadedSpec, data: dict[str, Any], 
     if key is None and rules.get("business_key"):
         key = str(_evaluate(environment, rules["business_key"], data, "businessKey"))
     if key and rules.get("unique_business_key"):
-        _refuse_duplicate(conn, spec.process_id, key)
+        _refuse_duplicate(conn, spec.process_id, key, timezone)
     return key
 
 
@@ -41,11 +42,11 @@ def _evaluate(environment: Any, expression: str, data: dict[str, Any], rule: str
                            {"_": [str(exc)]}) from exc
 
 
-def _refuse_duplicate(conn: Connection, process_id: str, key: str) -> None:
+def _refuse_duplicate(conn: Connection, process_id: str, key: str, timezone: str) -> None:
     existing = conn.execute(select(Instance.id, Instance.started_at).where(
         Instance.process_id == process_id, Instance.business_key == key,
         Instance.status != InstanceStatus.TERMINATED.value).order_by(Instance.id).limit(1)).first()
     if existing is not None:
-        when = existing.started_at.isoformat(timespec="minutes")
+        when = existing.started_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
         raise Conflict(f"trùng với hồ sơ #{existing.id} ({key}), vào sổ lúc {when} / "
                        f"duplicate of case #{existing.id} ({key}) registered at {when}")

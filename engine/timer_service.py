@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.inbox import USER_PREFIX
 from engine.notifications import group_members, notify
@@ -100,7 +100,7 @@ class TimerService:
         head = head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
         if head is None or head == task.assignee:
             return self._done(step, row, now, "reassign_skipped", {"reason": "no head of unit to give it to"})
-        step.conn.execute(update(InboxTask).where(InboxTask.id == task.id).values(assignee=head))
+        repository.assign_task(step.conn, task.id, head)
         message = (f"Việc \u201c{task.name}\u201d quá hạn đã được chuyển cho đồng chí. "
                    "/ An overdue task was given to you.")
         self._tell(step, [head], "reassigned", message, row, now)

@@ -70,7 +70,7 @@ def clock() -> VirtualClock:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at the test database and a per-test home folder."""
     return Settings(database_url=database_url, redis_url=os.environ.get("REDIS_URL", ""), home=tmp_path,
-                    processes_dir=ROOT / "processes", forms_dir=ROOT / "forms")
+                    processes_dir=ROOT / "processes", forms_dir=FIXTURES / "forms_used")
 
 
 @pytest.fixture

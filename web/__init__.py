@@ -1,0 +1,75 @@
+"""procflow's staff web app: inbox, task forms, starting procedures, cases and notifications."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION_HOURS = 8
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app; ``config`` overrides (tests pass ``PROCFLOW_SETTINGS`` or ready ``PROCFLOW_SERVICES``).
+
+    Keys understood besides Flask's own: ``PROCFLOW_SETTINGS`` (engine settings, default: from the
+    environment), ``PROCFLOW_SERVICES`` (services already built), ``PROCFLOW_REDIS`` (a Redis client for
+    timers), ``PROCFLOW_CLOCK`` (the engine's clock), ``NODE_MODULES`` (where npm put the front-end libraries).
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(_defaults())
+    if config:
+        app.config.update(config)
+    given = app.config.get("PROCFLOW_SERVICES")
+    settings: Settings = (given.settings if given is not None else app.config.get("PROCFLOW_SETTINGS")
+                          or Settings.from_env())
+    app.config["PROCFLOW_SETTINGS"] = settings
+    app.config["BABEL_DEFAULT_TIMEZONE"] = settings.timezone
+
+    from web import assets, errors, forms, security
+    from web.extensions import init_services
+    from web.i18n import init_i18n
+
+    init_services(app, settings)
+    security.init_app(app, settings)
+    init_i18n(app)
+    errors.init_app(app)
+    assets.init_app(app)
+    forms.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _defaults() -> dict[str, Any]:
+    env = os.environ
+    return {
+        "SESSION_COOKIE_NAME": "procflow_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("PROCFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": SESSION_HOURS * 3600,
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+        "NODE_MODULES": env.get("PROCFLOW_NODE_MODULES") or str(ROOT / "node_modules"),
+        "PROCFLOW_PROXY_FIX": int(env.get("PROCFLOW_PROXY_FIX", "0") or 0),
+        "SECRET_KEY": env.get("PROCFLOW_SECRET_KEY") or None,
+    }
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web import auth, cases, i18n, inbox, notifications, start, tasks
+
+    for module in (auth, i18n, inbox, tasks, start, cases, notifications):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", "index", inbox.index)
+

@@ -41,11 +41,12 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition as 
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.cancellation import CancelSafeCatchMixin, cancel_branch
+from engine.bpmn.scopes import EventSubprocessTrigger
 
 UNCAUGHT_ERROR_PREFIX = "uncaught BPMN error"
 
 
-class BpmnError(Exception):  # noqa: N818 - the BPMN name, as scripts know it from other engines
+class BpmnError(Exception):  # named as in BPMN and in other engines' script APIs
     """Raised by a script to throw the BPMN error ``code`` from its script task."""
 
     def __init__(self, code: str, message: str | None = None) -> None:
@@ -84,8 +85,8 @@ def propagate(thrower: Any, event: Any) -> bool:
     """Offer ``event`` scope by scope, from ``thrower`` up to the process; return True once one caught it."""
     activity = thrower
     while activity is not None:
-        catcher = best_catcher(boundary_catchers(activity, event), event)
-        catcher = catcher or best_catcher(scope_catchers(activity.workflow, event), event)
+        catcher = best_catcher(boundary_catchers(activity, event)) or best_catcher(
+            scope_catchers(activity.workflow, event))
         if catcher is not None:
             catcher.task_spec.catch(catcher, event)
             catcher.task_spec._update(catcher)
@@ -107,14 +108,12 @@ def boundary_catchers(activity: Any, event: Any) -> list[Any]:
 
 def scope_catchers(workflow: Any, event: Any) -> list[Any]:
     """The waiting event sub-process triggers of ``workflow`` that catch ``event``."""
-    from engine.bpmn.scopes import EventSubprocessTrigger
-
     return [task for task in workflow.top_workflow.event_manager.tasks.values()
             if task.workflow is workflow and isinstance(task.task_spec, EventSubprocessTrigger)
             and task.task_spec.event_definition.catches(task, event)]
 
 
-def best_catcher(catchers: list[Any], event: Any) -> Any:
+def best_catcher(catchers: list[Any]) -> Any:
     """The catcher that names the event's code, else a catch-all one, else None."""
     named = [task for task in catchers if getattr(task.task_spec.event_definition, "code", None) is not None]
     return (named or catchers or [None])[0]

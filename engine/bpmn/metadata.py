@@ -15,7 +15,8 @@ On the process (or its extension properties): ``starterGroups``, ``refuseIf`` an
 expression computing the case's business key from the start data) and ``uniqueBusinessKey``
 (``true``: a second running or completed case with the same key is refused as a duplicate),
 ``summary`` (an expression giving the one-line description lists and search show, e.g. the
-document's number and abstract).
+document's number and abstract), ``urgency`` (an expression giving the case's urgency: ``flash``,
+``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/case_fields.py).
 
 A task without explicit candidate groups is offered to the group its lane names.
 """
@@ -74,6 +75,7 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
             "form": _start_form(process),
         },
         "summary": attribute("summary"),
+        "urgency": attribute("urgency"),
         "tasks": tasks,
     }
 

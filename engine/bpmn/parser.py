@@ -110,7 +110,7 @@ class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskPa
 
 
 class ProcflowParser(SpiffBpmnParser):
-    """Spiff's parser, with every event that can hold a timer reading the engine's clock."""
+    """Spiff's parser with procflow's timers, events, scopes, gateways and activity extensions composed in."""
 
     PROCESS_PARSER_CLASS = ProcflowProcessParser
     AD_HOC_PARSER_CLASS = ProcflowAdHocParser

@@ -20,7 +20,6 @@ EMPTY_VALUES: Mapping[str, Any] = MappingProxyType({
     "textfield": "", "textarea": "", "number": None, "checkbox": False, "select": None, "radio": None,
     "checklist": [], "taglist": [], "datetime": None, "filepicker": None,
 })
-_NO_PROPERTIES: Mapping[str, str] = MappingProxyType({})
 
 
 def _pick(vi: str | None, en: str | None, locale: str) -> str | None:
@@ -88,7 +87,9 @@ class FormComponent:
     constraints: Constraints = Constraints()
     default: Any = None
     columns: int | None = None
-    properties: Mapping[str, str] = field(default=_NO_PROPERTIES, compare=False)
+    properties: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    # Everything the designer wrote on the component (layout, adorners, image source, ...), for renderers.
+    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
     children: tuple[FormComponent, ...] = ()
     line: int | None = None
 

@@ -98,10 +98,16 @@ class Instance(Base):
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     # A one-line description of the case for lists and search (the process's ``summary`` expression).
     summary: Mapped[str | None] = mapped_column(String(500))
+    # Decree 30 urgency level (flash, top_urgent, urgent, normal) from the process's ``urgency`` expression.
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    # The unit of the user who started the case, at that moment: the unit the case (and its tasks) is for.
+    unit_code: Mapped[str | None] = mapped_column(String(100))
+    # Business key and summary folded for accent-insensitive search (engine/case_fields.py).
+    search_text: Mapped[str | None] = mapped_column(String(720))
     status: Mapped[InstanceStatus] = mapped_column(
         Enum(InstanceStatus, native_enum=False, length=20, values_callable=_values), index=True
     )
-    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
     started_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     ended_at: Mapped[datetime | None]
@@ -149,12 +155,17 @@ class InboxTask(Base):
 
 
 class TaskCandidateGroup(Base):
-    """A group whose members may claim and complete an open task."""
+    """Whom an unassigned open task is offered to: a group, ``user:<name>``, or ``*`` (everyone).
+
+    A task assigned to someone has no rows here (its groups stay in ``InboxTask.group_codes``, so unclaiming
+    offers it again), so the inbox finds a user's tasks by index alone (docs/inbox.md).
+    """
 
     __tablename__ = "task_candidate_groups"
+    __table_args__ = (Index("ix_task_candidate_groups_group_code_task_id", "group_code", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("inbox_tasks.id", ondelete="CASCADE"), primary_key=True)
-    group_code: Mapped[Code] = mapped_column(primary_key=True, index=True)
+    group_code: Mapped[Code] = mapped_column(primary_key=True)
 
     task: Mapped[InboxTask] = relationship(back_populates="candidate_groups")
 
@@ -166,6 +177,7 @@ class HistoryEvent(Base):
     __table_args__ = (
         Index("ix_history_instance_id_id", "instance_id", "id"),
         Index("ix_history_kind_at", "kind", "at"),
+        Index("ix_history_actor_instance_id", "actor", "instance_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -310,7 +322,8 @@ class Notification(Base):
     """A message for one user (reminder, escalation, returned work); shown in the inbox, e-mailed if set up."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_username_created_at", "username", "created_at"),)
+    __table_args__ = (Index("ix_notifications_username_created_at", "username", "created_at"),
+                      Index("ix_notifications_username_read_at", "username", "read_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     username: Mapped[str] = mapped_column(String(100))
@@ -332,3 +345,39 @@ class Counter(Base):
     name: Mapped[Code] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LoginFailure(Base):
+    """A failed sign-in for a user name (known or not): recent ones lock the name for a while."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    at: Mapped[Timestamp]
+
+
+# The staff inbox's tables (saved filters, drafts, comments, attachments) live in their own module; importing it
+# here puts them on Base.metadata wherever the models are loaded (Alembic, tests, services).
+from engine.persistence import case_models  # noqa: E402,F401
+
+
+class DeployedForm(Base):
+    """A version of a form definition (Camunda Forms JSON); process versions point at the ones they use."""
+
+    __tablename__ = "deployed_forms"
+    __table_args__ = (UniqueConstraint("key", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[Code] = mapped_column(index=True)  # the file name without .form
+    form_id: Mapped[Code] = mapped_column(index=True)  # the "id" inside the JSON (Camunda 8's formId)
+    version: Mapped[int]
+    name: Mapped[Name]  # the file as deployed
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[Timestamp]
+
+
+# Managers' figures (rollups kept by triggers, settings, yearly evaluations), on Base.metadata the same way.
+from engine.persistence import analytics_models  # noqa: E402,F401

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
+from engine.case_fields import search_text
 from engine.errors import Conflict
 from engine.persistence.models import (
     HistoryEvent,
@@ -52,6 +53,7 @@ class InstanceRecord:
     ended_at: datetime | None = None
     next_timer_at: datetime | None = None
     summary: str | None = None
+    urgency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
     _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
     _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at, _instances.c.next_timer_at,
-    _instances.c.summary,
+    _instances.c.summary, _instances.c.urgency,
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
@@ -106,6 +108,11 @@ _LOCK_TASK = (select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.el
               .join(_inbox, _inbox.c.instance_id == _instances.c.id)
               .where(_inbox.c.id == bindparam("task_id"))
               .with_for_update(of=(_instances, _inbox)))
+_READ_TASK = (select(_inbox.c.id, _inbox.c.instance_id, _inbox.c.element_id, _inbox.c.assignee, _inbox.c.created_at,
+                     _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE)
+              .where(_inbox.c.id == bindparam("task_id")))
+_ASSIGN_TASK = update(_inbox).where(_inbox.c.id == bindparam("b_task")).values(assignee=bindparam("b_assignee"))
+_WITHDRAW_OFFERS = delete(_candidates).where(_candidates.c.task_id == bindparam("b_task"))
 _SAVE_INSTANCE = (update(_instances)
                   .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
                   .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)))
@@ -114,7 +121,9 @@ _USER_GROUPS = (select(_users.c.active, _members.c.group_code)
                 .where(_users.c.username == bindparam("username")))
 _OPEN_TASKS = select(_inbox.c.id).where(_inbox.c.instance_id == bindparam("instance_id"))
 _DELETE_TASKS = delete(_inbox).where(_inbox.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT_INSTANCE = insert(_instances).returning(_instances.c.id)
+# The case's unit is its starter's unit at the start (the unit the case's tasks are for; docs/inbox.md).
+_INSERT_INSTANCE = insert(_instances).values(unit_code=select(_users.c.unit_code).where(
+    _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id)
 _INSERT_HISTORY = insert(_history)
 _INSERT_TASKS = insert(_inbox)
 _INSERT_CANDIDATES = insert(_candidates)
@@ -123,7 +132,8 @@ _INSERT_CANDIDATES = insert(_candidates)
 def _record(row: Any) -> InstanceRecord:
     return InstanceRecord(row.id, row.process_version_id, row.process_id, row.business_key,
                           InstanceStatus(row.status), row.lock_version, row.state, row.completed_tasks,
-                          row.error_element, row.error_message, row.ended_at, row.next_timer_at, row.summary)
+                          row.error_element, row.error_message, row.ended_at, row.next_timer_at, row.summary,
+                          row.urgency)
 
 
 def start_target(conn: Connection, process_id: str, user: str | None) -> StartTarget | None:
@@ -142,6 +152,8 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
         "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
         "error_message": record.error_message, "next_timer_at": record.next_timer_at, "summary": record.summary,
+        "urgency": record.urgency, "search_text": search_text(record.business_key, record.summary),
+        "b_starter": started_by,
     }).scalar_one()
     return record.id
 
@@ -167,6 +179,27 @@ def lock_task(conn: Connection, task_id: str, user: str) -> tuple[InstanceRecord
     return _record(row), task
 
 
+def read_task(conn: Connection, task_id: str, user: str) -> OpenTask | None:
+    """Read an open task and ``user``'s standing without locking anything (None if it is not open)."""
+    row = conn.execute(_READ_TASK, {"task_id": task_id, "user": user}).first()
+    if row is None:
+        return None
+    return OpenTask(row.id, row.instance_id, row.element_id, row.assignee, row.created_at, row.due_at,
+                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate))
+
+
+def assign_task(conn: Connection, task_id: str, assignee: str | None, offer_to: list[str] | None = None) -> None:
+    """Give an open task to ``assignee``, or (None) offer it again to ``offer_to``.
+
+    An assigned task is offered to nobody: its offer rows go, so that the inbox's index on them holds only
+    what a user could claim (the groups stay in ``group_codes``).
+    """
+    conn.execute(_ASSIGN_TASK, {"b_task": task_id, "b_assignee": assignee})
+    conn.execute(_WITHDRAW_OFFERS, {"b_task": task_id})
+    if assignee is None and offer_to:
+        conn.execute(_INSERT_CANDIDATES, [{"task_id": task_id, "group_code": c} for c in dict.fromkeys(offer_to)])
+
+
 def save_instance(conn: Connection, record: InstanceRecord, *, state: str, completed_delta: int,
                   now: datetime) -> None:
     """Write back state and status, refusing if someone else saved the instance since it was read."""
@@ -175,7 +208,8 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
         "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
-        "summary": record.summary})
+        "summary": record.summary, "urgency": record.urgency,
+        "search_text": search_text(record.business_key, record.summary)})
     if result.rowcount != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1

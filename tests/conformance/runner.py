@@ -1,7 +1,8 @@
 """Run the betsy conformance suite through procflow: deploy, start, let virtual time pass, compare traces.
 
-Run it as ``python -m tests.conformance.runner [-v] [name ...]``; it prints one line per case and per
-process and closes with ``N passed, M failed`` for processes (and the case counts). Every case goes
+Run it as ``python -m tests.conformance.runner [-q] [name ...]``: it prints each process with its
+cases (``-q``: failing cases only) and closes with the case counts and ``N passed, M failed`` for
+processes. Every case goes
 through the engine's own services on a fresh SQLite database: the DeploymentService (with deploy-time
 validation), the Runtime (start, timers), the Queries, with every saved state checked by a serializer
 round trip.
@@ -22,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.events import UNCAUGHT_ERROR_PREFIX
 from engine.bpmn.validation import SourceFile
 from engine.clock import VirtualClock
 from engine.errors import InvalidModel
@@ -103,6 +105,7 @@ def load_suite(directory: Path | None = None) -> list[Process]:
 
 
 def _case(raw: dict[str, Any]) -> Case:
+    """One test case from its ``tests.json`` entry."""
     data = {"integerVariable": raw["integerVariable"], "testCaseNumber": raw["testCaseNumber"]}
     if raw["input_test"] is not None:
         data["test"] = raw["input_test"]
@@ -172,6 +175,7 @@ class ConformanceRunner:
         return None
 
     def _run_case(self, process: Process, case: Case) -> CaseResult:
+        """Start the case's instances, let time pass, and compare what they logged with the expectation."""
         self.log.reset()
         try:
             instances = self._start_all(process, case)
@@ -203,9 +207,11 @@ class ConformanceRunner:
             running = [i for i in running if self._running(i)]
 
     def _running(self, instance_id: int) -> bool:
+        """True while the instance can still move."""
         return self.services.queries.instance(instance_id, with_history=False).status == "running"
 
     def _complete_user_tasks(self, instance_id: int) -> None:
+        """Complete every open user task of the instance as the harness user."""
         for task in self.services.queries.tasks(instance_id=instance_id):
             self.services.runtime.complete_task(task.id, user=HARNESS_USER)
 
@@ -223,8 +229,6 @@ def parallel_processes(process: Process) -> list[str]:
 
 def _error_entry(message: str) -> str:
     """How betsy would log an instance that ended in error."""
-    from engine.bpmn.events import UNCAUGHT_ERROR_PREFIX
-
     return THROWN_ERROR if message.startswith(UNCAUGHT_ERROR_PREFIX) else RUNTIME_ERROR
 
 
@@ -277,20 +281,19 @@ def describe(result: ProcessResult, verbose: bool = False) -> str:
 
 
 def summary(results: Sequence[ProcessResult]) -> str:
-    """The closing lines: processes, then cases."""
+    """The closing lines: the cases, then (the last line) the processes."""
     processes = sum(r.passed for r in results)
     cases = [c for r in results for c in r.cases]
     case_passes = sum(c.passed for c in cases)
-    return (f"processes: {processes} passed, {len(results) - processes} failed\n"
-            f"cases: {case_passes} passed, {len(cases) - case_passes} failed\n"
+    return (f"cases: {case_passes} passed, {len(cases) - case_passes} failed\n"
             f"{processes} passed, {len(results) - processes} failed")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: ``python -m tests.conformance.runner [-v] [process ...]``."""
+    """Command-line entry point: ``python -m tests.conformance.runner [-q] [process ...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    verbose = "-v" in args
-    names = [a for a in args if a != "-v"]
+    verbose = "-q" not in args
+    names = [a for a in args if a != "-q"]
     results = run_suite(names, report=lambda r: print(describe(r, verbose), flush=True))
     print(summary(results))
     return 0

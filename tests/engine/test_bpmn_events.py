@@ -59,6 +59,15 @@ def test_a_non_interrupting_escalation_lets_the_sub_process_finish(org: Services
     assert status(org, instance_id) == "completed"
 
 
+def test_an_escalation_goes_to_the_event_sub_process_of_its_own_scope_before_the_boundary(org: Services) -> None:
+    deploy(org, "escalation.bpmn")
+    instance_id = org.runtime.start("escalation_event_subprocess")
+    steps = ran(org, instance_id)
+    assert {"e_late", "e_inform", "e_go_on"} <= set(steps)  # non-interrupting: the sub-process went on
+    assert "e_outer" not in steps  # the nearer scope caught it; the boundary outside did not
+    assert status(org, instance_id) == "completed"
+
+
 def test_an_escalation_nobody_catches_is_ignored(org: Services) -> None:
     deploy(org, "escalation.bpmn")
     assert status(org, org.runtime.start("escalation_uncaught")) == "completed"

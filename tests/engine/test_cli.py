@@ -57,7 +57,8 @@ class Cli:
 @pytest.fixture
 def cli(services: Services, settings: Settings, tmp_path: Path) -> Cli:
     """The CLI on the test database (``services`` empties the tables afterwards)."""
-    return Cli({"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(tmp_path)})
+    return Cli({"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(tmp_path),
+                "PROCFLOW_FORMS": str(settings.forms_dir)})
 
 
 @pytest.fixture
@@ -230,7 +231,7 @@ def test_complete_moves_the_instance_to_the_end(approve_cli: Cli, services: Serv
     view = services.queries.instance(instance_id)
     assert (view.status, view.data["result"]) == ("completed", "approved")
     completed = next(h for h in view.history if h.kind == "task_completed")
-    assert (completed.actor, completed.data["data"]) == ("chanhvp", {"approved": True})
+    assert (completed.actor, completed.data["data"]) == ("chanhvp", {"approved": True, "comment": ""})
     assert approve_cli.ok("tasks", "--instance", str(instance_id)) == "no open tasks\n"
 
 
@@ -243,12 +244,12 @@ def test_show_prints_status_open_tasks_data_and_history(approve_cli: Cli) -> Non
     assert text[1] == "business key: TT-1"
     assert text[2].startswith("started ") and text[2].endswith(" by chuyenvien")
     assert text[3] == f"open task {task_id}  Lãnh đạo duyệt  [lanh_dao]"
-    assert text[4] == 'data: {"title": "Tờ trình"}'
+    assert text[4] == 'data: {"title": "Tờ trình", "initiator": "chuyenvien"}'
     assert "instance_started" in text[5]
     view = json.loads(approve_cli.ok("show", str(instance_id), "--format", "json"))
     assert (view["id"], view["status"], view["business_key"]) == (instance_id, "running", "TT-1")
     assert [t["id"] for t in view["open_tasks"]] == [task_id]
-    assert view["data"] == {"title": "Tờ trình"}
+    assert view["data"] == {"title": "Tờ trình", "initiator": "chuyenvien"}
     assert view["history"][0]["kind"] == "instance_started"
 
 

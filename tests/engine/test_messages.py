@@ -43,7 +43,8 @@ def test_the_cli_delivers_a_message(waiting: Services, settings) -> None:
     from engine.cli import main
 
     instance_id = waiting.runtime.start("transfer", business_key="DV-9")
-    env = {"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home)}
+    env = {"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home),
+           "PROCFLOW_FORMS": str(settings.forms_dir)}
     result = CliRunner().invoke(main, ["message", "xac_nhan_tiep_nhan", "--key", "DV-9", "--data", '{"ok": true}'],
                                 env=env)
     assert result.exit_code == 0, result.output

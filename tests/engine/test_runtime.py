@@ -62,7 +62,7 @@ def test_completing_a_task_moves_the_instance_to_the_end_and_records_history(org
     assert kinds[-1] == ("instance_completed", None)
     completed = next(h for h in view.history if h.kind == "task_completed")
     assert completed.actor == "chanhvp"
-    assert completed.data["data"] == {"approved": True}
+    assert completed.data["data"] == {"approved": True, "comment": ""}  # as cleaned by the task's form
     assert completed.at == org.clock.now()
 
 

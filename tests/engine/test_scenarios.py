@@ -361,3 +361,11 @@ def test_every_procedure_in_processes_ships_scenarios_that_take_all_its_sequence
     report = run_scenarios([processes], settings=SETTINGS)
     assert [(r.name, r.failure) for r in report.results if not r.passed] == []
     assert [(c.process_id, c.untaken_flows) for c in report.coverage if c.untaken_flows] == []
+
+
+def test_a_scenario_can_expect_the_start_to_be_refused(settings) -> None:
+    from engine.scenarios import run_scenarios
+
+    report = run_scenarios([FIXTURES / "scenario_refusals"], settings=settings)
+    assert [(r.name, r.passed) for r in report.results] == [
+        ("Văn bản mật bị từ chối", True), ("Văn bản thường được cấp số đến", True)]

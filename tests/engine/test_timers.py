@@ -154,3 +154,44 @@ def test_a_completion_records_its_lateness_in_working_time(agency: Services, clo
         row = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")).one()
         assert (row.process_id, row.unit_code, row.late_seconds) == ("deadlines", "PTH", int(3.5 * 3600))
         assert (row.task_created_at, row.due_at) == (WED_0900, at("2026-05-05T09:00:00+07:00"))
+
+
+def test_a_timer_racing_a_message_at_an_event_based_gateway_fires(services: Services, clock: VirtualClock) -> None:
+    services.deployment.deploy(collect_sources([FIXTURES / "event_gateway.bpmn"]))
+    late = services.runtime.start("await_receipt")
+    on_time = services.runtime.start("await_receipt")
+    assert {r.due_at for r in timers_of(services, late).values()} == {WED_0900 + timedelta(hours=2)}
+    services.runtime.send_message("bao_nhan", instance_id=on_time)
+    assert ("bpmn", "pending") not in timers_of(services, on_time)  # the gateway moved on: no timer is left
+    clock.advance(timedelta(hours=2, seconds=1))
+    assert services.timers.fire_due() == 1
+    trace = [h.element_id for h in services.queries.history(late) if h.kind == "element_completed"]
+    assert trace[-1] == "not_received"
+    assert services.queries.instance(on_time).status == "completed"
+
+
+def test_a_task_can_go_to_the_head_of_a_unit_chosen_in_the_data(agency: Services, tmp_path) -> None:
+    routed = tmp_path / "routed.bpmn"
+    routed.write_text((FIXTURES / "deadlines.bpmn").read_text()
+                      .replace('id="deadlines"', 'id="routed"')
+                      .replace('procflow:candidateGroups="chuyen_vien"', 'procflow:assignee="head:${don_vi_chu_tri}"')
+                      .replace('procflow:reminder="working:PT2H"',
+                               'procflow:reminder="\'working:PT1H\' if urgency == \'hoa_toc\' else \'working:P1D\'"'))
+    agency.deployment.deploy(collect_sources([routed]))
+    instance_id = agency.runtime.start("routed", data={"urgency": "hoa_toc", "don_vi_chu_tri": "PTH"}, user="vanthu")
+    task = agency.queries.tasks(instance_id=instance_id)[0]
+    assert task.assignee == "truongphong"
+    assert agency.queries.instance(instance_id).data["initiator"] == "vanthu"
+    # hỏa tốc: due 15:00 the same day, reminded one working hour before
+    assert timers_of(agency, instance_id)[("reminder", "pending")].due_at == at("2026-04-29T14:00:00+07:00")
+
+
+def test_a_repeating_timer_opens_a_report_task_every_week(services: Services, clock: VirtualClock) -> None:
+    services.deployment.deploy(collect_sources([FIXTURES / "weekly_report.bpmn"]))
+    instance_id = services.runtime.start("weekly_report")
+    for week in (1, 2, 3):
+        clock.advance(timedelta(days=7, seconds=1))
+        assert services.timers.fire_due() == 1
+        reports = [t for t in services.queries.tasks(instance_id=instance_id) if t.element_id == "report"]
+        assert len(reports) == week, week
+    assert ("bpmn", "pending") in timers_of(services, instance_id)  # the next week is planned

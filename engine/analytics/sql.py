@@ -1,0 +1,90 @@
+"""Shared pieces of the managers' queries: tables, the unit an open task counts for, scope filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from typing import cast as typed
+
+from sqlalchemy import Integer, Table, and_, case, cast, func, literal, select, true
+from sqlalchemy.sql import ColumnElement, FromClause
+
+from engine.analytics.scope import Scope
+from engine.persistence.analytics_models import ALL_UNITS, CaseMonthFigure, TaskMonthFigure
+from engine.persistence.models import HistoryEvent, InboxTask, Instance, User
+
+history: Table = typed(Table, HistoryEvent.__table__)
+inbox: Table = typed(Table, InboxTask.__table__)
+instances: Table = typed(Table, Instance.__table__)
+users: Table = typed(Table, User.__table__)
+task_months: Table = typed(Table, TaskMonthFigure.__table__)
+case_months: Table = typed(Table, CaseMonthFigure.__table__)
+assignees = users.alias("assignee_user")
+
+# An open task counts for its assignee's unit; unassigned, for its case's unit (the starter's, docs/managers.md).
+# The case's unit is a correlated lookup, run only for unassigned rows: joining every instance would make the
+# planner scan the whole instances table.
+OPEN_FROM = inbox.outerjoin(assignees, assignees.c.username == inbox.c.assignee)
+CASE_UNIT = select(instances.c.unit_code).where(instances.c.id == inbox.c.instance_id).scalar_subquery()
+OPEN_UNIT = case((inbox.c.assignee.is_(None), CASE_UNIT), else_=assignees.c.unit_code)
+COMPLETED = history.c.kind == "task_completed"
+
+
+def case_units(dialect: str) -> tuple[FromClause, ColumnElement[Any]]:
+    """Open tasks joined to their case's unit, and that unit's column (for unassigned tasks, in bulk).
+
+    On PostgreSQL a LATERAL lookup that the planner may not flatten (OFFSET 0): a plain join makes it hash the
+    whole instances table to serve a few thousand rows.
+    """
+    if dialect == "postgresql":
+        unit = (select(instances.c.unit_code.label("case_unit")).where(instances.c.id == inbox.c.instance_id)
+                .offset(0).lateral("case_units"))
+        return inbox.join(unit, true()), unit.c.case_unit
+    return inbox.join(instances, instances.c.id == inbox.c.instance_id), instances.c.unit_code
+
+
+def open_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """Open tasks the scope covers."""
+    if scope.everything:
+        return true()
+    if scope.units:
+        return OPEN_UNIT.in_(sorted(scope.units))
+    return inbox.c.assignee == scope.person
+
+
+def history_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """Completed-task history rows the scope covers (by the actor's unit at completion)."""
+    if scope.everything:
+        return true()
+    if scope.units:
+        return history.c.unit_code.in_(sorted(scope.units))
+    return history.c.actor == scope.person
+
+
+def months_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """Rows of ``task_month_figures`` the scope covers."""
+    if scope.everything:
+        return true()
+    if scope.units:
+        return task_months.c.unit_code.in_(sorted(scope.units))
+    return task_months.c.actor == scope.person
+
+
+def cases_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """Rows of ``case_month_figures`` the scope covers: the all-units rows for a leader, else the units' own."""
+    if scope.everything:
+        return case_months.c.unit_code == ALL_UNITS
+    return case_months.c.unit_code.in_(sorted(scope.units))
+
+
+def between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """``start <= column < end``."""
+    return and_(column >= start, column < end)
+
+
+def week_index(column: Any, dialect: str, origin: int) -> ColumnElement[Any]:
+    """The week number of a moment: whole weeks since ``origin`` (a local Monday 00:00, in Unix seconds)."""
+    if dialect == "sqlite":
+        # Integer division of seconds after the origin: a floor for every moment since 1970.
+        return (cast(func.strftime("%s", column), Integer) - literal(origin)) // literal(604800)
+    return func.floor((func.extract("epoch", column) - literal(origin)) / literal(604800))

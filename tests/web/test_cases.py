@@ -1,0 +1,107 @@
+"""Case pages: who may see them, status, history, diagram data, comments, files; "my cases"."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+
+from engine.services import Services
+from tests.web.conftest import Auth, csrf_token, start_approval
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_starter_and_the_candidates_see_the_case(client: FlaskClient, auth: Auth,
+                                                     web_services: Services) -> None:
+    instance_id, task_id = start_approval(web_services, title="Công văn 9")
+    for user in ("chuyenvien", "chanhvp"):
+        auth.login(user)
+        response = client.get(f"/cases/{instance_id}")
+        assert response.status_code == 200, user
+        page = response.get_data(as_text=True)
+        assert 'id="case-status" data-status="running"' in page and "Đang xử lý" in page
+        assert 'id="case-open-tasks"' in page and "Lãnh đạo duyệt" in page
+        assert "Khởi tạo hồ sơ" in page and 'id="case-diagram"' in page
+        assert f'data-diagram-url="/cases/{instance_id}/diagram"' in page
+        auth.logout()
+    auth.login("chanhvp")  # a candidate gets a link to the task; the starter only sees where it is
+    assert f'href="/tasks/{instance_id}/{task_id}"' in client.get(f"/cases/{instance_id}").get_data(as_text=True)
+
+
+def test_other_users_may_not_see_the_case(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    auth.login("vanthu")
+    assert client.get(f"/cases/{instance_id}").status_code == 403
+    assert client.get(f"/cases/{instance_id}/diagram").status_code == 403
+    assert auth.post(f"/cases/{instance_id}/comments", {"text": "xin chào"}, page="/inbox/").status_code == 403
+    assert client.get("/cases/424242").status_code == 404
+
+
+def test_the_diagram_marks_where_the_case_is(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    auth.login("chuyenvien")
+    data = client.get(f"/cases/{instance_id}/diagram").get_json()
+    assert data["current"] == ["review"] and data["finished"] == ["start"] and data["failed"] is None
+    assert data["xml"].startswith("<?xml") and 'id="approve"' in data["xml"]
+
+
+def test_history_and_case_page_after_completion(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, task_id = start_approval(web_services)
+    web_services.runtime.complete_task(task_id, user="chanhvp", data={"comment": "ok", "approved": True})
+    auth.login("chuyenvien")
+    page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Hồ sơ hoàn thành" in page and "Hoàn thành công việc" in page and "Hồ sơ đã kết thúc." in page
+    data = client.get(f"/cases/{instance_id}/diagram").get_json()
+    assert data["current"] == [] and {"start", "review", "decision", "mark", "end_ok"} <= set(data["finished"])
+
+
+def test_comments_are_escaped(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    auth.login("chuyenvien")
+    url = f"/cases/{instance_id}"
+    response = auth.post(f"{url}/comments", {"text": "<img src=x onerror=alert(1)> Đề nghị xem gấp"}, page=url)
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt; Đề nghị xem gấp" in page and "<img src=x" not in page
+    assert auth.post(f"{url}/comments", {"text": "  "}, page=url).status_code == 422
+
+
+def test_files_are_attached_and_downloaded(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    auth.login("chuyenvien")
+    url = f"/cases/{instance_id}"
+    token = csrf_token(client, url)
+    response = client.post(f"{url}/attachments", data={"csrf_token": token, "file": (io.BytesIO(PDF), "to-trinh.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    (attachment,) = web_services.attachments.list_for(instance_id, "chuyenvien")
+    page = client.get(url).get_data(as_text=True)
+    assert "to-trinh.pdf" in page
+    download = client.get(f"{url}/attachments/{attachment.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    bad = client.post(f"{url}/attachments", data={"csrf_token": token,
+                                                  "file": (io.BytesIO(b"<html><script>x</script>"), "x.pdf")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422
+    auth.logout()
+    auth.login("vanthu")
+    assert client.get(f"{url}/attachments/{attachment.id}").status_code == 403
+
+
+def test_my_cases_lists_started_and_worked_on_cases(client: FlaskClient, auth: Auth,
+                                                    web_services: Services) -> None:
+    mine, _ = start_approval(web_services, title="Của tôi")
+    other, task_id = start_approval(web_services, title="Của người khác", user="truongphong")
+    web_services.runtime.complete_task(task_id, user="chanhvp", data={"comment": "ok"})
+    auth.login("chuyenvien")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert f'id="case-{mine}"' in page and f'id="case-{other}"' not in page
+    auth.logout()
+    auth.login("chanhvp")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert f'id="case-{other}"' in page and f'id="case-{mine}"' not in page
+    assert f'id="case-{other}"' in client.get("/cases/?status=completed").get_data(as_text=True)
+    assert f'id="case-{other}"' not in client.get("/cases/?status=running").get_data(as_text=True)

@@ -1,0 +1,121 @@
+"""Cases: the user's own cases, and one case's status, position on its diagram, history, comments and files."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from engine.errors import InvalidInput, NotFound
+from engine.persistence.models import InstanceStatus
+from engine.queries import HistoryView
+from web.extensions import services, user
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+PER_PAGE = 25
+
+STATUS_LABELS = {
+    "running": _l("In progress"),
+    "suspended": _l("Suspended"),
+    "error": _l("Stopped by an error"),
+    "completed": _l("Completed"),
+    "terminated": _l("Cancelled"),
+}
+# History kinds worth a line on the case page (element_completed is the diagram's business).
+EVENT_LABELS = {
+    "instance_started": _l("Case started"),
+    "task_created": _l("Task opened"),
+    "task_claimed": _l("Task taken"),
+    "task_unclaimed": _l("Task given back"),
+    "task_delegated": _l("Task handed over"),
+    "task_completed": _l("Task completed"),
+    "instance_completed": _l("Case completed"),
+    "error": _l("Error"),
+    "retried": _l("Retried"),
+    "suspended": _l("Suspended"),
+    "resumed": _l("Resumed"),
+    "terminated": _l("Cancelled"),
+    "message_received": _l("Message received"),
+    "deadline_error": _l("Deadline could not be computed"),
+    "reminder_sent": _l("Reminder sent"),
+    "escalated": _l("Escalated to the head of unit"),
+    "reassigned": _l("Reassigned to the head of unit"),
+}
+
+
+@bp.get("/")
+@login_required
+def mine() -> ResponseReturnValue:
+    """The cases the user started or worked on, most recently changed first."""
+    status = request.args.get("status") or None
+    if status not in {None, *(s.value for s in InstanceStatus)}:
+        status = None
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    found = services().cases.my_cases(user().username, status=status, page=page, per_page=PER_PAGE)
+    return render_template("cases/mine.html", result=found, status=status, names=services().catalogue.names(),
+                           status_labels=STATUS_LABELS, pages=max(1, -(-found.total // PER_PAGE)))
+
+
+@bp.get("/<int:instance_id>")
+@login_required
+def show(instance_id: int) -> ResponseReturnValue:
+    """One case: status, where it is now, its history, comments, files and diagram."""
+    me = user().username
+    case = services().cases.case(instance_id, me)
+    mine = {t.id for t in services().queries.tasks(user=me, instance_id=instance_id)}
+    names = {h.task_id: (h.data or {}).get("name") for h in case.history if h.kind == "task_created"}
+    return render_template("cases/show.html", case=case, my_tasks=mine, history=_shown(case.history),
+                           task_names=names, names=services().catalogue.names(), status_labels=STATUS_LABELS,
+                           event_labels=EVENT_LABELS, comments=services().comments.list_for(instance_id, me),
+                           attachments=services().attachments.list_for(instance_id, me))
+
+
+@bp.get("/<int:instance_id>/diagram")
+@login_required
+def diagram(instance_id: int) -> ResponseReturnValue:
+    """The case's BPMN XML and the elements to mark, for the diagram viewer."""
+    services().cases.history(instance_id, user().username)  # refuses users who may not see the case
+    found = services().catalogue.diagram(instance_id)
+    return jsonify(xml=found.xml, current=found.current, finished=found.finished, failed=found.failed)
+
+
+@bp.post("/<int:instance_id>/comments")
+@login_required
+def comment(instance_id: int) -> ResponseReturnValue:
+    """Add a remark to the case."""
+    services().comments.add(instance_id, user().username, request.form.get("text", ""))
+    flash(_("Comment added."), "success")
+    return redirect(url_for("cases.show", instance_id=instance_id) + "#case-comments")
+
+
+@bp.post("/<int:instance_id>/attachments")
+@login_required
+def attach(instance_id: int) -> ResponseReturnValue:
+    """Attach an uploaded file to the case."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput(_("Choose a file to attach."), {"file": [_("Choose a file to attach.")]})
+    view = services().attachments.add(instance_id, user().username, upload.filename, upload.stream)
+    flash(_("File “%(name)s” attached.", name=view.filename), "success")
+    return redirect(url_for("cases.show", instance_id=instance_id) + "#case-files")
+
+
+@bp.get("/<int:instance_id>/attachments/<int:attachment_id>")
+@login_required
+def download(instance_id: int, attachment_id: int) -> ResponseReturnValue:
+    """Download an attachment (always as a download, never shown inline)."""
+    found = services().attachments.open(attachment_id, user().username)
+    if found.view.instance_id != instance_id:
+        found.stream.close()
+        raise NotFound(f"attachment {attachment_id} is not one of case {instance_id}'s")
+    return send_file(found.stream, mimetype=found.view.content_type, as_attachment=True,
+                     download_name=found.view.filename, max_age=0)
+
+
+def _shown(history: list[HistoryView]) -> list[HistoryView]:
+    return [h for h in reversed(history) if h.kind in EVENT_LABELS]

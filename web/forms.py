@@ -1,0 +1,146 @@
+"""Camunda forms on the server: reading a submission, showing values and the designer's text.
+
+Which form a task or start event has comes from the engine (the version deployed with the process), and the
+engine validates submissions; this module only translates between HTML form fields and form data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+
+from engine.forms import FormComponent, FormDefinition
+from web.i18n import locale
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_LIST_TYPES = ("checklist", "taglist")
+
+
+def init_app(app: Flask) -> None:
+    """Make the rendering helpers available to the form templates."""
+    app.jinja_env.globals.update(field_id=field_id, shown=shown, as_list=as_list, checked=checked,
+                                 text_html=text_html, choices_for=choices_for, file_list=file_list)
+
+
+def submitted(form: FormDefinition | None, values: MultiDict[str, str],
+              files: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The data a posted HTML form carries for ``form``'s input fields, nested by data path.
+
+    Args:
+        files: the value of each file picker, by data path, when the caller has stored the uploads.
+    """
+    data: dict[str, Any] = {}
+    for component in form.input_fields if form else ():
+        assert component.name is not None
+        if component.type == "filepicker":
+            empty: Any = [] if component.constraints.multiple else None
+            _put(data, component.name, (files or {}).get(component.name, empty))
+        else:
+            _put(data, component.name, _posted(component, values))
+    return data
+
+
+def file_fields(form: FormDefinition | None) -> list[FormComponent]:
+    """The file pickers that take input."""
+    return [c for c in (form.input_fields if form else ()) if c.type == "filepicker"]
+
+
+def initial_values(form: FormDefinition | None, case_data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the form shows first: the case's current data, else each field's default."""
+    values: dict[str, Any] = {}
+    for component in form.fields if form else ():
+        assert component.name is not None
+        found = _get(case_data, component.name)
+        values[component.name] = found if found is not None else component.default
+    return values
+
+
+def flat_values(form: FormDefinition | None, data: Mapping[str, Any],
+                case_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Submitted (nested) data as ``{data path: value}`` for showing it again; fields the user cannot fill
+    (read-only ones) show ``case_data``."""
+    values = initial_values(form, case_data or {})
+    values.update({c.name: _get(data, c.name) for c in (form.input_fields if form else ()) if c.name})
+    return values
+
+
+def field_id(component: FormComponent) -> str:
+    """A stable HTML id for a field (tests and screen readers rely on it)."""
+    return "field-" + re.sub(r"[^A-Za-z0-9_-]", "-", component.name or component.id or component.type)
+
+
+def shown(value: Any) -> str:
+    """A value as an input's text."""
+    if value is None or value is False:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def as_list(value: Any) -> list[str]:
+    """The chosen values of a checklist or tag list."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)] if value not in (None, "") else []
+
+
+def file_list(value: Any) -> list[dict[str, Any]]:
+    """The file values a file picker holds (one or several)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return [v for v in items if isinstance(v, dict) and v.get("sha256")]
+
+
+def checked(value: Any) -> bool:
+    """Whether a checkbox shows ticked."""
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "on", "1", "yes"))
+
+
+def text_html(text: str) -> Markup:
+    """The designer's text (a small Markdown subset: headings and paragraphs), escaped; no raw HTML passes."""
+    parts: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        heading = _HEADING.match(block.strip())
+        if heading:
+            level = min(len(heading.group(1)) + 1, 6)
+            parts.append(f"<h{level}>{escape(heading.group(2))}</h{level}>")
+        elif block.strip():
+            lines = [str(escape(line)) for line in block.strip().splitlines()]
+            parts.append("<p>" + "<br>".join(lines) + "</p>")
+    return Markup("".join(parts))
+
+
+def choices_for(component: FormComponent) -> Iterable[tuple[str, str]]:
+    """The options of a select, radio group or list, labelled in the user's language."""
+    return [(c.value, c.label_for(locale())) for c in component.choices]
+
+
+def _posted(component: FormComponent, values: MultiDict[str, str]) -> Any:
+    name = component.name or ""
+    if component.type == "checkbox":
+        return name in values
+    if component.type in _LIST_TYPES:
+        return values.getlist(name)
+    return values.get(name, "")
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    level = data
+    for part in parents:
+        level = level.setdefault(part, {})
+    level[last] = value
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    level: Any = data
+    for part in path.split("."):
+        if not isinstance(level, Mapping):
+            return None
+        level = level.get(part)
+    return level

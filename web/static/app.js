@@ -1,0 +1,39 @@
+/* procflow: the little script every page needs (no inline scripts anywhere: the CSP forbids them). */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // htmx requests carry the CSRF token in a header (Flask-WTF reads X-CSRFToken).
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  // A failed htmx request shows the server's message instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("htmx-error");
+    if (!box) { return; }
+    // DOMParser gives an inert document: nothing in the response runs or loads.
+    var parsed = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+    var found = parsed.querySelector("#error-page");
+    box.textContent = found ? found.textContent.trim() : event.detail.xhr.status + " " + event.detail.xhr.statusText;
+    box.hidden = false;
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = document.getElementById("htmx-error");
+    if (box) { box.hidden = true; }
+  });
+
+  // Forms that take a while to answer: prevent a double submission.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("hx-get") || form.hasAttribute("hx-post")) { return; }
+    var button = form.querySelector('button[type="submit"]:not([name])');
+    if (button) {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    }
+  });
+})();
