@@ -149,35 +149,51 @@ def _counted(condition: Any) -> Any:
 _OVERDUE = _inbox.c.due_at < bindparam("now")
 _DUE_SOON = (_inbox.c.due_at >= bindparam("now")) & (_inbox.c.due_at < bindparam("soon"))
 _STATE = {"overdue": _OVERDUE, "due_soon": _DUE_SOON, "no_deadline": _inbox.c.due_at.is_(None)}
-_COLUMNS = (_inbox.c.id, _inbox.c.instance_id, _inbox.c.process_id, _inbox.c.element_id, _inbox.c.name,
-            _inbox.c.lane, _inbox.c.group_codes, _inbox.c.assignee, _inbox.c.created_at, _inbox.c.due_at,
-            _inbox.c.form_key, _instances.c.business_key, _instances.c.summary, _instances.c.urgency,
-            _instances.c.unit_code)
+_TASK_COLUMNS = (_inbox.c.id, _inbox.c.instance_id, _inbox.c.process_id, _inbox.c.element_id, _inbox.c.name,
+                 _inbox.c.lane, _inbox.c.group_codes, _inbox.c.assignee, _inbox.c.created_at, _inbox.c.due_at,
+                 _inbox.c.form_key)
+_CASE_COLUMNS = (_instances.c.business_key, _instances.c.summary, _instances.c.urgency, _instances.c.unit_code)
 
 
 def _page_statement(shape: tuple[Any, ...]) -> Select[Any]:
-    """Build the page query for one shape of filters."""
-    scope, process, unit, urgency, state, search = shape
+    """Build the page query for one shape of filters.
+
+    The inner query sorts and counts the user's matching tasks; only the page's rows then fetch their case's
+    facts (a filter on the case joins the cases inside too).
+    """
+    scope, _process, unit, urgency, _state, search = shape
     visible = _visible(scope)
-    query = (select(*_COLUMNS, func.count().over().label("total"), _counted(_OVERDUE).label("n_overdue"),
+    source = visible.join(_inbox, _inbox.c.id == visible.c.task_id)
+    cases = _instances.alias("filtered_cases")
+    if unit or urgency or search:
+        source = source.join(cases, cases.c.id == _inbox.c.instance_id)
+    inner = (select(*_TASK_COLUMNS, func.count().over().label("total"), _counted(_OVERDUE).label("n_overdue"),
                     _counted(_DUE_SOON).label("n_due_soon"))
-             .select_from(visible.join(_inbox, _inbox.c.id == visible.c.task_id)
-                          .join(_instances, _instances.c.id == _inbox.c.instance_id))
+             .select_from(source)
              .where(or_(_inbox.c.assignee.is_(None), _inbox.c.assignee == bindparam("user"))))
+    page = (_filtered(inner, shape, cases)
+            .order_by(_inbox.c.due_at.is_(None), _inbox.c.due_at, _inbox.c.created_at, _inbox.c.id)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    return (select(*page.c, *_CASE_COLUMNS).join_from(page, _instances, _instances.c.id == page.c.instance_id)
+            .order_by(page.c.due_at.is_(None), page.c.due_at, page.c.created_at, page.c.id))
+
+
+def _filtered(query: Select[Any], shape: tuple[Any, ...], cases: Any) -> Select[Any]:
+    """Add the conditions of the filters in ``shape``; ``cases`` is the joined instances table."""
+    _scope, process, unit, urgency, state, search = shape
     if process:
         query = query.where(_inbox.c.process_id == bindparam("process_id"))
     if unit:
-        query = query.where(_instances.c.unit_code.in_(bindparam("units", expanding=True)))
+        query = query.where(cases.c.unit_code.in_(bindparam("units", expanding=True)))
     if urgency == "normal":
-        query = query.where(or_(_instances.c.urgency == "normal", _instances.c.urgency.is_(None)))
+        query = query.where(or_(cases.c.urgency == "normal", cases.c.urgency.is_(None)))
     elif urgency:
-        query = query.where(_instances.c.urgency == bindparam("urgency"))
+        query = query.where(cases.c.urgency == bindparam("urgency"))
     if state in _STATE:
         query = query.where(_STATE[state])
     if search:
-        query = query.where(_instances.c.search_text.like(bindparam("pattern"), escape="\\"))
-    return (query.order_by(_inbox.c.due_at.is_(None), _inbox.c.due_at, _inbox.c.created_at, _inbox.c.id)
-            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+        query = query.where(cases.c.search_text.like(bindparam("pattern"), escape="\\"))
+    return query
 
 
 class InboxQueries:

@@ -81,17 +81,19 @@ class WorkService:
         with self.runtime.transaction() as step:
             task = self._lock(step, task_id, user)
             check_may_work(task, user)
-            if task.assignee == to_user:
-                raise InvalidState(f"task {task_id} is already assigned to {to_user}")
             if repository.user_groups(step.conn, to_user) is None:
                 raise no_user(to_user)
             repository.assign_task(step.conn, task_id, to_user)
             self._record(step, task, "task_delegated", user, {"from": task.assignee, "to": to_user})
-            name = step.conn.execute(_NAME, {"task_id": task_id}).scalar()
-            message = (f"Đồng chí {user} đã chuyển cho đồng chí việc \u201c{name}\u201d (hồ sơ #{task.instance_id})."
-                       f" / {user} delegated the task \u201c{name}\u201d (case #{task.instance_id}) to you.")
-            step.notifications.extend(notify(step.conn, [to_user], kind="delegated", message=message,
-                                             instance_id=task.instance_id, task_id=task_id, now=self.clock.now()))
+            self._tell_delegate(step, task, user, to_user)
+
+    def _tell_delegate(self, step: Step, task: OpenTask, user: str, to_user: str) -> None:
+        """Notify the delegate (stored for the inbox, e-mailed after commit if set up)."""
+        name = step.conn.execute(_NAME, {"task_id": task.id}).scalar()
+        message = (f"Đồng chí {user} đã chuyển cho đồng chí việc \u201c{name}\u201d (hồ sơ #{task.instance_id})."
+                   f" / {user} delegated the task \u201c{name}\u201d (case #{task.instance_id}) to you.")
+        step.notifications.extend(notify(step.conn, [to_user], kind="delegated", message=message,
+                                         instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
 
     def _lock(self, step: Step, task_id: str, user: str) -> OpenTask:
         """Lock the task and its instance; refuse a task that is gone or a user who does not exist."""

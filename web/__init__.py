@@ -67,9 +67,9 @@ def _defaults() -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import auth, cases, i18n, inbox, notifications, start, tasks
+    from web import auth, cases, i18n, inbox, manage, notifications, start, tasks
 
-    for module in (auth, i18n, inbox, tasks, start, cases, notifications):
+    for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", inbox.index)
 

@@ -1,13 +1,14 @@
-"""managers' figures: monthly rollups kept by triggers on history, settings, yearly evaluations, indexes
+"""managers' figures: monthly rollups kept by triggers on history, the case's unit on inbox rows, settings, evaluations
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-21
 
-The rollups are written by triggers in the transaction that appends a history event, so the engine's hot path
-is unchanged and the figures are always exactly the history's (docs/managers.md). On SQLite a migration that
-rebuilds the ``history`` table (batch mode: copy, drop, rename) drops its triggers: such a migration must create
-them again (``tests/engine/test_analytics.py`` fails if they are missing).
+The rollups are written by triggers in the transaction that appends a history event, and an open task's case
+unit is copied onto its inbox row by a trigger, so the engine's code is unchanged and the figures are always
+exactly the history's (docs/managers.md). On SQLite a migration that rebuilds the ``history`` or ``inbox_tasks``
+table (batch mode: copy, drop, rename) drops its triggers: such a migration must create them again
+(``tests/engine/test_analytics.py`` fails if they are missing).
 """
 from collections.abc import Sequence
 
@@ -133,6 +134,30 @@ END
 $$
 """
 
+SQLITE_INBOX_TRIGGER = """
+CREATE TRIGGER inbox_tasks_case_unit AFTER INSERT ON inbox_tasks
+WHEN NEW.case_unit_code IS NULL
+BEGIN
+    UPDATE inbox_tasks SET case_unit_code = (SELECT unit_code FROM instances WHERE id = NEW.instance_id)
+    WHERE id = NEW.id;
+END
+"""
+
+POSTGRES_INBOX_FUNCTION = """
+CREATE OR REPLACE FUNCTION procflow_inbox_case_unit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.case_unit_code := (SELECT i.unit_code FROM instances i WHERE i.id = NEW.instance_id);
+    RETURN NEW;
+END
+$$
+"""
+
+POSTGRES_INBOX_TRIGGER = """
+CREATE TRIGGER inbox_tasks_case_unit BEFORE INSERT ON inbox_tasks FOR EACH ROW
+WHEN (NEW.case_unit_code IS NULL)
+EXECUTE FUNCTION procflow_inbox_case_unit()
+"""
+
 POSTGRES_TRIGGER = """
 CREATE TRIGGER history_figures AFTER INSERT ON history FOR EACH ROW
 WHEN (NEW.kind IN ('task_completed', 'instance_completed'))
@@ -194,15 +219,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('key', name=op.f('pk_analytics_settings'))
     )
     op.create_table('case_month_figures',
+    sa.Column('unit_code', sa.String(length=100), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('process_id', sa.String(length=100), nullable=False),
-    sa.Column('unit_code', sa.String(length=100), nullable=False),
     sa.Column('cycle_bucket', sa.BigInteger(), nullable=False),
     sa.Column('cases', sa.Integer(), nullable=False),
     sa.Column('with_deadline', sa.Integer(), nullable=False),
     sa.Column('on_time', sa.Integer(), nullable=False),
     sa.Column('cycle_seconds', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'process_id', 'unit_code', 'cycle_bucket', name=op.f('pk_case_month_figures'))
+    sa.PrimaryKeyConstraint('unit_code', 'month', 'process_id', 'cycle_bucket', name=op.f('pk_case_month_figures'))
     )
     op.create_table('evaluations',
     sa.Column('year', sa.Integer(), nullable=False),
@@ -234,6 +259,11 @@ def upgrade() -> None:
     with op.batch_alter_table('task_month_figures', schema=None) as batch_op:
         batch_op.create_index('ix_task_month_figures_actor_month', ['actor', 'month'], unique=False)
 
+    with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('case_unit_code', sa.String(length=100), nullable=True))
+    op.execute("UPDATE inbox_tasks SET case_unit_code = "
+               "(SELECT unit_code FROM instances WHERE instances.id = inbox_tasks.instance_id)")
+
     completed = sa.text("kind = 'task_completed'")
     late = sa.text("kind = 'task_completed' AND at > due_at")
     op.create_index('ix_history_completed_process_at', 'history', ['process_id', 'at'], unique=False,
@@ -246,20 +276,25 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     _fill(dialect)
     if dialect == "sqlite":
-        op.execute(SQLITE_TASK_TRIGGER)
-        op.execute(SQLITE_CASE_TRIGGER)
+        for statement in (SQLITE_TASK_TRIGGER, SQLITE_CASE_TRIGGER, SQLITE_INBOX_TRIGGER):
+            op.execute(statement)
     else:
-        op.execute(POSTGRES_FUNCTION)
-        op.execute(POSTGRES_TRIGGER)
+        for statement in (POSTGRES_FUNCTION, POSTGRES_TRIGGER, POSTGRES_INBOX_FUNCTION, POSTGRES_INBOX_TRIGGER):
+            op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS history_task_figures")
         op.execute("DROP TRIGGER IF EXISTS history_case_figures")
+        op.execute("DROP TRIGGER IF EXISTS inbox_tasks_case_unit")
     else:
         op.execute("DROP TRIGGER IF EXISTS history_figures ON history")
         op.execute("DROP FUNCTION IF EXISTS procflow_history_figures()")
+        op.execute("DROP TRIGGER IF EXISTS inbox_tasks_case_unit ON inbox_tasks")
+        op.execute("DROP FUNCTION IF EXISTS procflow_inbox_case_unit()")
+    with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
+        batch_op.drop_column('case_unit_code')
     op.drop_index('ix_history_completed_late_at', table_name='history')
     op.drop_index('ix_history_completed_process_at', table_name='history')
     with op.batch_alter_table('task_month_figures', schema=None) as batch_op:

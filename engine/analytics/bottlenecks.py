@@ -119,7 +119,8 @@ def _step_names(conn: Connection, process_id: str) -> dict[str, str]:
     v = ProcessVersion.__table__.c
     meta = conn.execute(select(v.tasks_meta).where(v.process_id == process_id)
                         .order_by(v.version.desc()).limit(1)).scalar()
-    return {key: str(value.get("name") or key) for key, value in (meta or {}).items() if isinstance(value, dict)}
+    tasks = (meta or {}).get("tasks", meta or {})  # deployments keep the tasks under "tasks"
+    return {key: str(value.get("name") or key) for key, value in tasks.items() if isinstance(value, dict)}
 
 
 def _float(value: Any) -> float | None:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from engine.analytics.scope import OrgTree, Scope
-from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, case_units, inbox, instances, open_in_scope, users
+from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, inbox, instances, open_in_scope, users
 from engine.analytics.worktime import WorkingTimeline
 
 
@@ -167,9 +167,8 @@ def _unassigned(conn: Connection, query: DeadlineQuery) -> list[tuple[Any, ...]]
     scope = query.scope
     if scope.person is not None:
         return []
-    source, unit = case_units(conn.dialect.name)
-    found = select(unit, *_sums(query.now)).select_from(source).where(
-        inbox.c.due_at <= query.soon_until, inbox.c.assignee.is_(None))
+    unit = inbox.c.case_unit_code
+    found = select(unit, *_sums(query.now)).where(inbox.c.due_at <= query.soon_until, inbox.c.assignee.is_(None))
     if scope.units and not scope.everything:
         found = found.where(unit.in_(sorted(scope.units)))
     if query.unit is not None:

@@ -24,6 +24,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
 from engine.persistence.db import Database
 from engine.persistence.models import User
+from engine.runtime import Runtime
 
 ONE_WORKING_DAY = WorkingDuration(days=1)
 
@@ -52,7 +53,7 @@ class AnalyticsService:
     """Managers' figures and actions, each limited to what the viewer may see (engine/analytics/scope.py)."""
 
     def __init__(self, *, db: Database, calendar: CalendarSource | WorkingCalendar, clock: Clock,
-                 runtime: Any = None, leader_group: str = LEADER_GROUP) -> None:
+                 runtime: Runtime | None = None, leader_group: str = LEADER_GROUP) -> None:
         self.db = db
         self.leader_group = leader_group
         self.calendar = calendar
@@ -267,7 +268,7 @@ class AnalyticsService:
         decisions = {r.username: r for r in conn.execute(
             select(e.username, e.final, e.reason, e.confirmed_by, e.confirmed_at).where(e.year == year))}
         return yearly.YearContext(year, local_midnight(period.start, offset), local_midnight(period.end, offset),
-                                      self.clock.now(), self._working(), thresholds, locale, decisions)
+                                  self.clock.now(), self._working(), thresholds, locale, decisions)
 
     def _person_row(self, conn: Connection, viewer: str, username: str,
                     context: yearly.YearContext) -> yearly.EvaluationRow:

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Integer, Table, and_, case, cast, func, literal, select, true
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy import Integer, Table, and_, case, cast, func, literal, true
+from sqlalchemy.sql import ColumnElement
 
 from engine.analytics.scope import Scope
 from engine.persistence.analytics_models import ALL_UNITS, CaseMonthFigure, TaskMonthFigure
@@ -21,26 +21,11 @@ task_months: Table = typed(Table, TaskMonthFigure.__table__)
 case_months: Table = typed(Table, CaseMonthFigure.__table__)
 assignees = users.alias("assignee_user")
 
-# An open task counts for its assignee's unit; unassigned, for its case's unit (the starter's, docs/managers.md).
-# The case's unit is a correlated lookup, run only for unassigned rows: joining every instance would make the
-# planner scan the whole instances table.
+# An open task counts for its assignee's unit; unassigned, for its case's unit (the starter's, docs/managers.md),
+# which a trigger copies onto the inbox row (migration 0009): looking up each case would cost far more.
 OPEN_FROM = inbox.outerjoin(assignees, assignees.c.username == inbox.c.assignee)
-CASE_UNIT = select(instances.c.unit_code).where(instances.c.id == inbox.c.instance_id).scalar_subquery()
-OPEN_UNIT = case((inbox.c.assignee.is_(None), CASE_UNIT), else_=assignees.c.unit_code)
+OPEN_UNIT = case((inbox.c.assignee.is_(None), inbox.c.case_unit_code), else_=assignees.c.unit_code)
 COMPLETED = history.c.kind == "task_completed"
-
-
-def case_units(dialect: str) -> tuple[FromClause, ColumnElement[Any]]:
-    """Open tasks joined to their case's unit, and that unit's column (for unassigned tasks, in bulk).
-
-    On PostgreSQL a LATERAL lookup that the planner may not flatten (OFFSET 0): a plain join makes it hash the
-    whole instances table to serve a few thousand rows.
-    """
-    if dialect == "postgresql":
-        unit = (select(instances.c.unit_code.label("case_unit")).where(instances.c.id == inbox.c.instance_id)
-                .offset(0).lateral("case_units"))
-        return inbox.join(unit, true()), unit.c.case_unit
-    return inbox.join(instances, instances.c.id == inbox.c.instance_id), instances.c.unit_code
 
 
 def open_in_scope(scope: Scope) -> ColumnElement[bool]:

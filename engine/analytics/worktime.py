@@ -25,6 +25,8 @@ class WorkingTimeline:
         self._anchor_year: int | None = None
         self._prefix: dict[int, list[int]] = {}  # year -> working days before each day of the year
         self._before_year: dict[int, int] = {}  # year -> working days from the anchor year to 1 January
+        self._before_day: dict[date, int] = {}
+        self._last: tuple[datetime, timedelta] | None = None  # the moment asked last (often "now") and its position
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Return the working time from ``a`` to ``b`` (negative when ``b`` is earlier), as the calendar counts it."""
@@ -42,10 +44,14 @@ class WorkingTimeline:
 
     def _position(self, moment: datetime) -> timedelta:
         """Working time from the anchor year's 1 January to ``moment``."""
+        if self._last is not None and self._last[0] == moment:
+            return self._last[1]
         local = moment.astimezone(self.calendar.zone)
         day = local.date()
         today = self._time_into(day, local) if self.calendar.is_working_day(day) else timedelta(0)
-        return self._working_days_before(day) * self.calendar.day_length + today
+        position = self._working_days_before(day) * self.calendar.day_length + today
+        self._last = (moment, position)
+        return position
 
     def _time_into(self, day: date, local: datetime) -> timedelta:
         """Working time of working day ``day`` up to ``local``: the parts of its office periods before it."""
@@ -58,9 +64,13 @@ class WorkingTimeline:
 
     def _working_days_before(self, day: date) -> int:
         """Working days from the anchor year's 1 January up to (not including) ``day``."""
-        if self._anchor_year is None:
-            self._anchor_year = day.year
-        return self._year_offset(day.year) + self._year_prefix(day.year)[day.timetuple().tm_yday - 1]
+        found = self._before_day.get(day)
+        if found is None:
+            if self._anchor_year is None:
+                self._anchor_year = day.year
+            found = self._year_offset(day.year) + self._year_prefix(day.year)[day.timetuple().tm_yday - 1]
+            self._before_day[day] = found
+        return found
 
     def _year_prefix(self, year: int) -> list[int]:
         """Working days before each day of ``year`` (index 0 is 1 January), plus the year's total at the end."""

@@ -44,10 +44,11 @@ class CaseMonthFigure(Base):
 
     __tablename__ = "case_month_figures"
 
+    # The case's unit (instances.unit_code, '' for none), or ALL_UNITS for the row that counts every unit. First in
+    # the key: a leader reads only the ALL_UNITS rows of a period, a head only their units' rows.
+    unit_code: Mapped[str] = mapped_column(String(100), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    # The case's unit (instances.unit_code, '' for none), or ALL_UNITS for the row that counts every unit.
-    unit_code: Mapped[str] = mapped_column(String(100), primary_key=True)
     # Calendar seconds from start to end, rounded down to 15 min / 1 h / 6 h / 1 day (engine.analytics.rollups).
     cycle_bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)

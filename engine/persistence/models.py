@@ -148,6 +148,9 @@ class InboxTask(Base):
     # Candidate group codes in model order, kept beside the indexed rows of task_candidate_groups so that
     # showing a task or checking who may work on it needs no second query.
     group_codes: Mapped[list[str]] = mapped_column(JSON(), default=list)
+    # The case's unit (instances.unit_code), copied by a trigger when the row is inserted (0009), so that managers'
+    # figures count unassigned tasks by unit without looking up each case (docs/managers.md).
+    case_unit_code: Mapped[str | None] = mapped_column(String(100))
 
     candidate_groups: Mapped[list[TaskCandidateGroup]] = relationship(
         back_populates="task", cascade="all, delete-orphan", passive_deletes=True

@@ -461,6 +461,8 @@ def test_completions_through_the_engine_update_the_figures(services: Services, c
     services.deployment.deploy(collect_sources([FIXTURES / "deadlines.bpmn"]))
     case = services.runtime.start("deadlines", data={"urgency": "thuong"}, user="vanthu")  # Wed 29 Apr 09:00
     task = services.queries.tasks(instance_id=case)[0]  # due Tue 5 May 09:00
+    with services.db.read() as session:  # unassigned: it counts for its case's unit, copied by a trigger
+        assert session.get_one(InboxTask, task.id).case_unit_code == "VP"
     clock.set(at("2026-05-06T10:00"))  # + Tue 09:00-17:00 (6 h) and Wed 07:30-10:00 (2.5 h): 8.5 h late
     services.runtime.complete_task(task.id, user="chuyenvien")
     may = Period.month(2026, 5)
