@@ -8,7 +8,7 @@ server side of the page: ``AnalyticsService.dashboard`` (deadlines now, on-time 
 procedure figures, the 12-week overdue trend), p95 over ``--runs`` calls after warming up. The three datasets
 take turns call by call, so that load from elsewhere on the machine weighs on each alike.
 
-Run: python -m bench.dashboard [--runs N] [--completed N] [--open N]
+Run: python -m bench.dashboard [--runs N] [--completed N] [--open N] [--small N]
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def describe(name: str, services: Services, timings: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--completed", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)

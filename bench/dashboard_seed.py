@@ -102,6 +102,8 @@ def seed(services: Services, shape: Shape, now: datetime, seed_value: int = 1) -
     services.analytics.rebuild_figures()
     with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
+        # Write the loaded pages out now rather than in a checkpoint in the middle of the measurements.
+        conn.execute(text("CHECKPOINT"))
 
 
 INSTANCE_COLUMNS = ("id", "process_version_id", "process_id", "business_key", "summary", "status", "started_by",

@@ -92,7 +92,7 @@ class DeadlineQuery:
 
 
 def deadlines_now(conn: Connection, query: DeadlineQuery, tree: OrgTree, timeline: WorkingTimeline) -> Deadlines:
-    """Answer "deadlines now" for ``query`` (three grouped reads of the open tasks, no workflow loaded).
+    """Answer "deadlines now" for ``query`` from the open tasks alone (no workflow is loaded).
 
     Args:
         conn: a reading connection.

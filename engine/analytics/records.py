@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -202,12 +202,7 @@ def procedure_rows(conn: Connection, scope: Scope, period: Period, offset: int) 
     buckets: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     months = period.full_months()
     if months is not None:
-        c = case_months.c
-        rows = conn.execute(select(c.process_id, c.cycle_bucket, func.sum(c.cases), func.sum(c.with_deadline),
-                                   func.sum(c.on_time), func.sum(c.cycle_seconds))
-                            .where(c.month >= months[0], c.month < months[1], cases_in_scope(scope))
-                            .group_by(c.process_id, c.cycle_bucket)).all()
-        for process_id, bucket, *sums in rows:
+        for process_id, bucket, *sums in _rollup_buckets(conn, scope, months):
             _add(buckets[process_id][int(bucket)], sums)
     for start, end in period.edges():
         for process_id, cycle, has_deadline, late in _edge_cases(conn, scope, local_midnight(start, offset),
@@ -215,6 +210,15 @@ def procedure_rows(conn: Connection, scope: Scope, period: Period, offset: int) 
             _add(buckets[process_id][cycle_bucket(cycle)], [1, has_deadline, has_deadline and not late, cycle])
     names = _process_names(conn, set(buckets))
     return [_procedure(pid, names.get(pid, pid), hist) for pid, hist in sorted(buckets.items())]
+
+
+def _rollup_buckets(conn: Connection, scope: Scope, months: tuple[date, date]) -> list[Any]:
+    """(process, bucket, cases, with deadline, on time, cycle seconds) of the whole months, from the rollup."""
+    c = case_months.c
+    return list(conn.execute(select(c.process_id, c.cycle_bucket, func.sum(c.cases), func.sum(c.with_deadline),
+                                    func.sum(c.on_time), func.sum(c.cycle_seconds))
+                             .where(c.month >= months[0], c.month < months[1], cases_in_scope(scope))
+                             .group_by(c.process_id, c.cycle_bucket)).all())
 
 
 def _add(target: list[int], sums: Any) -> None:

@@ -151,7 +151,8 @@ def test_a_specialist_sees_only_their_own_record(client: FlaskClient, auth: Auth
         assert client.get(path).status_code == 403, path
     mine = page(client, "/manage/me")
     assert 'data-scope="self"' in mine and 'id="mine-task-o1"' in mine
-    assert "o2" not in mine and "o4" not in mine and 'id="tab-deadlines"' not in mine
+    assert 'mine-task-o2"' not in mine and 'mine-task-o4"' not in mine and 'id="tab-deadlines"' not in mine
+    assert "/tasks/6/o2" not in mine and "/tasks/8/o4" not in mine
     assert 'href="/tasks/5/o1"' in mine and "3,5 giờ làm việc" in mine
     assert 'data-chart-url="/manage/data/trend.json?weeks=12"' in mine
     people = csv_rows(client.get(f"/manage/export/record-people.csv?{APRIL}"))
