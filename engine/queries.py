@@ -22,6 +22,7 @@ from engine.persistence.models import (
     Membership,
     ProcessVersion,
     TaskCandidateGroup,
+    Unit,
     User,
 )
 from engine.specs import SpecCache
@@ -178,6 +179,11 @@ class Queries:
             return [InstanceView(i.id, i.process_id, v, i.business_key, i.status.value, i.started_by, i.started_at,
                                  i.updated_at, i.ended_at, i.error_element, i.error_message, i.completed_tasks,
                                  i.summary) for i, v in rows]
+
+    def units(self) -> list[tuple[str, str]]:
+        """Every unit as (code, name), by name: the choices of a unit filter."""
+        with self.db.read() as session:
+            return [(r.code, r.name) for r in session.execute(select(Unit.code, Unit.name).order_by(Unit.name))]
 
     def has_users(self) -> bool:
         """True once an organisation has been imported."""

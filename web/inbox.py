@@ -44,7 +44,8 @@ def index() -> ResponseReturnValue:
     result = services().inbox.page(user().username, filters, page=_page_number(), per_page=PER_PAGE)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
     return render_template(template, result=result, filters=filters, raw=raw, alert=alert,
-                           names=services().catalogue.names(), saved=services().saved_filters.list_for(
+                           names=services().catalogue.names(), units=services().queries.units(),
+                           saved=services().saved_filters.list_for(
                                user().username), urgency_labels=URGENCY_LABELS, urgency_levels=URGENCY_LEVELS,
                            page_url=_page_url(filters)), status
 

@@ -88,3 +88,16 @@ def test_saved_filters(client: FlaskClient, auth: Auth, web_services: Services) 
     assert auth.post("/inbox/filters/delete", {"name": "Việc quá hạn"}, page="/inbox/").status_code == 302
     assert 'id="saved-filters"' not in client.get("/inbox/").get_data(as_text=True)
     assert auth.post("/inbox/filters", {"name": ""}, page="/inbox/").status_code == 422
+
+
+def test_the_unit_filter_lists_units_and_narrows_to_a_unit_and_those_below(client: FlaskClient, auth: Auth,
+                                                                          web_services: Services) -> None:
+    _, from_division = start_approval(web_services, title="Từ phòng", user="chuyenvien")  # unit PTH (under VP)
+    _, from_office = start_approval(web_services, title="Từ văn phòng", user="vanthu")  # unit VP
+    auth.login("chanhvp")
+    page = client.get("/inbox/").get_data(as_text=True)
+    assert 'id="filter-unit"' in page and '<option value="PTH"' in page
+    division = client.get("/inbox/?unit=PTH").get_data(as_text=True)
+    assert from_division in division and from_office not in division
+    office = client.get("/inbox/?unit=VP").get_data(as_text=True)
+    assert from_division in office and from_office in office
