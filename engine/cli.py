@@ -282,6 +282,9 @@ def org_import(ctx: click.Context, path: Path) -> None:
 
 DEMO_ORG = Path(__file__).resolve().parent / "data" / "demo_org.yaml"
 
+# The web app registers how to start it beside the worker (web/cli.py); the engine never imports Flask.
+FRONT_END: Callable[..., Any] | None = None
+
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Process everything due now, then exit.")
@@ -341,24 +344,12 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
     from engine.worker import run_worker
 
     if not no_web:
-        from web.cli import start_in_background  # the engine itself never imports Flask
-
-        start_in_background(settings, redis=redis, host=host, port=port)
+        if FRONT_END is None:
+            raise InvalidInput("no web front end is installed: run the worker only with --no-web")
+        FRONT_END(settings, redis=redis, host=host, port=port)
         click.echo(f"web: http://{host}:{port}/")
     click.echo("worker running (timers, reminders, escalations); Ctrl-C stops")
     run_worker(settings)
-
-
-@main.command()
-@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address and port for gunicorn.")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
-@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
-def serve(bind: str, workers: int, threads: int, gunicorn_args: tuple[str, ...]) -> None:
-    """Serve the web app with gunicorn (production); extra arguments go to gunicorn after `--`."""
-    from web.cli import serve as serve_web  # the engine itself never imports Flask
-
-    serve_web(bind=bind, workers=workers, threads=threads, extra=gunicorn_args)
 
 
 from engine.cli_calendar import calendar  # noqa: E402  (at the bottom: it imports friendly_errors from here)

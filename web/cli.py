@@ -1,6 +1,7 @@
 """Running the web app: under gunicorn for production (``procflow serve``), or beside the worker (``procflow run``).
 
-The engine's CLI reaches these through imports inside its command functions, so the engine never imports Flask.
+The ``procflow`` console script enters here: this module adds ``serve`` to the engine's command group and
+registers how ``run`` starts the web app, so the engine itself never imports Flask or this package.
 """
 
 from __future__ import annotations
@@ -50,3 +51,22 @@ def start_in_background(settings: Settings, *, redis: Any, host: str, port: int)
     thread = threading.Thread(target=server.serve_forever, name="procflow-web", daemon=True)
     thread.start()
     return server
+
+
+@click.command("serve")
+@click.option("--bind", default=DEFAULT_BIND, show_default=True, help="Address and port for gunicorn.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve_command(bind: str, workers: int, threads: int, gunicorn_args: tuple[str, ...]) -> None:
+    """Serve the web app with gunicorn (production); extra arguments go to gunicorn after `--`."""
+    serve(bind=bind, workers=workers, threads=threads, extra=gunicorn_args)
+
+
+def main() -> Any:
+    """The ``procflow`` command: the engine's commands plus the web app's."""
+    from engine import cli as engine_cli
+
+    engine_cli.FRONT_END = start_in_background
+    engine_cli.main.add_command(serve_command)
+    return engine_cli.main()
