@@ -1,15 +1,7 @@
-/* The bottleneck heatmap: bpmn-js's NavigatedViewer (served from node_modules), loaded as the case diagram is
-   (web/static/diagram.js), with each step marked by its colour step (heat-0 .. heat-5) and a badge with its value.
+/* The bottleneck heatmap: the diagram loaded by web/static/diagram.js (procflowDiagram.load), with each step marked by its colour step (heat-0 .. heat-5) and a badge with its value.
    The server picks the steps, values and legend (web/manage/charts.py); this only draws them. */
 (function () {
   "use strict";
-
-  function message(container, text) {
-    var p = document.createElement("p");
-    p.className = "diagram__message";
-    p.textContent = text;
-    container.replaceChildren(p);
-  }
 
   function badge(step) {
     var el = document.createElement("span");
@@ -60,26 +52,11 @@
   }
 
   function show(container) {
-    var failText = container.getAttribute("data-error-text") || "The diagram could not be shown.";
-    if (typeof window.BpmnJS !== "function") {
-      message(container, failText);
-      return;
-    }
-    fetch(container.getAttribute("data-heatmap-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      })
-      .then(function (data) {
-        var viewer = new window.BpmnJS({container: container});
-        return viewer.importXML(data.xml).then(function () {
-          fitHeight(container, viewer.get("canvas"));
-          container.setAttribute("data-coloured", String(colour(viewer, data.steps)));
-          legend(document.getElementById("heatmap-legend"), data.legend);
-          container.setAttribute("data-ready", "true");
-        });
-      })
-      .catch(function () { message(container, failText); });
+    window.procflowDiagram.load(container, container.getAttribute("data-heatmap-url"), function (viewer, data) {
+      fitHeight(container, viewer.get("canvas"));
+      container.setAttribute("data-coloured", String(colour(viewer, data.steps)));
+      legend(document.getElementById("heatmap-legend"), data.legend);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
