@@ -25,6 +25,7 @@ from engine.persistence.models import (
     Unit,
     User,
 )
+from engine.persistence.prepared import Prepared
 from engine.specs import SpecCache
 
 
@@ -125,14 +126,21 @@ def _tasks_statement(by_user: bool, by_instance: bool) -> Any:
                           InboxTask.id).limit(bindparam("limit"))
 
 
-# Built once: SQLAlchemy then reuses the compiled form and result metadata on every call.
-_TASKS = {(u, i): _tasks_statement(u, i) for u in (False, True) for i in (False, True)}
+# Compiled once per database and run on the driver's cursor (the CLI's and the benchmarks' task list).
+_TASKS = {(u, i): Prepared(_tasks_statement(u, i)) for u in (False, True) for i in (False, True)}
 
 
 def task_view(row: Any) -> TaskView:
     """Turn an inbox row into its view."""
     return TaskView(row.id, row.instance_id, row.process_id, row.element_id, row.name, row.lane,
                     list(row.group_codes or []), row.assignee, row.created_at, row.due_at, row.form_key)
+
+
+def _task_view_of(row: tuple[Any, ...]) -> TaskView:
+    """The view of a row of ``_TASK_COLUMNS``."""
+    id_, instance_id, process_id, element_id, name, lane, groups, assignee, created_at, due_at, form_key = row
+    return TaskView(id_, instance_id, process_id, element_id, name, lane, list(groups or []), assignee, created_at,
+                    due_at, form_key)
 
 
 class Queries:
@@ -149,7 +157,7 @@ class Queries:
         statement = _TASKS[(user is not None, instance_id is not None)]
         params = {"user": user, "user_code": USER_PREFIX + (user or ""), "instance_id": instance_id, "limit": limit}
         with self.db.connect() as conn:
-            return [task_view(r) for r in conn.execute(statement, params)]
+            return [_task_view_of(row) for row in statement.rows(conn, params)]
 
     def instance(self, instance_id: int, *, with_history: bool = True) -> InstanceView:
         """One instance, its open tasks, its current data and (optionally) its history."""

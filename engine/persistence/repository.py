@@ -26,6 +26,7 @@ from engine.persistence.models import (
     TaskCandidateGroup,
     User,
 )
+from engine.persistence.prepared import Prepared
 
 _instances: Table = cast(Table, Instance.__table__)
 _inbox: Table = cast(Table, InboxTask.__table__)
@@ -97,56 +98,71 @@ _USER_IS_CANDIDATE = exists().where(
     _candidates.c.group_code.in_(select(_members.c.group_code).where(_members.c.username == bindparam("user")))
 ).label("user_is_candidate")
 
-_START_TARGET = (select(_versions.c.id, _versions.c.process_id, _versions.c.version, _USER_ACTIVE)
-                 .where(_versions.c.process_id == bindparam("pid"))
-                 .order_by(_versions.c.version.desc()).limit(1))
-_LOCK_INSTANCE = (select(*_RECORD_COLUMNS).where(_instances.c.id == bindparam("instance_id"))
-                  .with_for_update(of=_instances))
-_LOCK_TASK = (select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.element_id, _inbox.c.assignee,
-                     _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE,
-                     _USER_UNIT)
-              .join(_inbox, _inbox.c.instance_id == _instances.c.id)
-              .where(_inbox.c.id == bindparam("task_id"))
-              .with_for_update(of=(_instances, _inbox)))
-_READ_TASK = (select(_inbox.c.id, _inbox.c.instance_id, _inbox.c.element_id, _inbox.c.assignee, _inbox.c.created_at,
-                     _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE, _USER_IS_CANDIDATE)
-              .where(_inbox.c.id == bindparam("task_id")))
-_ASSIGN_TASK = update(_inbox).where(_inbox.c.id == bindparam("b_task")).values(assignee=bindparam("b_assignee"))
-_WITHDRAW_OFFERS = delete(_candidates).where(_candidates.c.task_id == bindparam("b_task"))
-_SAVE_INSTANCE = (update(_instances)
-                  .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
-                  .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)))
-_USER_GROUPS = (select(_users.c.active, _members.c.group_code)
-                .outerjoin(_members, _members.c.username == _users.c.username)
-                .where(_users.c.username == bindparam("username")))
-_OPEN_TASKS = select(_inbox.c.id).where(_inbox.c.instance_id == bindparam("instance_id"))
-_DELETE_TASKS = delete(_inbox).where(_inbox.c.id.in_(bindparam("ids", expanding=True)))
+_START_TARGET = Prepared(select(_versions.c.id, _versions.c.process_id, _versions.c.version, _USER_ACTIVE)
+                        .where(_versions.c.process_id == bindparam("pid"))
+                        .order_by(_versions.c.version.desc()).limit(1))
+_LOCK_INSTANCE = Prepared(select(*_RECORD_COLUMNS).where(_instances.c.id == bindparam("instance_id"))
+                          .with_for_update(of=_instances))
+_LOCK_TASK = Prepared(select(*_RECORD_COLUMNS, _inbox.c.id.label("task_id"), _inbox.c.element_id, _inbox.c.assignee,
+                             _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE,
+                             _USER_IS_CANDIDATE, _USER_UNIT)
+                      .join(_inbox, _inbox.c.instance_id == _instances.c.id)
+                      .where(_inbox.c.id == bindparam("task_id"))
+                      .with_for_update(of=(_instances, _inbox)))
+_READ_TASK = Prepared(select(_inbox.c.id, _inbox.c.instance_id, _inbox.c.element_id, _inbox.c.assignee,
+                             _inbox.c.created_at, _inbox.c.due_at, _inbox.c.group_codes, _USER_ACTIVE,
+                             _USER_IS_CANDIDATE)
+                      .where(_inbox.c.id == bindparam("task_id")))
+_ASSIGN_TASK = Prepared(update(_inbox).where(_inbox.c.id == bindparam("b_task"))
+                        .values(assignee=bindparam("b_assignee")))
+_WITHDRAW_OFFERS = Prepared(delete(_candidates).where(_candidates.c.task_id == bindparam("b_task")))
+_SAVED_COLUMNS = ("status", "error_element", "error_message", "ended_at", "updated_at", "process_version_id",
+                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text")
+_SAVE_INSTANCE = Prepared(update(_instances)
+                          .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
+                          .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)),
+                          columns=_SAVED_COLUMNS)
+_USER_GROUPS = Prepared(select(_users.c.active, _members.c.group_code)
+                        .outerjoin(_members, _members.c.username == _users.c.username)
+                        .where(_users.c.username == bindparam("username")))
+_OPEN_TASKS = Prepared(select(_inbox.c.id).where(_inbox.c.instance_id == bindparam("instance_id")))
+_DELETE_TASK = Prepared(delete(_inbox).where(_inbox.c.id == bindparam("b_id")))
 # The case's unit is its starter's unit at the start (the unit the case's tasks are for; docs/inbox.md).
-_INSERT_INSTANCE = insert(_instances).values(unit_code=select(_users.c.unit_code).where(
-    _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id)
-_INSERT_HISTORY = insert(_history)
-_INSERT_TASKS = insert(_inbox)
-_INSERT_CANDIDATES = insert(_candidates)
+_NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "business_key", "status", "started_by", "started_at",
+                         "updated_at", "ended_at", "lock_version", "completed_tasks", "state", "error_element",
+                         "error_message", "next_timer_at", "summary", "urgency", "search_text")
+_INSERT_INSTANCE = Prepared(insert(_instances).values(unit_code=select(_users.c.unit_code).where(
+    _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id),
+    columns=_NEW_INSTANCE_COLUMNS)
+HISTORY_COLUMNS = ("instance_id", "at", "kind", "element_id", "element_type", "task_id", "actor", "data",
+                   "process_id", "unit_code", "task_created_at", "due_at", "late_seconds")
+_INSERT_HISTORY = Prepared(insert(_history), columns=HISTORY_COLUMNS)
+INBOX_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "form_key", "assignee",
+                 "created_at", "due_at", "group_codes")
+_INSERT_TASKS = Prepared(insert(_inbox), columns=INBOX_COLUMNS)
+_INSERT_CANDIDATES = Prepared(insert(_candidates), columns=("task_id", "group_code"))
 
 
-def _record(row: Any) -> InstanceRecord:
-    return InstanceRecord(row.id, row.process_version_id, row.process_id, row.business_key,
-                          InstanceStatus(row.status), row.lock_version, row.state, row.completed_tasks,
-                          row.error_element, row.error_message, row.ended_at, row.next_timer_at, row.summary,
-                          row.urgency)
+def _record(row: tuple[Any, ...]) -> InstanceRecord:
+    """An :class:`InstanceRecord` from the first columns of a row (in ``_RECORD_COLUMNS`` order)."""
+    (id_, version_id, process_id, business_key, status, lock_version, state, completed, error_element,
+     error_message, ended_at, next_timer_at, summary, urgency) = row[:_RECORD_WIDTH]
+    return InstanceRecord(id_, version_id, process_id, business_key, InstanceStatus(status), lock_version, state,
+                          completed, error_element, error_message, ended_at, next_timer_at, summary, urgency)
+
+
+_RECORD_WIDTH = len(_RECORD_COLUMNS)
 
 
 def start_target(conn: Connection, process_id: str, user: str | None) -> StartTarget | None:
     """The newest version of ``process_id`` and whether ``user`` exists and is active (one query)."""
-    row = conn.execute(_START_TARGET, {"pid": process_id, "user": user}).first()
-    if row is None:
-        return None
-    return StartTarget(row.id, row.process_id, row.version, row.user_active)
+    row = _START_TARGET.first(conn, {"pid": process_id, "user": user})
+    return StartTarget(*row) if row is not None else None
 
 
 def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str | None, now: datetime) -> int:
     """Insert a new instance with its first state and status; return its id."""
-    record.id = conn.execute(_INSERT_INSTANCE, {
+    row = _INSERT_INSTANCE.first(conn, {
         "process_version_id": record.process_version_id, "process_id": record.process_id,
         "business_key": record.business_key, "status": record.status.value, "started_by": started_by,
         "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
@@ -154,13 +170,15 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "error_message": record.error_message, "next_timer_at": record.next_timer_at, "summary": record.summary,
         "urgency": record.urgency, "search_text": search_text(record.business_key, record.summary),
         "b_starter": started_by,
-    }).scalar_one()
+    })
+    assert row is not None  # INSERT ... RETURNING gives the new row
+    record.id = row[0]
     return record.id
 
 
 def lock_instance(conn: Connection, instance_id: int) -> InstanceRecord | None:
     """Read an instance and its state, locking the instance row until the transaction ends."""
-    row = conn.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
+    row = _LOCK_INSTANCE.first(conn, {"instance_id": instance_id})
     return _record(row) if row is not None else None
 
 
@@ -171,21 +189,25 @@ def lock_task(conn: Connection, task_id: str, user: str) -> tuple[InstanceRecord
     nothing is returned (READ COMMITTED re-checks locked rows), so the caller reports a conflict.
     The state lives on the locked instance row, so what is read after such a wait is the new state.
     """
-    row = conn.execute(_LOCK_TASK, {"task_id": task_id, "user": user}).first()
+    row = _LOCK_TASK.first(conn, {"task_id": task_id, "user": user})
     if row is None:
         return None
-    task = OpenTask(row.task_id, row.id, row.element_id, row.assignee, row.created_at, row.due_at,
-                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate), row.user_unit)
-    return _record(row), task
+    record = _record(row)
+    (open_id, element_id, assignee, created_at, due_at, group_codes, user_active, user_is_candidate,
+     user_unit) = row[_RECORD_WIDTH:]
+    task = OpenTask(open_id, record.id, element_id, assignee, created_at, due_at, tuple(group_codes or ()),
+                    user_active, bool(user_is_candidate), user_unit)
+    return record, task
 
 
 def read_task(conn: Connection, task_id: str, user: str) -> OpenTask | None:
     """Read an open task and ``user``'s standing without locking anything (None if it is not open)."""
-    row = conn.execute(_READ_TASK, {"task_id": task_id, "user": user}).first()
+    row = _READ_TASK.first(conn, {"task_id": task_id, "user": user})
     if row is None:
         return None
-    return OpenTask(row.id, row.instance_id, row.element_id, row.assignee, row.created_at, row.due_at,
-                    tuple(row.group_codes or ()), row.user_active, bool(row.user_is_candidate))
+    open_id, instance_id, element_id, assignee, created_at, due_at, group_codes, user_active, user_is_candidate = row
+    return OpenTask(open_id, instance_id, element_id, assignee, created_at, due_at, tuple(group_codes or ()),
+                    user_active, bool(user_is_candidate))
 
 
 def assign_task(conn: Connection, task_id: str, assignee: str | None, offer_to: list[str] | None = None) -> None:
@@ -194,23 +216,23 @@ def assign_task(conn: Connection, task_id: str, assignee: str | None, offer_to: 
     An assigned task is offered to nobody: its offer rows go, so that the inbox's index on them holds only
     what a user could claim (the groups stay in ``group_codes``).
     """
-    conn.execute(_ASSIGN_TASK, {"b_task": task_id, "b_assignee": assignee})
-    conn.execute(_WITHDRAW_OFFERS, {"b_task": task_id})
+    _ASSIGN_TASK.rowcount(conn, {"b_task": task_id, "b_assignee": assignee})
+    _WITHDRAW_OFFERS.rowcount(conn, {"b_task": task_id})
     if assignee is None and offer_to:
-        conn.execute(_INSERT_CANDIDATES, [{"task_id": task_id, "group_code": c} for c in dict.fromkeys(offer_to)])
+        _INSERT_CANDIDATES.executemany(conn, [{"task_id": task_id, "group_code": c} for c in dict.fromkeys(offer_to)])
 
 
 def save_instance(conn: Connection, record: InstanceRecord, *, state: str, completed_delta: int,
                   now: datetime) -> None:
     """Write back state and status, refusing if someone else saved the instance since it was read."""
-    result = conn.execute(_SAVE_INSTANCE, {
+    changed = _SAVE_INSTANCE.rowcount(conn, {
         "b_id": record.id, "b_lock": record.lock_version, "status": record.status.value,
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
         "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
         "summary": record.summary, "urgency": record.urgency,
         "search_text": search_text(record.business_key, record.summary)})
-    if result.rowcount != 1:
+    if changed != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1
     record.state = state
@@ -218,37 +240,33 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
 
 
 def add_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append history events (one statement for all)."""
+    """Append history events (one statement for all); columns a row does not name are NULL."""
     if rows:
-        for row in rows:
-            for key in ("element_id", "element_type", "task_id", "actor", "data", "process_id", "unit_code",
-                        "task_created_at", "due_at", "late_seconds"):
-                row.setdefault(key, None)
-        conn.execute(_INSERT_HISTORY, rows)
+        _INSERT_HISTORY.executemany(conn, [{key: row.get(key) for key in HISTORY_COLUMNS} for row in rows])
 
 
 def open_task_ids(conn: Connection, instance_id: int) -> set[str]:
     """Ids of the open inbox rows of an instance."""
-    return set(conn.execute(_OPEN_TASKS, {"instance_id": instance_id}).scalars())
+    return {row[0] for row in _OPEN_TASKS.rows(conn, {"instance_id": instance_id})}
 
 
 def delete_tasks(conn: Connection, task_ids: list[str]) -> None:
     """Remove inbox rows (their candidate groups go with them: ON DELETE CASCADE)."""
     if task_ids:
-        conn.execute(_DELETE_TASKS, {"ids": task_ids})
+        _DELETE_TASK.executemany(conn, [{"b_id": task_id} for task_id in task_ids])
 
 
 def insert_tasks(conn: Connection, rows: list[dict[str, Any]], groups: list[dict[str, str]]) -> None:
     """Add inbox rows and their candidate groups."""
     if rows:
-        conn.execute(_INSERT_TASKS, rows)
+        _INSERT_TASKS.executemany(conn, rows)
     if groups:
-        conn.execute(_INSERT_CANDIDATES, groups)
+        _INSERT_CANDIDATES.executemany(conn, groups)
 
 
 def user_groups(conn: Connection, username: str) -> set[str] | None:
     """The group codes of an active user, or None if there is no such active user."""
-    rows = conn.execute(_USER_GROUPS, {"username": username}).all()
-    if not rows or not rows[0].active:
+    rows = _USER_GROUPS.rows(conn, {"username": username})
+    if not rows or not rows[0][0]:
         return None
-    return {r.group_code for r in rows if r.group_code is not None}
+    return {code for _, code in rows if code is not None}
