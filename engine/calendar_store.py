@@ -6,20 +6,19 @@ change made by another process (the web app, a worker, ``procflow calendar ...``
 The version is a revision counter that every write of this service raises (kept in ``calendar_settings`` under
 the key ``revision``), plus the row counts and newest ``updated_at`` of both tables for rows edited by hand.
 Timestamps alone would not do: a removal can take the newest stamp away, and a virtual clock may stand still.
+
+What administrators give it (days, settings, holiday files) is checked by engine.calendar_input.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -31,29 +30,30 @@ from engine.calendar import (
     WorkingDuration,
     parse_working_duration,
 )
+from engine.calendar_input import (
+    DAY_KINDS,
+    DaySchema,
+    FileExtraWorkdaySchema,
+    FileHolidaySchema,
+    HolidayFileSchema,
+    SettingsSchema,
+    date_text,
+    load_settings,
+    read_holiday_file,
+    validated,
+)
 from engine.clock import Clock, SystemClock
-from engine.errors import InvalidInput, InvalidState, NotFound
+from engine.errors import InvalidState, NotFound
 from engine.persistence.db import Database
 from engine.persistence.models import CalendarDay, CalendarSetting, DayKind, DaySource
 
+__all__ = [
+    "DAY_KINDS", "REVISION_KEY", "SETTING_KEYS", "CalendarEntry", "CalendarService", "CalendarSettings", "DaySchema",
+    "FileExtraWorkdaySchema", "FileHolidaySchema", "HolidayFileSchema", "ImportResult", "SettingsSchema",
+]
+
 SETTING_KEYS = ("timezone", "periods", "workdays")
 REVISION_KEY = "revision"
-DAY_KINDS = tuple(kind.value for kind in DayKind)
-# The holiday file says "public" for a statutory holiday (engine/data/holidays_vn.yaml); the database says "holiday".
-_FILE_KINDS = {"public": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY, "compensatory": DayKind.COMPENSATORY,
-               "swapped": DayKind.SWAPPED}
-_EXTRA_WORKDAY_NAMES = ("Ngày làm bù", "Make-up working day")
-_PERIOD = re.compile(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*")
-
-
-class _TextDatesLoader(yaml.SafeLoader):
-    """A safe YAML loader that leaves dates as text, so a bad one is reported by the schema with its place."""
-
-
-_TextDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 _VERSION = select(
     select(CalendarSetting.value).where(CalendarSetting.key == REVISION_KEY).scalar_subquery(),
@@ -62,93 +62,6 @@ _VERSION = select(
     select(func.count()).select_from(CalendarSetting).scalar_subquery(),
     select(func.max(CalendarSetting.updated_at)).scalar_subquery(),
 )
-
-
-def _date_field() -> fields.Date:
-    """Return a required date field whose error shows the expected form."""
-    return fields.Date(required=True, error_messages={"invalid": "expected a date as YYYY-MM-DD"})
-
-
-def _not_blank(value: str) -> None:
-    """Refuse a text made only of spaces."""
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _calendar_accepts(key: str) -> Callable[[Any], None]:
-    """Return a validator that asks the calendar itself whether it accepts ``value`` for setting ``key``."""
-
-    def check(value: Any) -> None:
-        try:
-            WorkingCalendar.from_config({key: value})
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(str(exc)) from exc
-
-    return check
-
-
-def _period_text(value: str) -> None:
-    """Refuse an office period not written ``HH:MM-HH:MM``."""
-    if not _PERIOD.fullmatch(value):
-        raise ValidationError(f"expected HH:MM-HH:MM such as 07:30-11:30, got {value!r}")
-
-
-class SettingsSchema(Schema):
-    """Office-hours settings as an administrator gives them; every key is optional."""
-
-    timezone = fields.String(validate=[_not_blank, _calendar_accepts("timezone")])
-    periods = fields.List(fields.String(validate=_period_text),
-                          validate=[validate.Length(min=1, error="give at least one office period"),
-                                    _calendar_accepts("periods")])
-    workdays = fields.List(fields.Integer(validate=validate.Range(0, 6, error="a weekday is 0 (Monday) to 6 (Sunday)")),
-                           validate=validate.Length(min=1, error="give at least one working weekday"))
-
-
-class DaySchema(Schema):
-    """One calendar day as an administrator enters it."""
-
-    date = _date_field()
-    kind = fields.String(required=True, validate=validate.OneOf(DAY_KINDS, error=f"use one of: {', '.join(DAY_KINDS)}"))
-    name_vi = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
-    name_en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-
-
-class FileHolidaySchema(Schema):
-    """One entry of a holiday file's ``holidays`` list."""
-
-    date = _date_field()
-    name_vi = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
-    name_en = fields.String(required=True, validate=[validate.Length(max=500), _not_blank])
-    kind = fields.String(load_default="public",
-                         validate=validate.OneOf(list(_FILE_KINDS), error=f"use one of: {', '.join(_FILE_KINDS)}"))
-
-
-class FileExtraWorkdaySchema(Schema):
-    """One entry of a holiday file's ``extra_workdays`` list (a date alone is accepted too)."""
-
-    date = _date_field()
-    name_vi = fields.String(load_default=_EXTRA_WORKDAY_NAMES[0], validate=validate.Length(1, 500))
-    name_en = fields.String(load_default=_EXTRA_WORKDAY_NAMES[1], validate=validate.Length(max=500))
-
-
-class HolidayFileSchema(Schema):
-    """A holiday file in the format of ``engine/data/holidays_vn.yaml``."""
-
-    holidays = fields.List(fields.Nested(FileHolidaySchema), load_default=list)
-    extra_workdays = fields.List(fields.Nested(FileExtraWorkdaySchema), load_default=list)
-
-    @validates_schema
-    def each_date_once(self, data: Mapping[str, Any], **_: Any) -> None:
-        """Refuse a date listed twice: it cannot be two kinds of day at once."""
-        seen: set[date] = set()
-        problems: dict[str, list[str]] = {}
-        for key in ("holidays", "extra_workdays"):
-            for index, entry in enumerate(data.get(key, [])):
-                if entry["date"] in seen:
-                    problems[f"{key}.{index}.date"] = [f"{entry['date']} is listed more than once"]
-                seen.add(entry["date"])
-        if problems:
-            raise ValidationError(problems)
 
 
 @dataclass(frozen=True)
@@ -283,8 +196,8 @@ class CalendarService:
             InvalidInput: a field is invalid; ``fields`` says which.
         """
         self._checked_at = -1e9  # our own change: check the version on next use
-        raw = {"date": _iso(day), "kind": kind, "name_vi": name_vi, "name_en": name_en}
-        data = _load(DaySchema(), raw, "invalid calendar day")
+        raw = {"date": date_text(day), "kind": kind, "name_vi": name_vi, "name_en": name_en}
+        data = validated(DaySchema(), raw, "invalid calendar day")
         with self.db.write() as session:
             row = session.get(CalendarDay, data["date"]) or CalendarDay(date=data["date"])
             row.kind, row.name_vi, row.name_en = DayKind(data["kind"]), data["name_vi"].strip(), data["name_en"]
@@ -301,7 +214,7 @@ class CalendarService:
             InvalidInput: ``day`` is not a date.
         """
         self._checked_at = -1e9  # our own change: check the version on next use
-        wanted = _load(DaySchema(only=("date",)), {"date": _iso(day)}, "invalid date")["date"]
+        wanted = validated(DaySchema(only=("date",)), {"date": date_text(day)}, "invalid date")["date"]
         with self.db.write() as session:
             row = session.get(CalendarDay, wanted)
             if row is None:
@@ -333,13 +246,7 @@ class CalendarService:
         """
         self._checked_at = -1e9  # our own change: check the version on next use
         given = {"timezone": timezone, "periods": periods, "workdays": None if workdays is None else list(workdays)}
-        data = _load(SettingsSchema(), {k: v for k, v in given.items() if v is not None}, "invalid calendar settings")
-        if "periods" in data:
-            data["periods"] = [_PERIOD.sub(r"\1-\2", text) for text in data["periods"]]
-        if "workdays" in data:
-            data["workdays"] = sorted(set(data["workdays"]))
-        if "timezone" in data:
-            data["timezone"] = data["timezone"].strip()
+        data = load_settings(given)
         with self.db.write() as session:
             stamp = _revised(session, self.clock)
             for key, value in data.items():
@@ -360,7 +267,7 @@ class CalendarService:
             InvalidInput: the file is missing, not YAML, or has invalid entries (``fields`` says where).
         """
         self._checked_at = -1e9  # our own change: check the version on next use
-        wanted = _read_holiday_file(path)
+        wanted = read_holiday_file(path)
         years = sorted({day.year for day in wanted})
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         with self.db.write() as session:
@@ -426,49 +333,3 @@ def _revised(session: Session, clock: Clock) -> datetime:
     else:
         row.value, row.updated_at = int(row.value) + 1, now
     return now
-
-
-def _read_holiday_file(path: Path) -> dict[date, tuple[DayKind, str, str | None]]:
-    """Read and validate a holiday file into {date: (kind, name_vi, name_en)}."""
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextDatesLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{path}: expected a mapping with 'holidays' and 'extra_workdays'")
-    extra = raw.get("extra_workdays")
-    if isinstance(extra, list):  # a bare date is a valid extra working day, as load_extra_workdays reads it
-        raw = {**raw, "extra_workdays": [entry if isinstance(entry, dict) else {"date": entry} for entry in extra]}
-    data = _load(HolidayFileSchema(), raw, f"{path}: invalid holiday file")
-    days = {h["date"]: (_FILE_KINDS[h["kind"]], h["name_vi"].strip(), h["name_en"].strip()) for h in data["holidays"]}
-    for entry in data["extra_workdays"]:
-        days[entry["date"]] = (DayKind.EXTRA_WORKDAY, entry["name_vi"].strip(), entry["name_en"].strip() or None)
-    return days
-
-
-def _iso(value: Any) -> Any:
-    """Write a date (not a datetime) as ``YYYY-MM-DD``; leave anything else for the schema to judge."""
-    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
-
-
-def _load(schema: Schema, raw: Mapping[str, Any], message: str) -> dict[str, Any]:
-    """Validate ``raw`` with ``schema``, as InvalidInput with field messages when it does not fit."""
-    try:
-        return dict(schema.load(raw))
-    except ValidationError as exc:
-        raise InvalidInput(message, _flatten(exc.messages)) from exc
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten marshmallow's nested messages into ``{"holidays.3.date": [...]}``."""
-    if not isinstance(messages, Mapping):
-        items = messages if isinstance(messages, list) else [messages]
-        return {prefix or "_schema": [str(item) for item in items]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
