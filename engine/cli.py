@@ -255,10 +255,22 @@ def retry(ctx: click.Context, instance_id: int, user: str | None, data: str | No
 @friendly_errors
 def message(ctx: click.Context, name: str, instance_id: int | None, business_key: str | None, data: str | None,
             user: str | None) -> None:
-    """Deliver the BPMN message NAME to the instance waiting for it."""
+    """Deliver the BPMN message NAME: to the instance named, or (naming none) to the case that has waited
+    longest for it, or to a new case of the process whose start event waits for it."""
     record = _services(ctx).runtime.send_message(name, instance_id=instance_id, business_key=business_key,
                                                  payload=_json_arg(data), user=user)
-    click.echo(f"delivered; instance {record.id} is {record.status.value}")
+    click.echo(f"delivered; instance {record.id} is {record.status.value}" if record is not None else "delivered")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--data", default=None, help="The signal's payload (JSON object).")
+@click.pass_context
+@friendly_errors
+def signal(ctx: click.Context, name: str, data: str | None) -> None:
+    """Broadcast the BPMN signal NAME to every case waiting for it and start the processes that start on it."""
+    _services(ctx).runtime.send_signal(name, payload=_json_arg(data))
+    click.echo("signalled")
 
 
 @main.group()

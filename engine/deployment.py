@@ -292,3 +292,15 @@ def latest_version(conn: Connection | Session, process_id: str) -> VersionRef | 
     """The newest deployed version of ``process_id``, or None."""
     row = conn.execute(_LATEST, {"pid": process_id}).first()
     return VersionRef(row.id, row.process_id, row.version, row.file_id) if row is not None else None
+
+
+def latest_versions(conn: Connection | Session) -> list[VersionRef]:
+    """The newest version of every deployed process, by process id."""
+    newest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("version"))
+              .group_by(ProcessVersion.process_id).subquery())
+    rows = conn.execute(select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.version,
+                               ProcessVersion.file_id)
+                        .join(newest, (newest.c.process_id == ProcessVersion.process_id)
+                              & (newest.c.version == ProcessVersion.version))
+                        .order_by(ProcessVersion.process_id))
+    return [VersionRef(r.id, r.process_id, r.version, r.file_id) for r in rows]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -44,6 +45,15 @@ from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
 from engine.persistence.repository import InstanceRecord
+from engine.routing import (
+    MESSAGE,
+    SIGNAL,
+    Thrown,
+    encode_waits,
+    take_thrown,
+    waits_for,
+)
+from engine.runtime_routing import EventRouter
 from engine.scheduling import (
     Dispatcher,
     DueTimer,
@@ -66,6 +76,7 @@ class Step:
     conn: Connection = None  # type: ignore[assignment]
     timers: list[DueTimer] = field(default_factory=list)
     notifications: list[int] = field(default_factory=list)
+    outbox: list[Thrown] = field(default_factory=list)  # messages and signals to route before commit
 
 
 class Runtime:
@@ -85,6 +96,7 @@ class Runtime:
         self.specs = specs or SpecCache(self.serializer)
         self.script_engine = ProcflowScriptEngine(clock=clock, calendar=calendar)
         self.verify_state = verify_state
+        self.router = EventRouter(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Step]:
@@ -93,6 +105,7 @@ class Runtime:
         with self.db.transaction() as conn, numbering(conn, self.clock.now(), self.timezone):
             step.conn = conn
             yield step
+            self.router.route(step)
         self.dispatcher.schedule(step.timers)
         self.dispatcher.deliver(step.notifications)
 
@@ -115,21 +128,31 @@ class Runtime:
             args["data"] = self._validated(conn, spec.start or {}, args["data"], locale)
             business_key = apply_start_rules(conn, spec, args["data"], args["business_key"],
                                              self.script_engine.environment, self.timezone)
-            now = self.clock.now()
-            workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
             if user is not None:  # who started the case: e.g. returned drafts go back to their author
                 args["data"].setdefault("initiator", user)
-            workflow.data.update(args["data"])
-            for task in tasks_in_state(workflow, TaskState.READY):
-                task.data.update(args["data"])
-            outcome = run_until_waiting(workflow)
-            record = InstanceRecord(0, target.version_id, target.process_id, business_key,
-                                    InstanceStatus.RUNNING, 1, "", 0)
-            history = [{"kind": "instance_started", "at": now, "actor": user,
-                        "data": {"business_key": business_key, "data": args["data"], "version": target.version}}]
-            self._persist(step, record, spec, workflow, outcome, history, actor=user, known=set(),
-                          started_by=user)
-            return record.id
+            started = {"business_key": business_key, "data": args["data"], "version": target.version}
+            return self._create(step, spec, args["data"], business_key, user, started).id
+
+    def _create(self, step: Step, spec: LoadedSpec, data: dict[str, Any], business_key: str | None,
+                user: str | None, started: dict[str, Any], trigger: BpmnEvent | None = None) -> InstanceRecord:
+        """Create an instance of ``spec`` with ``data``, run it until it waits, and insert it.
+
+        Args:
+            started: what the ``instance_started`` history event records.
+            trigger: the message or signal its start event waits for (an instance started by an event).
+        """
+        workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
+        workflow.data.update(data)
+        for task in tasks_in_state(workflow, TaskState.READY):
+            task.data.update(data)
+        outcome = run_until_waiting(workflow)
+        if trigger is not None and outcome.failure is None:
+            workflow.send_event(trigger)
+            outcome = run_until_waiting(workflow, outcome)
+        record = InstanceRecord(0, spec.version_id, spec.process_id, business_key, InstanceStatus.RUNNING, 1, "", 0)
+        history = [{"kind": "instance_started", "at": self.clock.now(), "actor": user, "data": started}]
+        self._persist(step, record, spec, workflow, outcome, history, actor=user, known=set(), started_by=user)
+        return record
 
     def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None,
                       locale: str = "vi") -> InstanceRecord:
@@ -232,20 +255,25 @@ class Runtime:
             return record
 
     def send_message(self, message_name: str, *, instance_id: int | None = None, business_key: str | None = None,
-                     payload: dict[str, Any] | None = None, user: str | None = None) -> InstanceRecord:
-        """Deliver a BPMN message (by its name) to the instance waiting for it, and run that instance on.
+                     payload: dict[str, Any] | None = None, user: str | None = None) -> InstanceRecord | None:
+        """Deliver a BPMN message (by its name) and run the receiving instance on.
 
-        The instance is named by id or by business key; one that is not waiting for the message refuses it
-        with :class:`InvalidState`, and nothing changes.
+        Named by id or business key, the instance must be waiting for the message, else it refuses with
+        :class:`InvalidState` and nothing changes. Named by neither, the message is routed as one thrown by
+        a model (engine/routing.py): to the instance that has waited longest for it, or else it starts
+        an instance of the process whose start event waits for it; :class:`NotFound` if nobody does.
         """
         require_json(payload or {})
+        event = BpmnEvent(ProcflowMessageEventDefinition(message_name), payload=dict(payload or {}))
         with self.transaction() as step:
+            if instance_id is None and business_key is None:
+                step.outbox.append(Thrown(None, MESSAGE, event))
+                return None
             instance_id = self._resolve(step.conn, instance_id, business_key)
             record = self._lock(step.conn, instance_id)
             self._require_running(record)
             spec = self.specs.get(step.conn, record.process_version_id)
             workflow = self._restore(record, spec)
-            event = BpmnEvent(ProcflowMessageEventDefinition(message_name), payload=dict(payload or {}))
             try:
                 workflow.send_event(event)
             except WorkflowException as exc:
@@ -255,6 +283,14 @@ class Runtime:
             outcome = run_until_waiting(workflow)
             self._persist(step, record, spec, workflow, outcome, history, actor=user)
             return record
+
+    def send_signal(self, signal_name: str, *, payload: dict[str, Any] | None = None) -> None:
+        """Broadcast a BPMN signal: every running instance waiting for it catches it, and every process whose
+        start event waits for it starts; :class:`NotFound` if nobody waits for it."""
+        require_json(payload or {})
+        with self.transaction() as step:
+            event = BpmnEvent(SignalEventDefinition(signal_name), payload=dict(payload or {}))
+            step.outbox.append(Thrown(None, SIGNAL, event))
 
     def _resolve(self, conn: Connection, instance_id: int | None, business_key: str | None) -> int:
         if instance_id is not None:
@@ -337,6 +373,7 @@ class Runtime:
         """Prune and save the workflow, its status, inbox rows, timers and history; a new record is inserted."""
         conn, now = step.conn, self.clock.now()
         prune_workflow(workflow)
+        thrown = take_thrown(workflow, record.id) if workflow.bpmn_events else []
         text = self.serializer.dumps(workflow)
         if self.verify_state:
             self._verify_round_trip(text, spec)
@@ -349,9 +386,17 @@ class Runtime:
             record.urgency = urgency_level(self._summary(spec.urgency, workflow)) or record.urgency
         done = len(outcome.completed) + human
         is_new = record.id == 0
+        waits = waits_for(workflow) if record.status is InstanceStatus.RUNNING else []
+        waits_changed = encode_waits(waits) != record.waits_for
+        record.waits_for = encode_waits(waits)
         if is_new:
             record.state, record.completed_tasks = text, done
             repository.insert_instance(conn, record, started_by=started_by, now=now)
+        if waits_changed:
+            repository.replace_subscriptions(conn, record.id, waits, now)
+        for item in thrown:
+            item.source_id = record.id
+        step.outbox.extend(thrown)
         inbox = sync_inbox(conn, record.id, record.process_id, workflow, spec, now, known=known)
         had_timers = record.next_timer_at is not None
         plan = self._timer_plan(record, workflow, inbox, now)

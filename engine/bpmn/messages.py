@@ -3,18 +3,29 @@
 SpiffWorkflow's Spiff message event copies a payload only into a ``spiffworkflow:messageVariable``; a
 message modelled in Camunda Modeler or bpmn.io has none, and its payload (another agency's
 confirmation, say) would be dropped. procflow's message event merges a dict payload into the task's data
-when no variable is named, and otherwise behaves exactly like Spiff's.
+when no variable is named. Likewise a message thrown without a ``spiffworkflow:messagePayload``
+expression carries the throwing task's data (as plain BPMN's message event does in SpiffWorkflow), not
+nothing. Otherwise it behaves exactly like Spiff's.
 """
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 
 class ProcflowMessageEventDefinition(MessageEventDefinition):
     """A Spiff message event that merges its payload into the data when no message variable is named."""
+
+    def throw(self, my_task: Any) -> None:
+        if self.expression is not None:
+            super().throw(my_task)
+            return
+        event = BpmnEvent(self, payload=deepcopy(my_task.data), correlations={})
+        my_task.workflow.top_workflow.catch(event)
 
     def update_task_data(self, my_task: Any) -> None:
         if self.message_var is not None:

@@ -117,6 +117,9 @@ class Instance(Base):
     completed_tasks: Mapped[int] = mapped_column(Integer, default=0)
     # The earliest pending timer of this instance (None: it has none), so a step can skip timer bookkeeping.
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The messages and signals the instance waits for ("message:name" lines, sorted; None: none), mirrored by
+    # event_subscriptions rows; kept here so that a step knows what it had without asking (engine/routing.py).
+    waits_for: Mapped[str | None] = mapped_column(Text)
     # The serialized live workflow (kept small by pruning). Deferred: lists and reports never load it, and
     # as the last column it does not slow down reading the others.
     state: Mapped[str] = mapped_column(Text, deferred=True)
@@ -318,6 +321,19 @@ class Timer(Base):
     status: Mapped[TimerStatus] = mapped_column(
         Enum(TimerStatus, native_enum=False, length=20, values_callable=_values), default=TimerStatus.PENDING)
     fired_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp]
+
+
+class EventSubscription(Base):
+    """A running instance waits for a message or signal of this name (routing between instances)."""
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (Index("ix_event_subscriptions_kind_name_id", "kind", "name", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # message | signal
+    name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[Timestamp]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from engine.case_fields import search_text
 from engine.errors import Conflict
 from engine.persistence.models import (
+    EventSubscription,
     HistoryEvent,
     InboxTask,
     Instance,
@@ -35,6 +36,7 @@ _history: Table = cast(Table, HistoryEvent.__table__)
 _versions: Table = cast(Table, ProcessVersion.__table__)
 _users: Table = cast(Table, User.__table__)
 _members: Table = cast(Table, Membership.__table__)
+_subscriptions: Table = cast(Table, EventSubscription.__table__)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class InstanceRecord:
     next_timer_at: datetime | None = None
     summary: str | None = None
     urgency: str | None = None
+    waits_for: str | None = None  # the messages and signals it waits for (engine/routing.py)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
     _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
     _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at, _instances.c.next_timer_at,
-    _instances.c.summary, _instances.c.urgency,
+    _instances.c.summary, _instances.c.urgency, _instances.c.waits_for,
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
@@ -117,7 +120,7 @@ _ASSIGN_TASK = Prepared(update(_inbox).where(_inbox.c.id == bindparam("b_task"))
                         .values(assignee=bindparam("b_assignee")))
 _WITHDRAW_OFFERS = Prepared(delete(_candidates).where(_candidates.c.task_id == bindparam("b_task")))
 _SAVED_COLUMNS = ("status", "error_element", "error_message", "ended_at", "updated_at", "process_version_id",
-                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text")
+                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text", "waits_for")
 _SAVE_INSTANCE = Prepared(update(_instances)
                           .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
                           .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)),
@@ -130,7 +133,7 @@ _DELETE_TASK = Prepared(delete(_inbox).where(_inbox.c.id == bindparam("b_id")))
 # The case's unit is its starter's unit at the start (the unit the case's tasks are for; docs/inbox.md).
 _NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "business_key", "status", "started_by", "started_at",
                          "updated_at", "ended_at", "lock_version", "completed_tasks", "state", "error_element",
-                         "error_message", "next_timer_at", "summary", "urgency", "search_text")
+                         "error_message", "next_timer_at", "summary", "urgency", "search_text", "waits_for")
 _INSERT_INSTANCE = Prepared(insert(_instances).values(unit_code=select(_users.c.unit_code).where(
     _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id),
     columns=_NEW_INSTANCE_COLUMNS)
@@ -141,14 +144,23 @@ INBOX_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane"
                  "created_at", "due_at", "group_codes")
 _INSERT_TASKS = Prepared(insert(_inbox), columns=INBOX_COLUMNS)
 _INSERT_CANDIDATES = Prepared(insert(_candidates), columns=("task_id", "group_code"))
+_DROP_SUBSCRIPTIONS = Prepared(delete(_subscriptions).where(_subscriptions.c.instance_id == bindparam("b_instance")))
+_INSERT_SUBSCRIPTIONS = Prepared(insert(_subscriptions), columns=("instance_id", "kind", "name", "created_at"))
+# Running instances waiting for a message or signal, those that waited longest first.
+_SUBSCRIBERS = Prepared(select(_subscriptions.c.instance_id).distinct()
+                        .join(_instances, _instances.c.id == _subscriptions.c.instance_id)
+                        .where(_subscriptions.c.kind == bindparam("kind"), _subscriptions.c.name == bindparam("name"),
+                               _instances.c.status == InstanceStatus.RUNNING.value)
+                        .order_by(_subscriptions.c.instance_id))
 
 
 def _record(row: tuple[Any, ...]) -> InstanceRecord:
     """An :class:`InstanceRecord` from the first columns of a row (in ``_RECORD_COLUMNS`` order)."""
     (id_, version_id, process_id, business_key, status, lock_version, state, completed, error_element,
-     error_message, ended_at, next_timer_at, summary, urgency) = row[:_RECORD_WIDTH]
+     error_message, ended_at, next_timer_at, summary, urgency, waits_for) = row[:_RECORD_WIDTH]
     return InstanceRecord(id_, version_id, process_id, business_key, InstanceStatus(status), lock_version, state,
-                          completed, error_element, error_message, ended_at, next_timer_at, summary, urgency)
+                          completed, error_element, error_message, ended_at, next_timer_at, summary, urgency,
+                          waits_for)
 
 
 _RECORD_WIDTH = len(_RECORD_COLUMNS)
@@ -169,7 +181,7 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
         "error_message": record.error_message, "next_timer_at": record.next_timer_at, "summary": record.summary,
         "urgency": record.urgency, "search_text": search_text(record.business_key, record.summary),
-        "b_starter": started_by,
+        "waits_for": record.waits_for, "b_starter": started_by,
     })
     assert row is not None  # INSERT ... RETURNING gives the new row
     record.id = row[0]
@@ -231,7 +243,7 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
         "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
         "summary": record.summary, "urgency": record.urgency,
-        "search_text": search_text(record.business_key, record.summary)})
+        "search_text": search_text(record.business_key, record.summary), "waits_for": record.waits_for})
     if changed != 1:
         raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
     record.lock_version += 1
@@ -270,3 +282,16 @@ def user_groups(conn: Connection, username: str) -> set[str] | None:
     if not rows or not rows[0][0]:
         return None
     return {code for _, code in rows if code is not None}
+
+
+def replace_subscriptions(conn: Connection, instance_id: int, waits: list[tuple[str, str]], now: datetime) -> None:
+    """Make ``waits`` ((kind, name) pairs) the messages and signals the instance is subscribed to."""
+    _DROP_SUBSCRIPTIONS.rowcount(conn, {"b_instance": instance_id})
+    if waits:
+        _INSERT_SUBSCRIPTIONS.executemany(conn, [{"instance_id": instance_id, "kind": kind, "name": name,
+                                                  "created_at": now} for kind, name in waits])
+
+
+def subscribers(conn: Connection, kind: str, name: str) -> list[int]:
+    """Running instances waiting for the message or signal ``name``, oldest instance first."""
+    return [row[0] for row in _SUBSCRIBERS.rows(conn, {"kind": kind, "name": name})]

@@ -1,0 +1,87 @@
+"""The runtime's part in routing messages and signals between instances (what is routed: engine/routing.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.exceptions import WorkflowException
+
+from engine.deployment import latest_versions
+from engine.errors import NotFound
+from engine.execution import run_until_waiting
+from engine.persistence import repository
+from engine.persistence.models import InstanceStatus
+from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, start_events
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime, Step
+
+
+class EventRouter:
+    """Delivers, before a step commits, the messages and signals it threw that its own instance did not catch.
+
+    Works with the runtime's own means (restore, persist, create), so a delivered instance is saved exactly as a
+    step of its own would save it: state, inbox rows, timers, subscriptions and history, in the same transaction.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def route(self, step: Step) -> None:
+        """Deliver everything in ``step.outbox``, and what the deliveries throw in turn."""
+        budget = DeliveryBudget()
+        while step.outbox:
+            thrown = step.outbox.pop(0)
+            budget.spend(thrown)
+            delivered = self._deliver(step, thrown)
+            started = self._start_by(step, thrown) if thrown.kind == SIGNAL or not delivered else []
+            if thrown.source_id is None and not delivered and not started:
+                raise NotFound(f"no running case waits for the {thrown.kind} '{thrown.name}' and no process "
+                               f"starts on it")
+            if thrown.source_id is not None:
+                repository.add_history(step.conn, [_event(
+                    thrown.source_id, self.runtime.clock.now(), f"{thrown.kind}_sent",
+                    data={thrown.kind: thrown.name, "delivered_to": delivered, "started": started})])
+
+    def _deliver(self, step: Step, thrown: Thrown) -> list[int]:
+        """Give ``thrown`` to the running instances waiting for it (a message: the first that catches it)."""
+        delivered: list[int] = []
+        for instance_id in repository.subscribers(step.conn, thrown.kind, thrown.name):
+            if instance_id != thrown.source_id and self._deliver_to(step, instance_id, thrown):
+                delivered.append(instance_id)
+                if thrown.kind == MESSAGE:
+                    break
+        return delivered
+
+    def _deliver_to(self, step: Step, instance_id: int, thrown: Thrown) -> bool:
+        record = repository.lock_instance(step.conn, instance_id)
+        if record is None or record.status is not InstanceStatus.RUNNING:
+            return False
+        spec = self.runtime.specs.get(step.conn, record.process_version_id)
+        workflow = self.runtime._restore(record, spec)
+        try:
+            workflow.send_event(copy_of(thrown.event))
+        except WorkflowException:
+            return False  # it waits for this name, but under other correlation keys
+        history = [_event(instance_id, self.runtime.clock.now(), f"{thrown.kind}_received",
+                          data={thrown.kind: thrown.name, "payload": thrown.event.payload,
+                                "from_instance": thrown.source_id})]
+        self.runtime._persist(step, record, spec, workflow, run_until_waiting(workflow), history, actor=None)
+        return True
+
+    def _start_by(self, step: Step, thrown: Thrown) -> list[int]:
+        """Start the processes whose start event waits for ``thrown`` (a message: the first, by process id)."""
+        started: list[int] = []
+        for ref in latest_versions(step.conn):
+            spec = self.runtime.specs.get(step.conn, ref.id)
+            if (thrown.kind, thrown.name) not in start_events(spec):
+                continue
+            origin = {"version": spec.version, thrown.kind: thrown.name, "from_instance": thrown.source_id}
+            started.append(self.runtime._create(step, spec, {}, None, None, origin, trigger=copy_of(thrown.event)).id)
+            if thrown.kind == MESSAGE:
+                break
+        return started
+
+
+def _event(instance_id: int, at: Any, kind: str, **fields_: Any) -> dict[str, Any]:
+    return {"instance_id": instance_id, "at": at, "kind": kind, **fields_}
