@@ -16,6 +16,7 @@ Warnings (severity "warning") never stop a deployment. Codes:
   process (or of the processes it calls or is called by) uses its name
 * W131 a variable is read that no form field, script, start variable, message or decision provides
   (skipped when a form or a called process or decision is not among the files); see engine.lint_data
+* W150 a message or signal is thrown where no process among the linted files catches it (engine.lint_events)
 * W140 a deadline does not parse: ``procflow:due``/``camunda:dueDate`` must be a Python expression whose
   literals are ISO 8601 durations or dates or ``working:`` durations; ``procflow:reminder`` and
   ``procflow:reassignAfter`` must be ISO 8601 or ``working:`` durations
@@ -41,6 +42,7 @@ from engine.bpmn.validation import SourceFile, validate_sources
 from engine.errors import ModelProblem
 from engine.lint_data import Scope, collect, decisions, scopes, unprovided_variables, unread_fields
 from engine.lint_deadlines import deadline_settings, due_problem, duration_problem
+from engine.lint_events import event_uses, thrown_but_not_caught
 from engine.lint_flow import FLOW_NODES, dead_ends, local, unreachable
 from engine.lint_forms import FormCatalog
 
@@ -323,13 +325,20 @@ def check_unprovided_variables(batch: Batch) -> Iterator[ModelProblem]:
             yield batch.by_name[file].warn("W131", element, message)
 
 
+def check_undelivered_events(batch: Batch) -> Iterator[ModelProblem]:
+    """W150: what a process throws, some process among the files should catch."""
+    uses = [use for m in batch.models if m.kind == "bpmn" for use in event_uses(m.name, m.root)]
+    for use, message in thrown_but_not_caught(uses):
+        yield batch.by_name[use.file].warn("W150", use.element, message)
+
+
 # -- the tables ---------------------------------------------------------------------------------------------
 ElementCheck = Callable[[Model, Element], Iterable[ModelProblem]]
 FileCheck = Callable[[Model], Iterable[ModelProblem]]
 BatchCheck = Callable[[Batch], Iterable[ModelProblem]]
 
 FILE_CHECKS: list[FileCheck] = [check_diagram]
-BATCH_CHECKS: list[BatchCheck] = [check_unread_fields, check_unprovided_variables]
+BATCH_CHECKS: list[BatchCheck] = [check_unread_fields, check_unprovided_variables, check_undelivered_events]
 ELEMENT_CHECKS: dict[str, list[ElementCheck]] = {}
 
 

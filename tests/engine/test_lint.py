@@ -67,6 +67,7 @@ CASES = [
     ("unprovided.bpmn", "W131", [("compute", 7), ("review", 11), ("pause", 21), ("f_yes", 39)]),
     ("bad_deadline.bpmn", "W140", [("t_unquoted", 5), ("t_camunda", 6), ("t_weeks", 7), ("t_bad_date", 8),
                                    ("t_number", 9), ("t_branch", 11), ("t_reminder", 13), ("t_property", 17)]),
+    ("undelivered.bpmn", "W150", [("notify", 8), ("announce", 9)]),
 ]
 
 
@@ -158,6 +159,17 @@ def test_decisions_provide_their_outputs_and_unknown_decisions_stop_the_variable
     alone = lint(LINT / "decision.bpmn")
     assert [p.code for p in alone if p.severity == "error"] == ["E041"]
     assert found(alone, "W131") == []
+
+
+def test_a_message_or_signal_counts_as_delivered_when_any_linted_file_catches_it() -> None:
+    routing = FIXTURES / "routing"
+    (alone,) = [p for p in lint(routing / "request.bpmn") if p.code == "W150"]
+    assert (alone.element_id, alone.line) == ("send_request", 7)
+    assert alone.message == ("the message 'yeu_cau_bao_cao' is thrown here but no process among these files waits "
+                             "for it: unless a deployed process catches it, it will be recorded as undelivered")
+    # the report procedure catches the request and throws the reply, which the request waits for
+    assert not found(lint(routing / "request.bpmn", routing / "report.bpmn"), "W150")
+    assert not found(lint(routing / "signal.bpmn"), "W150")  # thrown and caught in the same file
 
 
 def test_deadline_messages_name_the_attribute_and_point_at_it() -> None:
