@@ -6,6 +6,7 @@ import io
 
 from flask.testing import FlaskClient
 
+from engine.deployment import collect_sources
 from engine.services import Services
 from tests.web.conftest import Auth, csrf_token, start_approval
 
@@ -105,3 +106,19 @@ def test_my_cases_lists_started_and_worked_on_cases(client: FlaskClient, auth: A
     assert f'id="case-{other}"' in page and f'id="case-{mine}"' not in page
     assert f'id="case-{other}"' in client.get("/cases/?status=completed").get_data(as_text=True)
     assert f'id="case-{other}"' not in client.get("/cases/?status=running").get_data(as_text=True)
+
+
+def test_messages_between_cases_link_the_cases(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    from tests.conftest import FIXTURES
+
+    routing = FIXTURES / "routing"
+    web_services.deployment.deploy(collect_sources([routing / "request.bpmn", routing / "report.bpmn"]))
+    request = web_services.runtime.start("yeu_cau_bao_cao", user="chuyenvien")
+    (report,) = [i.id for i in web_services.queries.instances(process_id="lap_bao_cao")]
+    (task,) = web_services.queries.tasks(instance_id=report)
+    web_services.runtime.complete_task(task.id, user="chuyenvien")
+    auth.login("chuyenvien")
+    page = client.get(f"/cases/{request}").get_data(as_text=True)
+    assert "Đã gửi thông điệp</strong>: yeu_cau_bao_cao →" in page
+    assert f'<a href="/cases/{report}">#{report}</a>' in page
+    assert "Đã nhận thông điệp</strong>: bao_cao_da_gui ←" in page
