@@ -379,3 +379,7 @@ main.add_command(lint)
 from engine.cli_users import user  # noqa: E402  (at the bottom: it imports friendly_errors from here)
 
 main.add_command(user)
+
+from engine.cli_timers import timers  # noqa: E402  (at the bottom: it imports friendly_errors from here)
+
+main.add_command(timers)

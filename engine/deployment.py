@@ -22,6 +22,7 @@ from engine.errors import InvalidInput, InvalidModel, ModelProblem
 from engine.form_store import FormResolver, is_form
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
+from engine.start_timers import TimerStarts
 
 DMN_SUFFIXES = (".dmn",)
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".form")
@@ -68,11 +69,12 @@ class DeploymentService:
     """Validates model files and stores new process versions; unchanged processes are left alone."""
 
     def __init__(self, *, db: Database, clock: Clock, serializer: StateSerializer | None = None,
-                 forms_dir: Path | None = None) -> None:
+                 forms_dir: Path | None = None, start_timers: TimerStarts | None = None) -> None:
         self.db = db
         self.clock = clock
         self.serializer = serializer or StateSerializer()
         self.forms_dir = forms_dir
+        self.start_timers = start_timers or TimerStarts(clock=clock)
 
     def deploy(self, sources: Sequence[SourceFile], *, deployed_by: str | None = None) -> list[DeployedProcess]:
         """Deploy ``sources`` together.
@@ -85,6 +87,7 @@ class DeploymentService:
 
         Returns:
             One entry per process found, saying which version it now has and whether it is new.
+            A new version with a timer start event is scheduled to start cases by itself (engine/start_timers.py).
 
         Raises:
             InvalidModel: with every located problem, if any file is invalid; nothing is stored.
@@ -113,7 +116,10 @@ class DeploymentService:
                     results.extend(self._store_processes(session, parser, source, metadata, forms, deployed_by))
             if forms.problems:
                 raise InvalidModel(forms.problems)
-            return results
+            scheduled = [timer for r in results for timer in self.start_timers.deployed(
+                session.connection(), r.process_id, r.version, parser.get_spec(r.process_id), created=r.created)]
+        self.start_timers.dispatch(scheduled)  # timer start events: new cases at their next occurrence
+        return results
 
     # -- helpers ------------------------------------------------------------------------------
     def _known_ids(self, session: Session) -> tuple[set[str], set[str]]:

@@ -4,8 +4,9 @@ SpiffWorkflow delivers an event inside the workflow that throws it; one nobody t
 ``workflow.bpmn_events`` for the application. procflow routes those, in the transaction of the step that
 threw them:
 
-* a **message** goes to one running instance waiting for it (the oldest that catches it, correlation
-  permitting); if none does, it starts an instance of each process (latest version) whose start event
+* a **message** goes to one running instance waiting for it: first the case whose message started the
+  sender (a reply goes back to whoever asked), else the oldest that catches it, correlation permitting;
+  if none does, it starts an instance of each process (latest version) whose start event
   waits for it; if that finds nobody either, the message is recorded as undelivered in the sender's history;
 * a **signal** goes to every running instance waiting for it and starts an instance of each process whose
   start event waits for it.
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 MAX_DELIVERIES = 200
 MESSAGE, SIGNAL = "message", "signal"
+# Kept in the workflow's correlations (saved with its state) of a case a message started: the sending case.
+STARTED_BY_CASE = "procflow_started_by_case"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Thrown:
     source_id: int | None  # None: sent from outside (the API or the command line)
     kind: str
     event: BpmnEvent
+    reply_to: int | None = None  # the case whose message started the sender: offered a message first
 
     @property
     def name(self) -> str:
@@ -91,14 +95,22 @@ def take_thrown(workflow: Any, source_id: int) -> list[Thrown]:
     """
     routed: list[Thrown] = []
     kept: list[Any] = []
+    reply_to = workflow.correlations.get(STARTED_BY_CASE)
     for event in workflow.bpmn_events:
         kind = event_kind(event.event_definition)
         if kind is None:
             kept.append(event)
         else:
-            routed.append(Thrown(source_id, kind, event))
+            routed.append(Thrown(source_id, kind, event, reply_to if kind == MESSAGE else None))
     workflow.bpmn_events = kept
     return routed
+
+
+def in_delivery_order(waiting: list[int], thrown: Thrown) -> list[int]:
+    """The waiting cases in the order they are offered ``thrown``: the case it replies to first, then oldest first."""
+    if thrown.reply_to in waiting:
+        return [thrown.reply_to, *(case for case in waiting if case != thrown.reply_to)]
+    return waiting
 
 
 def copy_of(event: BpmnEvent) -> BpmnEvent:

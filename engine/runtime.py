@@ -48,6 +48,7 @@ from engine.persistence.repository import InstanceRecord
 from engine.routing import (
     MESSAGE,
     SIGNAL,
+    STARTED_BY_CASE,
     Thrown,
     encode_waits,
     take_thrown,
@@ -65,6 +66,7 @@ from engine.scheduling import (
 )
 from engine.specs import LoadedSpec, SpecCache
 from engine.start_rules import apply_start_rules
+from engine.start_timers import fire_start_event
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
@@ -134,14 +136,21 @@ class Runtime:
             return self._create(step, spec, args["data"], business_key, user, started).id
 
     def _create(self, step: Step, spec: LoadedSpec, data: dict[str, Any], business_key: str | None,
-                user: str | None, started: dict[str, Any], trigger: BpmnEvent | None = None) -> InstanceRecord:
+                user: str | None, started: dict[str, Any], trigger: BpmnEvent | None = None,
+                fired_timer: str | None = None, started_by_case: int | None = None) -> InstanceRecord:
         """Create an instance of ``spec`` with ``data``, run it until it waits, and insert it.
 
         Args:
             started: what the ``instance_started`` history event records.
             trigger: the message or signal its start event waits for (an instance started by an event).
+            fired_timer: the timer start event that counts as fired (an instance started by its timer).
+            started_by_case: the case whose message started this one (its replies go there first).
         """
         workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
+        if started_by_case is not None:
+            workflow.correlations[STARTED_BY_CASE] = started_by_case
+        if fired_timer is not None:
+            fire_start_event(workflow, fired_timer)
         workflow.data.update(data)
         for task in tasks_in_state(workflow, TaskState.READY):
             task.data.update(data)

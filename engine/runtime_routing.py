@@ -11,7 +11,7 @@ from engine.errors import NotFound
 from engine.execution import run_until_waiting
 from engine.persistence import repository
 from engine.persistence.models import InstanceStatus
-from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, start_events
+from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, in_delivery_order, start_events
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime, Step
@@ -46,7 +46,7 @@ class EventRouter:
     def _deliver(self, step: Step, thrown: Thrown) -> list[int]:
         """Give ``thrown`` to the running instances waiting for it (a message: the first that catches it)."""
         delivered: list[int] = []
-        for instance_id in repository.subscribers(step.conn, thrown.kind, thrown.name):
+        for instance_id in in_delivery_order(repository.subscribers(step.conn, thrown.kind, thrown.name), thrown):
             if instance_id != thrown.source_id and self._deliver_to(step, instance_id, thrown):
                 delivered.append(instance_id)
                 if thrown.kind == MESSAGE:
@@ -77,7 +77,8 @@ class EventRouter:
             if (thrown.kind, thrown.name) not in start_events(spec):
                 continue
             origin = {"version": spec.version, thrown.kind: thrown.name, "from_instance": thrown.source_id}
-            started.append(self.runtime._create(step, spec, {}, None, None, origin, trigger=copy_of(thrown.event)).id)
+            started.append(self.runtime._create(step, spec, {}, None, None, origin, trigger=copy_of(thrown.event),
+                                                started_by_case=thrown.source_id).id)
             if thrown.kind == MESSAGE:
                 break
         return started

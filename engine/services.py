@@ -29,6 +29,7 @@ from engine.saved_filters import SavedFilterService
 from engine.scheduling import InlineDispatcher
 from engine.settings import Settings
 from engine.specs import SpecCache
+from engine.start_timers import TimerStarts
 from engine.timer_service import TimerService
 from engine.user_notifications import NotificationService
 from engine.work import WorkService
@@ -96,7 +97,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         settings=settings,
         db=db,
         clock=clock,
-        deployment=DeploymentService(db=db, clock=clock, serializer=serializer, forms_dir=settings.forms_dir),
+        deployment=DeploymentService(db=db, clock=clock, serializer=serializer, forms_dir=settings.forms_dir,
+                                     start_timers=TimerStarts(clock=clock, calendar=runtime.calendar,
+                                                              dispatcher=dispatcher,
+                                                              evaluate=runtime.script_engine.environment.evaluate)),
         runtime=runtime,
         queries=queries,
         org=OrgService(db=db),

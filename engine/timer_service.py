@@ -3,21 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.inbox import USER_PREFIX
 from engine.notifications import group_members, notify
 from engine.org import head_for
 from engine.persistence import repository
-from engine.persistence.models import InboxTask, Instance, InstanceStatus, TimerKind, TimerStatus
+from engine.persistence.models import (
+    InboxTask,
+    Instance,
+    InstanceStatus,
+    ProcessVersion,
+    Timer,
+    TimerKind,
+    TimerStatus,
+)
 from engine.runtime import Runtime, Step
 from engine.scheduling import DueTimer, lock_timer, mark_fired, pending_due
+from engine.start_timers import TimerStarts
 
 FIRED, EARLY, SKIPPED, WAITING = "fired", "early", "skipped", "waiting"
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    """A pending timer as listed: a case's (``instance_id``) or a process version's (``process_start``)."""
+
+    id: int
+    kind: str
+    due_at: datetime
+    process_id: str | None
+    version: int | None
+    instance_id: int | None
+    element_id: str | None
+    task_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {**asdict(self), "due_at": self.due_at.isoformat()}
 
 
 class TimerService:
@@ -32,7 +60,10 @@ class TimerService:
             TimerKind.REMINDER.value: self._remind,
             TimerKind.ESCALATION.value: self._escalate,
             TimerKind.REASSIGN.value: self._reassign,
+            TimerKind.PROCESS_START.value: self._start_case,
         }
+        self.starts = TimerStarts(clock=self.clock, calendar=runtime.calendar,
+                                  evaluate=runtime.script_engine.environment.evaluate)
 
     def fire(self, timer_id: int) -> str:
         """Fire one timer if it is pending and due.
@@ -59,6 +90,23 @@ class TimerService:
         """Fire every timer due now (a burst worker, a simulation); return how many fired."""
         return sum(self.fire(t.id) == FIRED for t in self.due())
 
+    def pending(self, *, process_id: str | None = None, kind: str | None = None,
+                limit: int = 100) -> list[PendingTimer]:
+        """Pending timers, earliest first, with the process (and version) each belongs to."""
+        version_id = func.coalesce(Timer.process_version_id, Instance.process_version_id)
+        query = (select(Timer.id, Timer.kind, Timer.due_at, Timer.instance_id, Timer.element_id, Timer.task_id,
+                        ProcessVersion.process_id, ProcessVersion.version)
+                 .outerjoin(Instance, Instance.id == Timer.instance_id)
+                 .outerjoin(ProcessVersion, ProcessVersion.id == version_id)
+                 .where(Timer.status == TimerStatus.PENDING).order_by(Timer.due_at, Timer.id).limit(limit))
+        if process_id is not None:
+            query = query.where(ProcessVersion.process_id == process_id)
+        if kind is not None:
+            query = query.where(Timer.kind == TimerKind(kind))
+        with self.runtime.db.read() as session:
+            return [PendingTimer(r.id, TimerKind(r.kind).value, r.due_at, r.process_id, r.version, r.instance_id,
+                                 r.element_id, r.task_id) for r in session.execute(query)]
+
     # -- handlers -----------------------------------------------------------------------------
     def _fire_bpmn(self, step: Step, row: Any, now: datetime) -> str:
         status = _instance_status(step, row.instance_id)
@@ -68,6 +116,10 @@ class TimerService:
         if status is InstanceStatus.RUNNING:
             self.runtime.advance(step, row.instance_id)
         return FIRED
+
+    def _start_case(self, step: Step, row: Any, now: datetime) -> str:
+        """A timer start event: a new case of its process version (engine/start_timers.py)."""
+        return FIRED if self.starts.fire(self.runtime, step, row, now) else SKIPPED
 
     def _remind(self, step: Step, row: Any, now: datetime) -> str:
         task = _open_task(step, row.task_id)

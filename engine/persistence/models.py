@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -295,6 +296,7 @@ class TimerKind(enum.StrEnum):
     REMINDER = "reminder"      # remind whoever may work on a task before its deadline
     ESCALATION = "escalation"  # the deadline passed: tell the head of the unit
     REASSIGN = "reassign"      # the grace period after escalation passed: give the task to the head
+    PROCESS_START = "process_start"  # a top-level timer start event: start a new case of a process version
 
 
 class TimerStatus(enum.StrEnum):
@@ -305,17 +307,26 @@ class TimerStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# A timer belongs to an instance, or (a timer start event) to a process version: exactly one of them.
+TIMER_OWNER = "(instance_id IS NULL) <> (process_version_id IS NULL)"
+
+
 class Timer(Base):
     """A moment something must happen: SQL is the source of truth; Redis only wakes a worker."""
 
     __tablename__ = "timers"
     # No uniqueness on (instance, task, kind): a cycle timer leaves one fired row per firing.
-    __table_args__ = (Index("ix_timers_status_due_at", "status", "due_at"),)
+    __table_args__ = (Index("ix_timers_status_due_at", "status", "due_at"),
+                      CheckConstraint(TIMER_OWNER, name="owner"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    # The instance the timer belongs to; None for ``process_start``, which names a process version instead.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"), index=True)
     kind: Mapped[TimerKind] = mapped_column(Enum(TimerKind, native_enum=False, length=20, values_callable=_values))
-    task_id: Mapped[str] = mapped_column(String(36))  # Spiff task id (bpmn) or inbox task id (others)
+    # Spiff task id (bpmn), inbox task id (reminder, escalation, reassign), or for process_start the number of
+    # the occurrence in its timer's cycle ("1" for a date or a duration; engine/start_timers.py).
+    task_id: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[Timestamp]
     status: Mapped[TimerStatus] = mapped_column(

@@ -66,18 +66,29 @@ def test_a_message_starts_the_procedure_that_waits_for_it_and_its_reply_comes_ba
     assert _subscriptions(routed) == []
 
 
-def test_a_reply_goes_to_the_case_that_has_waited_longest(routed: Services) -> None:
+def test_a_reply_goes_back_to_the_case_that_asked(routed: Services) -> None:
     first = routed.runtime.start("yeu_cau_bao_cao", user="chuyenvien")
     second = routed.runtime.start("yeu_cau_bao_cao", user="chuyenvien")
     first_report, second_report = _instances_of(routed, "lap_bao_cao")
 
     _complete_only_task(routed, second_report, "chuyenvien")
 
-    assert _history(routed, first, "message_received")  # no correlation key in the model: first come, first served
+    assert _history(routed, second, "message_received")
+    assert not _history(routed, first, "message_received")  # although it has waited longer
+    assert _subscriptions(routed) == [(first, "message", "bao_cao_da_gui")]
+    _complete_only_task(routed, first_report, "chuyenvien")
+    assert _history(routed, first, "message_received")
+
+
+def test_a_message_from_outside_goes_to_the_case_that_has_waited_longest(routed: Services) -> None:
+    first = routed.runtime.start("yeu_cau_bao_cao", user="chuyenvien")
+    second = routed.runtime.start("yeu_cau_bao_cao", user="chuyenvien")
+
+    routed.runtime.send_message("bao_cao_da_gui", payload={"nguon": "ngoài hệ thống"})
+
+    assert [h["from_instance"] for h in _history(routed, first, "message_received")] == [None]
     assert not _history(routed, second, "message_received")
     assert _subscriptions(routed) == [(second, "message", "bao_cao_da_gui")]
-    _complete_only_task(routed, first_report, "chuyenvien")
-    assert _history(routed, second, "message_received")
 
 
 def test_a_suspended_case_receives_nothing_and_an_undelivered_message_is_recorded(routed: Services) -> None:
