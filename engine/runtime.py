@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,10 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.bpmn.messages import ProcflowMessageEventDefinition
-from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
-from engine.case_fields import urgency_level
 from engine.checks import COMPLETE, START, check_may_work, load_input, no_user, require_json
 from engine.clock import Clock
 from engine.counters import numbering
@@ -32,7 +29,6 @@ from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, Permis
 from engine.execution import (
     StepOutcome,
     complete_human_task,
-    current_data,
     ready_human_tasks,
     reset_errored,
     run_until_waiting,
@@ -40,45 +36,19 @@ from engine.execution import (
 )
 from engine.form_store import FormStore
 from engine.forms import validate_submission
-from engine.inbox import InboxChange, sync_inbox
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
 from engine.persistence.repository import InstanceRecord
-from engine.routing import (
-    MESSAGE,
-    SIGNAL,
-    STARTED_BY_CASE,
-    Thrown,
-    encode_waits,
-    take_thrown,
-    waits_for,
-)
+from engine.routing import MESSAGE, SIGNAL, STARTED_BY_CASE, Thrown
 from engine.runtime_routing import EventRouter
-from engine.scheduling import (
-    Dispatcher,
-    DueTimer,
-    InlineDispatcher,
-    TimerPlan,
-    sync_timers,
-    task_timer_rows,
-    waiting_bpmn_timers,
-)
+from engine.scheduling import Dispatcher, InlineDispatcher
 from engine.specs import LoadedSpec, SpecCache
 from engine.start_rules import apply_start_rules
 from engine.start_timers import fire_start_event
+from engine.step_writer import Step, StepWriter, history_event, late_seconds
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
-
-
-@dataclass
-class Step:
-    """A step's transaction and what it leaves to do after commit."""
-
-    conn: Connection = None  # type: ignore[assignment]
-    timers: list[DueTimer] = field(default_factory=list)
-    notifications: list[int] = field(default_factory=list)
-    outbox: list[Thrown] = field(default_factory=list)  # messages and signals to route before commit
 
 
 class Runtime:
@@ -99,6 +69,8 @@ class Runtime:
         self.script_engine = ProcflowScriptEngine(clock=clock, calendar=calendar)
         self.verify_state = verify_state
         self.router = EventRouter(self)
+        self.writer = StepWriter(serializer=self.serializer, script_engine=self.script_engine, clock=clock,
+                                 calendar=calendar, verify_state=verify_state)
 
     @contextmanager
     def transaction(self) -> Iterator[Step]:
@@ -188,13 +160,13 @@ class Runtime:
             if task is None or not task.has_state(TaskState.READY):
                 raise Conflict(f"task {task_id} is no longer open")
             now = self.clock.now()
-            history = [_event(record.id, now, "task_completed", task_id=task_id, element_id=open_task.element_id,
+            history = [history_event(record.id, now, "task_completed", task_id=task_id, element_id=open_task.element_id,
                               element_type=type(task.task_spec).__name__, actor=user,
                               data={"data": args["data"], "due_at": _iso(open_task.due_at),
                                     "created_at": _iso(open_task.created_at)},
                               process_id=record.process_id, unit_code=open_task.user_unit,
                               task_created_at=open_task.created_at, due_at=open_task.due_at,
-                              late_seconds=self._late_seconds(open_task.due_at, now))]
+                              late_seconds=late_seconds(self.calendar, open_task.due_at, now))]
             # The inbox rows always mirror the READY human tasks as last saved (same transaction), so the
             # open rows are known without asking the database.
             known = {str(t.id) for t in ready_human_tasks(workflow)}
@@ -222,7 +194,7 @@ class Runtime:
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self._restore(record, spec)
             outcome = run_until_waiting(workflow)  # timers that fell due while it was suspended fire now
-            history = [_event(instance_id, self.clock.now(), "resumed", actor=user)]
+            history = [history_event(instance_id, self.clock.now(), "resumed", actor=user)]
             self._persist(step, record, spec, workflow, outcome, history, actor=user)
 
     def terminate(self, instance_id: int, *, user: str | None = None, reason: str | None = None) -> None:
@@ -237,7 +209,7 @@ class Runtime:
             workflow.cancel()
             now = self.clock.now()
             record.status, record.ended_at = InstanceStatus.TERMINATED, now
-            history = [_event(instance_id, now, "terminated", actor=user, data={"reason": reason})]
+            history = [history_event(instance_id, now, "terminated", actor=user, data={"reason": reason})]
             self._persist(step, record, spec, workflow, StepOutcome(), history, actor=user)
 
     def retry(self, instance_id: int, *, user: str | None = None, data: dict[str, Any] | None = None,
@@ -257,7 +229,7 @@ class Runtime:
                 task.data.update(data or {})
             reset_errored(workflow)
             record.status, record.error_element, record.error_message = InstanceStatus.RUNNING, None, None
-            history = [_event(instance_id, self.clock.now(), "retried", actor=user,
+            history = [history_event(instance_id, self.clock.now(), "retried", actor=user,
                               data={"data": data or {}, "version": spec.version})]
             outcome = run_until_waiting(workflow)
             self._persist(step, record, spec, workflow, outcome, history, actor=user)
@@ -287,7 +259,7 @@ class Runtime:
                 workflow.send_event(event)
             except WorkflowException as exc:
                 raise InvalidState(f"instance {instance_id} is not waiting for the message '{message_name}'") from exc
-            history = [_event(instance_id, self.clock.now(), "message_received", actor=user,
+            history = [history_event(instance_id, self.clock.now(), "message_received", actor=user,
                               data={"message": message_name, "payload": payload or {}})]
             outcome = run_until_waiting(workflow)
             self._persist(step, record, spec, workflow, outcome, history, actor=user)
@@ -379,46 +351,9 @@ class Runtime:
     def _persist(self, step: Step, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
                  outcome: StepOutcome, history: list[dict[str, Any]], *, actor: str | None, human: int = 0,
                  known: set[str] | None = None, started_by: str | None = None) -> None:
-        """Prune and save the workflow, its status, inbox rows, timers and history; a new record is inserted."""
-        conn, now = step.conn, self.clock.now()
-        prune_workflow(workflow)
-        thrown = take_thrown(workflow, record.id) if workflow.bpmn_events else []
-        text = self.serializer.dumps(workflow)
-        if self.verify_state:
-            self._verify_round_trip(text, spec)
-        history.extend(_event(record.id, now, "element_completed", task_id=c.task_id, element_id=c.element_id,
-                              element_type=c.element_type) for c in outcome.completed)
-        history.extend(self._apply_outcome(record, workflow, outcome, now, actor))
-        if spec.summary:
-            record.summary = self._summary(spec.summary, workflow) or record.summary
-        if spec.urgency:
-            record.urgency = urgency_level(self._summary(spec.urgency, workflow)) or record.urgency
-        done = len(outcome.completed) + human
-        is_new = record.id == 0
-        waits = waits_for(workflow) if record.status is InstanceStatus.RUNNING else []
-        waits_changed = encode_waits(waits) != record.waits_for
-        record.waits_for = encode_waits(waits)
-        if is_new:
-            record.state, record.completed_tasks = text, done
-            repository.insert_instance(conn, record, started_by=started_by, now=now)
-        if waits_changed:
-            repository.replace_subscriptions(conn, record.id, waits, now)
-        for item in thrown:
-            item.source_id = record.id
-        step.outbox.extend(thrown)
-        inbox = sync_inbox(conn, record.id, record.process_id, workflow, spec, now, known=known)
-        had_timers = record.next_timer_at is not None
-        plan = self._timer_plan(record, workflow, inbox, now)
-        plan.fired = {c.task_id for c in outcome.completed}
-        scheduled, record.next_timer_at = sync_timers(conn, record.id, plan, now, has_pending=had_timers)
-        step.timers.extend(scheduled)
-        if not is_new:
-            repository.save_instance(conn, record, state=text, completed_delta=done, now=now)
-        elif record.next_timer_at is not None or record.status is not InstanceStatus.RUNNING:
-            repository.save_instance(conn, record, state=text, completed_delta=0, now=now)
-        for event in history + inbox.events:
-            event["instance_id"] = record.id
-        repository.add_history(conn, history + inbox.events)
+        """Save what a step did to ``record`` (engine/step_writer.py); a new record is inserted."""
+        self.writer.persist(step, record, spec, workflow, outcome, history, actor=actor, human=human, known=known,
+                            started_by=started_by)
 
     def _validated(self, conn: Connection, meta: dict[str, Any], data: dict[str, Any], locale: str) -> dict[str, Any]:
         """``data`` cleaned by the form ``meta`` names (unchanged when there is no form)."""
@@ -429,66 +364,17 @@ class Runtime:
         local_now = self.clock.now().astimezone(ZoneInfo(self.timezone))
         return validate_submission(form, data, locale=locale, now=local_now)
 
-    def _late_seconds(self, due_at: datetime | None, done_at: datetime) -> int | None:
-        """Working seconds past the deadline (0 when on time; None without a deadline)."""
-        if due_at is None:
-            return None
-        if done_at <= due_at:
-            return 0
-        calendar = self.calendar.calendar() if hasattr(self.calendar, "calendar") else self.calendar
-        if calendar is None or not hasattr(calendar, "working_time_between"):
-            return int((done_at - due_at).total_seconds())
-        return int(calendar.working_time_between(due_at, done_at).total_seconds())
-
-    def _summary(self, expression: str, workflow: BpmnWorkflow) -> str | None:
-        """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""
-        try:
-            value = self.script_engine.environment.evaluate(expression, current_data(workflow))
-        except Exception:  # data the summary needs may arrive only in a later step
-            return None
-        return str(value)[:500] if value is not None else None
-
-    def _timer_plan(self, record: InstanceRecord, workflow: BpmnWorkflow, inbox: InboxChange,
-                    now: datetime) -> TimerPlan:
-        running = record.status is InstanceStatus.RUNNING
-        bpmn = waiting_bpmn_timers(workflow) if running else {}
-        task_timers = [r for row, meta in inbox.created
-                       for r in task_timer_rows(record.id, row, meta, self.calendar, now)] if running else []
-        return TimerPlan(bpmn, task_timers, inbox.closed)
-
-    def _apply_outcome(self, record: InstanceRecord, workflow: BpmnWorkflow, outcome: StepOutcome, now: datetime,
-                       actor: str | None) -> list[dict[str, Any]]:
-        if outcome.failure is not None:
-            record.status = InstanceStatus.ERROR
-            record.error_element, record.error_message = outcome.failure.element_id, outcome.failure.message
-            return [_event(record.id, now, "error", element_id=outcome.failure.element_id,
-                           task_id=outcome.failure.task_id, actor=actor, data={"message": outcome.failure.message})]
-        if workflow.completed and record.status is InstanceStatus.RUNNING:
-            record.status, record.ended_at = InstanceStatus.COMPLETED, now
-            return [_event(record.id, now, "instance_completed", actor=actor)]
-        return []
-
     def _set_status(self, step: Step, record: InstanceRecord, status: InstanceStatus, kind: str,
                     user: str | None) -> None:
         now = self.clock.now()
         record.status = status
         repository.save_instance(step.conn, record, state=record.state, completed_delta=0, now=now)
-        repository.add_history(step.conn, [_event(record.id, now, kind, actor=user)])
-
-    def _verify_round_trip(self, text: str, spec: LoadedSpec) -> None:
-        again = self.serializer.dumps(self.serializer.loads(text, spec.spec, spec.subprocess_specs,
-                                                            self.script_engine))
-        if json.loads(again) != json.loads(text):
-            raise AssertionError("workflow state does not survive a serializer round trip")
-
+        repository.add_history(step.conn, [history_event(record.id, now, kind, actor=user)])
 
 def _live_states(workflow: BpmnWorkflow) -> dict[Any, int]:
     """The unfinished tasks and their states: what a step that completes nothing may still change."""
     return {t.id: t.state for t in tasks_in_state(workflow, TaskState.NOT_FINISHED_MASK)}
 
-
-def _event(instance_id: int, at: datetime, kind: str, **fields_: Any) -> dict[str, Any]:
-    return {"instance_id": instance_id, "at": at, "kind": kind, **fields_}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from SpiffWorkflow.exceptions import WorkflowException
 
@@ -12,6 +12,7 @@ from engine.execution import run_until_waiting
 from engine.persistence import repository
 from engine.persistence.models import InstanceStatus
 from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, in_delivery_order, start_events
+from engine.step_writer import history_event
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime, Step
@@ -39,7 +40,7 @@ class EventRouter:
                 raise NotFound(f"no running case waits for the {thrown.kind} '{thrown.name}' and no process "
                                f"starts on it")
             if thrown.source_id is not None:
-                repository.add_history(step.conn, [_event(
+                repository.add_history(step.conn, [history_event(
                     thrown.source_id, self.runtime.clock.now(), f"{thrown.kind}_sent",
                     data={thrown.kind: thrown.name, "delivered_to": delivered, "started": started})])
 
@@ -63,7 +64,7 @@ class EventRouter:
             workflow.send_event(copy_of(thrown.event))
         except WorkflowException:
             return False  # it waits for this name, but under other correlation keys
-        history = [_event(instance_id, self.runtime.clock.now(), f"{thrown.kind}_received",
+        history = [history_event(instance_id, self.runtime.clock.now(), f"{thrown.kind}_received",
                           data={thrown.kind: thrown.name, "payload": thrown.event.payload,
                                 "from_instance": thrown.source_id})]
         self.runtime._persist(step, record, spec, workflow, run_until_waiting(workflow), history, actor=None)
@@ -82,7 +83,3 @@ class EventRouter:
             if thrown.kind == MESSAGE:
                 break
         return started
-
-
-def _event(instance_id: int, at: Any, kind: str, **fields_: Any) -> dict[str, Any]:
-    return {"instance_id": instance_id, "at": at, "kind": kind, **fields_}
