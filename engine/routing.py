@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import InvalidState
+from engine.start_events import top_start_events
 
 if TYPE_CHECKING:
     from engine.specs import LoadedSpec
@@ -119,14 +120,12 @@ def copy_of(event: BpmnEvent) -> BpmnEvent:
                      correlations=dict(event.correlations or {}))
 
 
-def start_events(spec: LoadedSpec) -> list[tuple[str, str]]:
-    """The (kind, name) of the messages and signals the process's own start events wait for."""
-    found: list[tuple[str, str]] = []
-    for start in spec.spec.start.outputs:
-        definition = getattr(start, "event_definition", None)
-        if definition is not None:
-            found.extend(_named(definition))
-    return found
+def start_event_for(spec: LoadedSpec, kind: str, name: str) -> str | None:
+    """The id of the process's own start event that waits for the message or signal ``name``, or None."""
+    for start in top_start_events(spec.spec):
+        if (kind, name) in _named(getattr(start, "event_definition", None)):
+            return str(start.bpmn_id)
+    return None
 
 
 class DeliveryBudget:

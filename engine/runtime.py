@@ -44,8 +44,8 @@ from engine.routing import MESSAGE, SIGNAL, STARTED_BY_CASE, Thrown
 from engine.runtime_routing import EventRouter
 from engine.scheduling import Dispatcher, InlineDispatcher
 from engine.specs import LoadedSpec, SpecCache
+from engine.start_events import prime_start_event
 from engine.start_rules import apply_start_rules
-from engine.start_timers import fire_start_event
 from engine.step_writer import Step, StepWriter, history_event, late_seconds
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -108,28 +108,25 @@ class Runtime:
             return self._create(step, spec, args["data"], business_key, user, started).id
 
     def _create(self, step: Step, spec: LoadedSpec, data: dict[str, Any], business_key: str | None,
-                user: str | None, started: dict[str, Any], trigger: BpmnEvent | None = None,
-                fired_timer: str | None = None, started_by_case: int | None = None) -> InstanceRecord:
+                user: str | None, started: dict[str, Any], *, start_at: str | None = None,
+                trigger: BpmnEvent | None = None, started_by_case: int | None = None) -> InstanceRecord:
         """Create an instance of ``spec`` with ``data``, run it until it waits, and insert it.
 
         Args:
             started: what the ``instance_started`` history event records.
-            trigger: the message or signal its start event waits for (an instance started by an event).
-            fired_timer: the timer start event that counts as fired (an instance started by its timer).
+            start_at: the start event that starts it (engine/start_events.py): it caught ``trigger`` (a message or
+                signal), or without one its timer fired; None: as a person starts it.
             started_by_case: the case whose message started this one (its replies go there first).
         """
         workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=self.script_engine)
         if started_by_case is not None:
             workflow.correlations[STARTED_BY_CASE] = started_by_case
-        if fired_timer is not None:
-            fire_start_event(workflow, fired_timer)
+        if start_at is not None and not prime_start_event(workflow, start_at, trigger):
+            raise InvalidState(f"{spec.process_id} has no start event {start_at}")
         workflow.data.update(data)
         for task in tasks_in_state(workflow, TaskState.READY):
             task.data.update(data)
         outcome = run_until_waiting(workflow)
-        if trigger is not None and outcome.failure is None:
-            workflow.send_event(trigger)
-            outcome = run_until_waiting(workflow, outcome)
         record = InstanceRecord(0, spec.version_id, spec.process_id, business_key, InstanceStatus.RUNNING, 1, "", 0)
         history = [{"kind": "instance_started", "at": self.clock.now(), "actor": user, "data": started}]
         self._persist(step, record, spec, workflow, outcome, history, actor=user, known=set(), started_by=user)

@@ -11,7 +11,7 @@ from engine.errors import NotFound
 from engine.execution import run_until_waiting
 from engine.persistence import repository
 from engine.persistence.models import InstanceStatus
-from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, in_delivery_order, start_events
+from engine.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, in_delivery_order, start_event_for
 from engine.step_writer import history_event
 
 if TYPE_CHECKING:
@@ -75,11 +75,13 @@ class EventRouter:
         started: list[int] = []
         for ref in latest_versions(step.conn):
             spec = self.runtime.specs.get(step.conn, ref.id)
-            if (thrown.kind, thrown.name) not in start_events(spec):
+            start_at = start_event_for(spec, thrown.kind, thrown.name)
+            if start_at is None:
                 continue
             origin = {"version": spec.version, thrown.kind: thrown.name, "from_instance": thrown.source_id}
-            started.append(self.runtime._create(step, spec, {}, None, None, origin, trigger=copy_of(thrown.event),
-                                                started_by_case=thrown.source_id).id)
+            record = self.runtime._create(step, spec, {}, None, None, origin, start_at=start_at,
+                                          trigger=copy_of(thrown.event), started_by_case=thrown.source_id)
+            started.append(record.id)
             if thrown.kind == MESSAGE:
                 break
         return started

@@ -33,8 +33,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -44,6 +42,7 @@ from engine.bpmn.timers import parse_recurring
 from engine.clock import Clock
 from engine.persistence.models import ProcessVersion, Timer, TimerKind, TimerStatus
 from engine.scheduling import Dispatcher, DueTimer, InlineDispatcher, mark_fired, shift
+from engine.start_events import top_start_events
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime, Step
@@ -74,7 +73,7 @@ class Occurrence:
 def timer_starts(spec: Any) -> list[StartTimer]:
     """The top-level timer start events of a process spec (event sub-processes have their own specs)."""
     found = []
-    for start in spec.start.outputs:
+    for start in top_start_events(spec):
         definition: Any = getattr(start, "event_definition", None)
         kind = _kind(definition)
         if kind is not None:
@@ -90,28 +89,6 @@ def _kind(definition: Any) -> str | None:
     if isinstance(definition, TimeDateEventDefinition):
         return DATE
     return None
-
-
-def fire_start_event(workflow: Any, element_id: str) -> bool:
-    """Make the top-level start event ``element_id`` of a workflow not yet run count as fired by its timer.
-
-    SpiffWorkflow's catching event proceeds, without asking its timer, once ``event_fired`` is set when it is
-    updated. It is set before the workflow first runs: a timer asked even once would fire by itself, and a cycle
-    whose start is past would catch up inside the case (one path per missed occurrence). A cycle timer predicts
-    no children (it adds them each time it fires and keeps waiting): they are added here, so the start event
-    completes once and the cycle never runs inside the case. Returns False if the workflow has no such event.
-    """
-    for task in list(workflow.tasks.values()):
-        spec = task.task_spec
-        if spec.bpmn_id != element_id or not isinstance(spec, StartEvent) or task.has_state(TaskState.FINISHED_MASK):
-            continue
-        if not task.children:
-            for output in spec.outputs:
-                child = task._add_child(output, TaskState.FUTURE)
-                child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
-        task._set_internal_data(event_fired=True)
-        return True
-    return False
 
 
 class StartSchedule:
@@ -227,7 +204,7 @@ class TimerStarts:
         step.timers.extend(self._insert(conn, row.process_version_id, [(timer, self.schedule.after(timer, fired, now))],
                                         now))
         started = {"version": spec.version, "timer": timer.element_id, "due_at": row.due_at.isoformat()}
-        runtime._create(step, spec, {}, None, None, started, fired_timer=timer.element_id)
+        runtime._create(step, spec, {}, None, None, started, start_at=timer.element_id)
         return True
 
     def _insert(self, conn: Connection, version_id: int, planned: list[tuple[StartTimer, Occurrence | None]],

@@ -174,3 +174,34 @@ def test_the_cli_sends_messages_and_signals_by_name(routed: Services, settings) 
     assert refused.stderr.startswith("error: ")
     assert "no running case waits for the signal 'khong_ai_cho'" in refused.stderr
     assert "Traceback" not in refused.output
+
+
+def test_a_process_with_a_hand_start_and_a_message_start_starts_at_the_one_used(services: Services) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([ROUTING / "two_starts.bpmn"]))
+
+    services.runtime.send_message("van_ban_dien_tu", payload={"so_ky_hieu": "125/UBND-VP"})
+    (by_message,) = _instances_of(services, "tiep_nhan_van_ban")
+    view = services.queries.instance(by_message)
+    assert [t.element_id for t in view.open_tasks] == ["register"]  # once: the hand start did not also run
+    assert view.data["so_ky_hieu"] == "125/UBND-VP"
+    assert [h.element_id for h in view.history if h.kind == "element_completed"] == ["by_message"]
+
+    by_hand = services.runtime.start("tiep_nhan_van_ban", user="vanthu")
+    view = services.queries.instance(by_hand)
+    assert [t.element_id for t in view.open_tasks] == ["register"]
+    assert [h.element_id for h in view.history if h.kind == "element_completed"] == ["by_hand"]
+    assert _subscriptions(services) == []  # the message start was not left waiting
+
+
+def test_a_process_with_a_hand_start_and_a_timer_start_starts_by_itself_once(services: Services, clock) -> None:
+    from datetime import UTC, datetime
+
+    services.deployment.deploy(collect_sources([ROUTING / "two_starts.bpmn"]))
+    clock.set(datetime(2026, 6, 1, 1, 0, tzinfo=UTC))  # 08:00 +07:00
+    assert services.timers.fire_due() == 1
+    (case,) = _instances_of(services, "bao_cao_thang")
+    view = services.queries.instance(case)
+    assert [t.element_id for t in view.open_tasks] == ["write"]
+    assert [h.element_id for h in view.history if h.kind == "element_completed"] == ["month_start"]
+    assert services.timers.fire_due() == 0
