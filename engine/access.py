@@ -8,7 +8,9 @@ A user may see a case when they are active and one of these holds (docs/inbox.md
 4. they head a unit (directly or above, recursively) of someone involved in the case: its starter,
    an actor in its history, or the assignee of one of its open tasks;
 5. they are an agency leader: a member of the leader group (``lanh_dao`` by default) whose own unit is a
-   top-level unit (one without a parent).
+   top-level unit (one without a parent);
+6. they are an administrator: a member of the administrators' group (``quan_tri`` by default), who must be able
+   to open any case that failed or that they suspend, resume or cancel.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ _USER: BindParameter[str] = bindparam("user")
 _CASE: BindParameter[int] = bindparam("instance_id")
 _LEADER = (exists().where(_members.c.username == _USER, _members.c.group_code == bindparam("leader_group"))
            & exists().where(_units.c.code == _users.c.unit_code, _units.c.parent_code.is_(None)))
+_ADMIN = exists().where(_members.c.username == _USER, _members.c.group_code == bindparam("admin_group"))
 _HEADS = exists().where(_units.c.head_username == _USER)
-_WHO = select(_users.c.active, _LEADER.label("leader"), _HEADS.label("heads")).where(_users.c.username == _USER)
+_WHO = (select(_users.c.active, _LEADER.label("leader"), _ADMIN.label("admin"), _HEADS.label("heads"))
+        .where(_users.c.username == _USER))
 _STARTER = select(_instances.c.started_by).where(_instances.c.id == _CASE)
 _OFFERED = exists().where(_offers.c.task_id == _inbox.c.id, or_(
     _offers.c.group_code.in_(select(_members.c.group_code).where(_members.c.username == _USER)),
@@ -82,9 +86,10 @@ def require_task_of_case(conn: Connection, instance_id: int, task_id: str) -> No
 class CaseAccess:
     """Answers whether a user may see a case (and so read its history, comments and attachments)."""
 
-    def __init__(self, *, db: Database, leader_group: str = "lanh_dao") -> None:
+    def __init__(self, *, db: Database, leader_group: str = "lanh_dao", admin_group: str = "quan_tri") -> None:
         self.db = db
         self.leader_group = leader_group
+        self.admin_group = admin_group
 
     def may_see_case(self, user: str, instance_id: int) -> bool:
         """True if ``user`` may see instance ``instance_id`` (False also when there is no such instance)."""
@@ -110,11 +115,11 @@ class CaseAccess:
         if starter is None:
             raise NotFound(f"no instance {instance_id}")
         params = {"user": user, "user_code": USER_PREFIX + user, "instance_id": instance_id,
-                  "leader_group": self.leader_group}
+                  "leader_group": self.leader_group, "admin_group": self.admin_group}
         who = conn.execute(_WHO, params).first()
         if who is None or not who.active:
             return False
-        if starter.started_by == user or who.leader or conn.execute(_DIRECT, params).scalar():
+        if starter.started_by == user or who.leader or who.admin or conn.execute(_DIRECT, params).scalar():
             return True
         if not who.heads:
             return False

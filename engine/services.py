@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.access import CaseAccess
 from engine.accounts import AccountService
+from engine.admin_cases import AdminCaseService
 from engine.analytics import AnalyticsService
 from engine.attachments import AttachmentService
 from engine.bpmn.serializer import StateSerializer
@@ -65,6 +66,8 @@ class Services:
     cases: CaseService
     # Managers' figures and actions (docs/managers.md).
     analytics: AnalyticsService
+    # The administrators' list of cases (docs/operations.md); their actions are the runtime's.
+    admin: AdminCaseService
 
     def close(self) -> None:
         """Release database connections."""
@@ -112,13 +115,14 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         **_inbox_services(settings, runtime, queries, calendar if calendar is not None else calendar_service),
         analytics=AnalyticsService(db=db, calendar=runtime.calendar, clock=clock, runtime=runtime,
                                    leader_group=settings.leader_group),
+        admin=AdminCaseService(db=db, admin_group=settings.admin_group),
     )
 
 
 def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, calendar: Any) -> dict[str, Any]:
     """The staff inbox's services, sharing the runtime's database handle and clock."""
     db, clock = runtime.db, runtime.clock
-    access = CaseAccess(db=db, leader_group=settings.leader_group)
+    access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
     return {
         "access": access,
         "work": WorkService(runtime=runtime),

@@ -22,6 +22,8 @@ class Settings:
         forms_dir: where form definitions live.
         attachment_max_bytes: the largest attachment accepted (``PROCFLOW_ATTACHMENT_MAX_MB``, default 20).
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
+        admin_group: the group of administrators: they see every case and may retry, suspend, resume and
+            cancel cases from the web app (docs/operations.md).
     """
 
     database_url: str
@@ -39,6 +41,7 @@ class Settings:
     smtp_starttls: bool = False
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
+    admin_group: str = "quan_tri"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +66,7 @@ class Settings:
             smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
+            admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
         )
 
     @property

@@ -1,4 +1,4 @@
-"""procflow's staff web app: inbox, task forms, starting procedures, cases and notifications."""
+"""procflow's staff web app: inbox, task forms, starting procedures, cases, notifications, administration."""
 
 from __future__ import annotations
 
@@ -67,9 +67,9 @@ def _defaults() -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import auth, cases, i18n, inbox, manage, notifications, start, tasks
+    from web import admin, auth, cases, i18n, inbox, manage, notifications, start, tasks
 
-    for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage):
+    for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage, admin):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", inbox.index)
 

@@ -50,6 +50,17 @@ def test_having_acted_on_a_case_keeps_it_visible_after_the_task_is_gone(org: Ser
     assert org.access.may_see_case("chanhvp", case)  # offered to lanh_dao now
 
 
+def test_an_administrator_sees_every_case(org: Services) -> None:
+    org.org.import_structure({"groups": [{"code": "quan_tri", "name": "Quản trị hệ thống"}],
+                              "users": [{"username": "quantri", "full_name": "Đinh Văn Trị", "groups": ["quan_tri"]}]})
+    cases = [start_document(org, "VB-1", user="vanthu"), start_document(org, "VB-2", user="khach")]
+    assert all(org.access.may_see_case("quantri", case) for case in cases)  # involved in none, in no unit
+    assert org.admin.is_admin("quantri") and not org.admin.is_admin("bithu")
+    deactivate(org, "quantri")
+    assert not any(org.access.may_see_case("quantri", case) for case in cases)
+    assert not org.admin.is_admin("quantri")
+
+
 def test_unknown_inactive_and_missing(org: Services) -> None:
     case = start_document(org, "VB-1", user="vanthu")
     assert not org.access.may_see_case("ghost", case)
