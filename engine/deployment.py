@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.metadata import BPMN_NS, process_metadata
 from engine.bpmn.parser import ProcflowParser
+from engine.bpmn.parsing import has_start
 from engine.bpmn.serializer import StateSerializer
 from engine.bpmn.validation import SourceFile, validate_sources
 from engine.clock import Clock
@@ -190,7 +191,7 @@ class DeploymentService:
         root = etree.fromstring(source.content)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            if not _has_flow_nodes(process):
+            if not has_start(process):
                 continue  # a black-box pool in a collaboration: nothing to run
             pid = process.get("id")
             spec = parser.get_spec(pid)
@@ -262,9 +263,6 @@ def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, A
             found[process.get("id")] = {"id": process.get("id"), **process_metadata(root, process.get("id"))}
     return found
 
-
-def _has_flow_nodes(process: Any) -> bool:
-    return any(True for _ in process.iter(f"{{{BPMN_NS}}}startEvent"))
 
 
 def _decision_refs(root: Any) -> set[str]:

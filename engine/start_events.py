@@ -13,17 +13,19 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import StartEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import ReceiveTask
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 
 def top_start_events(spec: Any) -> list[Any]:
-    """The start events of the process itself (not of its event sub-processes), in document order."""
-    outputs = list(spec.start.outputs)
-    if len(outputs) == 1 and isinstance(outputs[0], StartEventSplit):
-        outputs = list(outputs[0].outputs)
-    return [output for output in outputs if isinstance(output, StartEvent)]
+    """The start events of the process itself, in document order: its start events, or the receive tasks that
+    instantiate a process without one (``instantiate="true"``); not the triggers of its event sub-processes."""
+    found: list[Any] = []
+    for output in spec.start.outputs:
+        found.extend(output.outputs if isinstance(output, StartEventSplit) else [output])
+    return [output for output in found if isinstance(output, StartEvent | ReceiveTask)]
 
 
 def prime_start_event(workflow: Any, element_id: str, event: BpmnEvent | None = None) -> bool:

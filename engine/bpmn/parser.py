@@ -60,6 +60,7 @@ from engine.bpmn.parsing import (
     EventSubprocessStartMixin,
     ScopeParserMixin,
     SignalEndEventMixin,
+    has_start,
 )
 from engine.bpmn.scopes import ProcflowCallActivity, ProcflowSubWorkflowTask, ProcflowTransactionSubprocess
 from engine.bpmn.timers import TIMER_CLASSES
@@ -93,12 +94,12 @@ class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
 
     bpmn.io writes ``isExecutable="false"`` into every new diagram and offers no way to change it,
     and SpiffWorkflow refuses to run such a process; a pool without a start event (a black box in a
-    collaboration) stays non-executable.
+    collaboration) stays non-executable, unless a receive task instantiates it (``instantiate="true"``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.process_executable = bool(self.xpath("./bpmn:startEvent"))
+        self.process_executable = has_start(self.node)
 
 
 class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskParser):

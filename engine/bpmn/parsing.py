@@ -159,10 +159,14 @@ class ScopeParserMixin:
 
     def add_tasks(self) -> None:
         starts = self.xpath("./bpmn:startEvent")  # type: ignore[attr-defined]
-        if not starts:
+        receivers = [] if starts else instantiating_receive_tasks(self.node)
+        if not starts and not receivers:
             raise ValidationException("No start event found", node=self.node, file_name=self.filename)
         for node in starts:
             self.parse_node(node)
+        for node in receivers:  # a process without a start event begins at the receive tasks that instantiate it
+            self.spec.start.connect(self.parse_node(node))
+        starts = starts or receivers
         if len(starts) > 1:
             self._join_start_events()
         for node in self.xpath("./bpmn:subProcess[@triggeredByEvent='true']"):  # type: ignore[attr-defined]
@@ -305,3 +309,20 @@ def _negative(text: str | None) -> bool:
         return int((text or "").strip()) < 0
     except ValueError:
         return False  # an expression: checked when it is evaluated
+
+
+def has_start(process: Any) -> bool:
+    """True for a process that can start: it has a start event, or a receive task that instantiates it.
+
+    Deploy loads only such processes; others are black boxes of a collaboration (a pool with no flow).
+    """
+    return bool(process.xpath("./bpmn:startEvent", namespaces=_BPMN) or instantiating_receive_tasks(process))
+
+
+def instantiating_receive_tasks(process: Any) -> list[Any]:
+    """The receive tasks of ``process`` that start it (``instantiate="true"``, no incoming flow)."""
+    return [node for node in process.xpath("./bpmn:receiveTask[@instantiate='true']", namespaces=_BPMN)
+            if not node.xpath("./bpmn:incoming", namespaces=_BPMN)]
+
+
+_BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}

@@ -12,6 +12,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.parser import ProcflowParser
+from engine.bpmn.parsing import has_start
 from engine.bpmn.validation_model import Element, ParsedFile, bpmn_tag
 from engine.errors import ModelProblem
 
@@ -60,11 +61,12 @@ def _load_entry(parser: _ValidationParser, kind: str, entry: str) -> None:
 
 
 def _entry_ids(parsed: ParsedFile) -> list[str]:
-    """What deploy loads from a file: processes with a start event, or a DMN file's first decision."""
+    """What deploy loads from a file: processes that can start (engine.bpmn.parsing.has_start), or a DMN file's
+    first decision."""
     if parsed.kind == "dmn":
         return [d.get("id") for d in parsed.root.iter("{*}decision")][:1]
     processes = parsed.root.iter(bpmn_tag("process"))
-    return [p.get("id") for p in processes if p.find(bpmn_tag("startEvent")) is not None]
+    return [p.get("id") for p in processes if has_start(p)]
 
 
 def _attempt(files: list[ParsedFile], parsed: ParsedFile, entry: str | None, action: Callable[..., Any],

@@ -10,7 +10,7 @@ import pytest
 from tests.conformance.runner import REPO, ProcessResult, describe, run_suite, suite_dir
 
 # The number of the suite's 136 processes procflow passes (docs/conformance.md); raise it, never lower it.
-FLOOR = 118
+FLOOR = 119
 DOCS = REPO / "docs" / "conformance.md"
 _LISTED = re.compile(r"^- `([A-Za-z0-9_]+)`", re.M)
 

@@ -205,3 +205,15 @@ def test_a_process_with_a_hand_start_and_a_timer_start_starts_by_itself_once(ser
     assert [t.element_id for t in view.open_tasks] == ["write"]
     assert [h.element_id for h in view.history if h.kind == "element_completed"] == ["month_start"]
     assert services.timers.fire_due() == 0
+
+
+def test_a_receive_task_that_instantiates_a_process_without_start_event_starts_it(services: Services) -> None:
+    deployed = services.deployment.deploy(collect_sources([ROUTING / "receive_starts.bpmn"]))
+    assert [d.process_id for d in deployed] == ["tong_hop_gop_y"]  # a pool without any start is not deployed
+
+    services.runtime.send_message("y_kien_gop_y", payload={"noi_dung": "Đề nghị bổ sung điều 5"})
+
+    (case,) = _instances_of(services, "tong_hop_gop_y")
+    view = services.queries.instance(case)
+    assert [t.element_id for t in view.open_tasks] == ["summarise"]
+    assert view.data["noi_dung"] == "Đề nghị bổ sung điều 5"
