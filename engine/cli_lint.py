@@ -17,7 +17,7 @@ from engine.deployment import collect_sources
 from engine.errors import InvalidInput, ModelProblem
 from engine.lint import lint_sources
 from engine.org import read_org_file
-from engine.persistence.models import DeployedDecision, Group, ProcessVersion
+from engine.persistence.models import DeployedDecision, Group, ProcessVersion, Unit
 from engine.settings import Settings
 
 CONNECT_TIMEOUT = 3  # seconds; lint must not hang on a database that is down, it just checks less
@@ -30,13 +30,15 @@ class Deployed:
     groups: frozenset[str]  # codes and names
     processes: frozenset[str]
     decisions: frozenset[str]
+    units: frozenset[str] = frozenset()  # codes
 
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--org", "org_file", type=click.Path(path_type=Path), default=None,
-              help="Organisation file (YAML or CSV) whose groups lanes must name; default: the database's.")
+              help="Organisation file (YAML or CSV) whose groups lanes and units escalateTo must name; "
+                   "default: the database's.")
 @click.option("--forms", "forms_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of <key>.form files (default: the forms folder of the settings).")
 @friendly_errors
@@ -47,8 +49,8 @@ def lint(paths: tuple[str, ...], fmt: str, org_file: Path | None, forms_dir: Pat
     if not sources:
         raise InvalidInput("nothing to lint: give .bpmn or .dmn files or folders")
     deployed = read_deployed(settings)
-    groups = _org_groups(org_file) if org_file is not None else (deployed.groups or None) if deployed else None
-    problems = lint_sources(sources, groups=groups, forms_dir=_forms_dir(forms_dir, settings),
+    groups, units = _org(org_file) if org_file is not None else _deployed_org(deployed)
+    problems = lint_sources(sources, groups=groups, units=units, forms_dir=_forms_dir(forms_dir, settings),
                             known_processes=deployed.processes if deployed else (),
                             known_decisions=deployed.decisions if deployed else ())
     if groups is None:
@@ -84,13 +86,26 @@ def _as_dict(problem: ModelProblem) -> dict[str, object]:
             "severity": problem.severity, "element_id": problem.element_id, "message": problem.message}
 
 
-def _org_groups(path: Path) -> frozenset[str]:
-    """Codes and names of the groups of an organisation file."""
+Org = tuple[frozenset[str] | None, frozenset[str] | None]  # group codes and names, unit codes; None: unknown
+
+
+def _org(path: Path) -> Org:
+    """Codes and names of the groups, and codes of the units, of an organisation file."""
     data = read_org_file(path)
-    groups = data.get("groups") or []
+    groups, units = data.get("groups") or [], data.get("units") or []
     if not isinstance(groups, list):
         raise InvalidInput(f"{path}: groups must be a list of {{code, name}}")
-    return frozenset(str(g.get(k)) for g in groups if isinstance(g, dict) for k in ("code", "name") if g.get(k))
+    if not isinstance(units, list):
+        raise InvalidInput(f"{path}: units must be a list of {{code, name, parent, head}}")
+    return (frozenset(str(g.get(k)) for g in groups if isinstance(g, dict) for k in ("code", "name") if g.get(k)),
+            frozenset(str(u.get("code")) for u in units if isinstance(u, dict) and u.get("code")))
+
+
+def _deployed_org(deployed: Deployed | None) -> Org:
+    """The database's organisation, known when it has groups."""
+    if deployed is None or not deployed.groups:
+        return None, None
+    return deployed.groups, deployed.units
 
 
 def _forms_dir(given: Path | None, settings: Settings) -> Path | None:
@@ -113,8 +128,9 @@ def read_deployed(settings: Settings) -> Deployed | None:
             groups = {name for row in conn.execute(select(Group.code, Group.name)) for name in row if name}
             processes = set(conn.scalars(select(ProcessVersion.process_id).distinct()))
             decisions = set(conn.scalars(select(DeployedDecision.decision_id).distinct()))
+            units = set(conn.scalars(select(Unit.code)))
     except SQLAlchemyError:  # unreachable, or no procflow tables yet: lint what can be linted without it
         return None
     finally:
         engine.dispose()
-    return Deployed(frozenset(groups), frozenset(processes), frozenset(decisions))
+    return Deployed(frozenset(groups), frozenset(processes), frozenset(decisions), frozenset(units))

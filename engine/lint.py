@@ -20,6 +20,8 @@ Warnings (severity "warning") never stop a deployment. Codes:
 * W140 a deadline does not parse: ``procflow:due``/``camunda:dueDate`` must be a Python expression whose
   literals are ISO 8601 durations or dates or ``working:`` durations; ``procflow:reminder`` and
   ``procflow:reassignAfter`` must be ISO 8601 or ``working:`` durations
+* W141 ``procflow:escalateTo`` is malformed, or names a unit or group the organisation does not have (that part
+  only when the organisation is known)
 
 Checks are small functions in lookup tables (``ELEMENT_CHECKS`` by tag, ``FILE_CHECKS``, ``BATCH_CHECKS``),
 like validation's.
@@ -41,7 +43,7 @@ from engine.bpmn.metadata import BPMN_NS, CAMUNDA_NS, HUMAN_TASKS, PROCFLOW_NS, 
 from engine.bpmn.validation import SourceFile, validate_sources
 from engine.errors import ModelProblem
 from engine.lint_data import Scope, collect, decisions, scopes, unprovided_variables, unread_fields
-from engine.lint_deadlines import deadline_settings, due_problem, duration_problem
+from engine.lint_deadlines import deadline_settings, due_problem, duration_problem, escalation_problem, task_setting
 from engine.lint_events import event_uses, thrown_but_not_caught
 from engine.lint_flow import FLOW_NODES, dead_ends, local, unreachable
 from engine.lint_forms import FormCatalog
@@ -54,22 +56,24 @@ _MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE(?:[^\[
 
 def lint_sources(files: Sequence[SourceFile], *, groups: Collection[str] | None = None,
                  forms_dir: Path | None = None, known_processes: Collection[str] = (),
-                 known_decisions: Collection[str] = ()) -> list[ModelProblem]:
+                 known_decisions: Collection[str] = (), units: Collection[str] | None = None) -> list[ModelProblem]:
     """Check model files as deploy would, and for what a designer should fix before deploying.
 
     Args:
         files: the files deployed together.
-        groups: codes and names of the organisation's groups; None skips W103.
+        groups: codes and names of the organisation's groups; None skips W103 (and W141's group check).
         forms_dir: the folder of ``<key>.form`` files; None skips W104 and W130 (and W131 where forms are used).
         known_processes: ids of processes already deployed.
         known_decisions: ids of decisions already deployed.
+        units: codes of the organisation's units; None skips W141's unit check.
 
     Returns:
         Errors and warnings, sorted by file, line and column, each with a line and column (1 when unknown).
     """
     errors = validate_sources(files, known_processes=known_processes, known_decisions=known_decisions)
     context = LintContext(frozenset(groups) if groups is not None else None,
-                          FormCatalog(forms_dir) if forms_dir is not None else None)
+                          FormCatalog(forms_dir) if forms_dir is not None else None,
+                          frozenset(units) if units is not None else None)
     batch = Batch([model for source in files if (model := Model.load(source, context)) is not None], context)
     problems = [batch.locate(error) for error in errors] + list(batch.warnings())
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.code, p.element_id or ""))
@@ -77,10 +81,11 @@ def lint_sources(files: Sequence[SourceFile], *, groups: Collection[str] | None 
 
 @dataclass(frozen=True)
 class LintContext:
-    """What models are compared with: the organisation's group codes and names, and the forms."""
+    """What models are compared with: the organisation's group codes and names, the forms, the unit codes."""
 
     groups: frozenset[str] | None
     forms: FormCatalog | None
+    units: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -274,6 +279,17 @@ def check_deadlines(model: Model, task: Element) -> Iterator[ModelProblem]:
             yield replace(model.warn("W140", holder, f"{label} {problem}", attribute), element_id=task.get("id"))
 
 
+def check_escalation(model: Model, task: Element) -> Iterator[ModelProblem]:
+    """W141: ``procflow:escalateTo`` must be readable and name a unit or group the organisation has."""
+    found = task_setting(task, "escalateTo")
+    if found is None:
+        return
+    label, holder, attribute = found
+    problem = escalation_problem(holder.get(attribute), model.context.units, model.context.groups)
+    if problem:
+        yield replace(model.warn("W141", holder, f"{label} {problem}", attribute), element_id=task.get("id"))
+
+
 # -- flows and diagram -------------------------------------------------------------------------------------
 def check_unreachable(model: Model, process: Element) -> Iterator[ModelProblem]:
     """W110: every flow node should be reachable from a start event."""
@@ -354,5 +370,6 @@ register(check_assignment, *HUMAN_TASKS)
 register(check_candidate_groups, *HUMAN_TASKS)
 register(check_lane, "lane")
 register(check_deadlines, *HUMAN_TASKS)
+register(check_escalation, *HUMAN_TASKS)
 register(check_unreachable, "process")
 register(check_dead_ends, "process")

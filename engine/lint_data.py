@@ -5,8 +5,8 @@ process and back). The analysis is not flow-sensitive: a variable counts as prov
 scope provides it, wherever that is.
 
 * Read: a name in a condition, script, timer, deadline, payload, loop or start rule (Python, parsed with
-  ``ast``), ``${name}`` in an assignee or candidate list, a decision's input expression, a word of a
-  form's ``=`` (FEEL) expression or ``{{ }}`` template.
+  ``ast``), ``${name}`` in an assignee or candidate list or in ``procflow:escalateTo``, a decision's input
+  expression, a word of a form's ``=`` (FEEL) expression or ``{{ }}`` template.
 * Provided: a form field, a name a script assigns, a start variable (``procflow:startVariables="a, b"`` on
   the process), a message/signal/error variable (``spiffworkflow:messageVariable``/``variableName``), the
   payload keys a caught message declares (``procflow:variables="a, b"`` on its ``bpmn:message``), a
@@ -27,6 +27,7 @@ from typing import Any
 from engine.bpmn.metadata import BPMN_NS, CAMUNDA_NS, NS, PROCFLOW_NS, SPIFF_NS, process_metadata, task_metadata
 from engine.bpmn.script_engine import SCRIPT_GLOBALS
 from engine.bpmn.validation import PYTHON_TAGS
+from engine.escalation import parse_target
 from engine.lint_deadlines import looks_unquoted
 from engine.lint_forms import Form, FormCatalog, variable_of
 
@@ -152,6 +153,9 @@ def _human_task(data: ProcessData, node: Element) -> None:
         match = _VARIABLE.match(text)
         if match:
             data.read(node, [match.group(1)])
+    target = parse_target(meta["escalate_to"] or "")
+    if target is not None and target.variable:  # read when the escalation fires
+        data.read(node, [target.name])
 
 
 def _start_event(data: ProcessData, node: Element) -> None:

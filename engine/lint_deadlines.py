@@ -1,8 +1,10 @@
-"""Task deadlines, for ``procflow lint`` (W140): what engine.inbox and engine.scheduling will fail to read.
+"""Task deadlines, for ``procflow lint`` (W140, W141): what engine.inbox and engine.scheduling will fail to read.
 
 ``procflow:due`` (``camunda:dueDate``) is a Python expression evaluated on the task's data; each literal it can
 give must be an ISO 8601 duration or date or a ``working:`` duration. ``procflow:reminder`` and
 ``procflow:reassignAfter`` are literals (quotes optional): ISO 8601 or ``working:`` durations.
+``procflow:escalateTo`` (W141) must be one of engine.escalation's forms, and a unit or group it names
+literally must be one of the organisation's (when lint knows the organisation).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.metadata import CAMUNDA_NS, NS, PROCFLOW_NS
 from engine.calendar import WORKING_PREFIX, parse_working_duration
+from engine.escalation import GROUP, HEAD, parse_target, target_problem
 
 Element = Any  # lxml ships no type hints
 # our attribute -> Camunda's, as engine.bpmn.metadata reads them
@@ -27,17 +30,21 @@ _DUE_EXAMPLES = '"P2D", "working:P2D" or "2026-05-05T09:00:00+07:00"'
 
 def deadline_settings(task: Element) -> Iterator[tuple[str, str, Element, str]]:
     """Each deadline setting of ``task``: which one, its name as written, and the element and attribute holding it."""
-    properties = task.xpath("./bpmn:extensionElements/*/*[local-name()='property']", namespaces=NS)
     for ours, camunda in DEADLINES.items():
-        candidates = [(f"procflow:{ours}", task, f"{{{PROCFLOW_NS}}}{ours}")]
-        if camunda:
-            candidates.append((f"camunda:{camunda}", task, f"{{{CAMUNDA_NS}}}{camunda}"))
-        candidates += [(f"property {p.get('name')}", p, "value") for p in properties
-                       if p.get("name") in (ours, camunda)]
-        found = next(((label, holder, attribute) for label, holder, attribute in candidates
-                      if holder.get(attribute)), None)
+        found = task_setting(task, ours, camunda)
         if found is not None:
             yield ours, *found
+
+
+def task_setting(task: Element, ours: str, camunda: str | None = None) -> tuple[str, Element, str] | None:
+    """Where ``task`` sets procflow's ``ours`` (or Camunda's ``camunda``): its name as written, element, attribute."""
+    properties = task.xpath("./bpmn:extensionElements/*/*[local-name()='property']", namespaces=NS)
+    candidates = [(f"procflow:{ours}", task, f"{{{PROCFLOW_NS}}}{ours}")]
+    if camunda:
+        candidates.append((f"camunda:{camunda}", task, f"{{{CAMUNDA_NS}}}{camunda}"))
+    candidates += [(f"property {p.get('name')}", p, "value") for p in properties if p.get("name") in (ours, camunda)]
+    return next(((label, holder, attribute) for label, holder, attribute in candidates if holder.get(attribute)),
+                None)
 
 
 def looks_unquoted(text: str) -> bool:
@@ -110,3 +117,20 @@ def duration_problem(text: str) -> str | None:
         pass
     return (f'{text.strip()!r} is neither an ISO 8601 duration nor a working: duration; '
             f'write e.g. "PT4H" or "working:P1D"')
+
+
+def escalation_problem(text: str, units: Collection[str] | None, groups: Collection[str] | None) -> str | None:
+    """Say why ``procflow:escalateTo`` will name nobody: it is malformed, or names a unit or group nobody knows.
+
+    Args:
+        units: the organisation's unit codes; None skips the unit check.
+        groups: the organisation's group codes and names; None skips the group check.
+    """
+    target = parse_target(text)
+    if target is None:
+        return target_problem(text)
+    known = {HEAD: (units, "unit"), GROUP: (groups, "group (by code or name)")}.get(target.kind)
+    if target.variable or known is None or known[0] is None or target.name in known[0]:
+        return None
+    return (f"{text.strip()!r} names no {known[1]} of the organisation: the escalation would go to the head of "
+            f"the assignee's unit instead")

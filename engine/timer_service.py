@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from engine.escalation import Escalation, resolve
 from engine.inbox import USER_PREFIX
 from engine.notifications import group_members, notify
 from engine.org import head_for
@@ -25,6 +27,7 @@ from engine.persistence.models import (
 )
 from engine.runtime import Runtime, Step
 from engine.scheduling import DueTimer, lock_timer, mark_fired, pending_due
+from engine.specs import LoadedSpec
 from engine.start_timers import TimerStarts
 
 FIRED, EARLY, SKIPPED, WAITING = "fired", "early", "skipped", "waiting"
@@ -139,24 +142,47 @@ class TimerService:
             return self._done(step, row, now)
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
-        head = head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+        target = self._target(step, row, task)
         message = (f"Việc \u201c{task.name}\u201d (hồ sơ #{row.instance_id}, {task.assignee or 'chưa nhận'}) "
                    f"đã quá hạn {self._local(task.due_at)}. / Task \u201c{task.name}\u201d is overdue.")
-        self._tell(step, [head] if head else [], "escalation", message, row, now)
-        return self._done(step, row, now, "escalated", {"to": head, "assignee": task.assignee})
+        self._tell(step, target.told, "escalation", message, row, now)
+        return self._done(step, row, now, "escalated", target.escalated(task.assignee))
 
     def _reassign(self, step: Step, row: Any, now: datetime) -> str:
         task = _open_task(step, row.task_id)
         if task is None:
             return self._done(step, row, now)
-        head = head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+        target = self._target(step, row, task)
+        head = target.taker
         if head is None or head == task.assignee:
-            return self._done(step, row, now, "reassign_skipped", {"reason": "no head of unit to give it to"})
+            return self._done(step, row, now, "reassign_skipped", {"reason": _why_not(target, task.assignee),
+                                                                   **target.details()})
         repository.assign_task(step.conn, task.id, head)
         message = (f"Việc \u201c{task.name}\u201d quá hạn đã được chuyển cho đồng chí. "
                    "/ An overdue task was given to you.")
         self._tell(step, [head], "reassigned", message, row, now)
-        return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head})
+        return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head, **target.details()})
+
+    def _target(self, step: Step, row: Any, task: Any) -> Escalation:
+        """Whom the overdue task goes to: its ``procflow:escalateTo`` resolved now, else the head of unit."""
+        version_id = step.conn.execute(select(Instance.process_version_id)
+                                       .where(Instance.id == row.instance_id)).scalar_one()
+        spec = self.runtime.specs.get(step.conn, version_id)
+        expression = spec.tasks_meta.get(row.element_id, {}).get("escalate_to")
+
+        def head() -> str | None:
+            return head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+
+        if not expression:
+            return Escalation.to_head(head())
+        return resolve(step.conn, expression, lambda: self._task_data(step, spec, row), head)
+
+    def _task_data(self, step: Step, spec: LoadedSpec, row: Any) -> dict[str, Any]:
+        """The open task's data as last saved (for a ``${variable}`` in ``procflow:escalateTo``)."""
+        state = step.conn.execute(select(Instance.state).where(Instance.id == row.instance_id)).scalar_one()
+        workflow = self.runtime.serializer.loads(state, spec.spec, spec.subprocess_specs, self.runtime.script_engine)
+        task = workflow.get_task_from_id(UUID(row.task_id))
+        return dict(task.data) if task is not None else {}
 
     def _local(self, moment: datetime | None) -> str:
         return moment.astimezone(self.zone).strftime("%H:%M %d/%m/%Y") if moment else "-"
@@ -186,6 +212,15 @@ def _instance_status(step: Step, instance_id: int) -> InstanceStatus | None:
 
 def _started_by(step: Step, instance_id: int) -> str | None:
     return step.conn.execute(select(Instance.started_by).where(Instance.id == instance_id)).scalar()
+
+
+def _why_not(target: Escalation, assignee: str | None) -> str:
+    """Why a reassignment gives the task to nobody: today's reason, or the group escalateTo names."""
+    if target.group:
+        return f"procflow:escalateTo names the group {target.group}: its members are told, nobody is given the task"
+    if target.expression and not target.fallback and target.taker == assignee:
+        return f"procflow:escalateTo names {assignee}, who has the task already"
+    return "no head of unit to give it to"
 
 
 def _candidates(step: Step, group_codes: list[str] | None) -> list[str]:

@@ -3,7 +3,8 @@
 Understood on user and manual tasks (first match wins, in this order):
 
 * procflow's own namespace ``https://procflow.dev/bpmn`` (prefix ``procflow``): attributes
-  ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``;
+  ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``,
+  ``escalateTo`` (whom an overdue task goes to; see engine/escalation.py);
 * Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
   ``camunda:formKey``, ``camunda:dueDate``;
 * SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's;
@@ -44,6 +45,7 @@ _ATTRIBUTES = {
     "due": "dueDate",
     "reminder": None,
     "reassignAfter": None,
+    "escalateTo": None,
 }
 
 
@@ -102,6 +104,7 @@ def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
         "due": values["due"],
         "reminder": values["reminder"],
         "reassign_after": values["reassignAfter"],
+        "escalate_to": values["escalateTo"],
         "documentation": _documentation(node),
         "line": node.sourceline,
     }
