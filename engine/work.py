@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.checks import check_may_work, no_user
+from engine.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
 from engine.inbox import EVERYONE
 from engine.notifications import notify
@@ -86,6 +87,30 @@ class WorkService:
             repository.assign_task(step.conn, task_id, to_user)
             self._record(step, task, "task_delegated", user, {"from": task.assignee, "to": to_user})
             self._tell_delegate(step, task, user, to_user)
+
+    def delegates(self, task_id: str, user: str, *, search: str = "", limit: int = DEFAULT_LIMIT) -> DelegateChoices:
+        """The colleagues ``user`` may hand the task to, likeliest first: exactly whom :meth:`delegate` accepts.
+
+        Members of the task's candidate groups (and users it names) come first, then people of ``user``'s own
+        unit, then everyone else, by full name within each (engine/delegates.py).
+
+        Args:
+            search: words that must each begin a word of the person's full name, user name, title or unit name,
+                ignoring case and Vietnamese diacritics (at most 100 characters; empty: everyone).
+            limit: how many to list (1 to 100); ``DelegateChoices.total`` counts every match.
+
+        Raises:
+            NotFound: no such open task, or ``user`` is unknown or inactive.
+            Conflict: the task was completed (the message names by whom).
+            PermissionDenied: ``user`` may not work on the task, so may not hand it on either.
+            InvalidInput: the search is too long or the limit out of range.
+        """
+        with self.runtime.db.connect() as conn:
+            task = repository.read_task(conn, task_id, user)
+            if task is None:
+                raise closed_task_error(conn, task_id)
+            check_may_work(task, user)
+            return delegate_choices(conn, task, user, search=search, limit=limit)
 
     def _tell_delegate(self, step: Step, task: OpenTask, user: str, to_user: str) -> None:
         """Notify the delegate (stored for the inbox, e-mailed after commit if set up)."""

@@ -43,8 +43,8 @@ EVENT_LABELS = {
     "signal_sent": _l("Signal sent"),
     "deadline_error": _l("Deadline could not be computed"),
     "reminder_sent": _l("Reminder sent"),
-    "escalated": _l("Escalated to the head of unit"),
-    "reassigned": _l("Reassigned to the head of unit"),
+    "escalated": _l("Overdue, reported"),
+    "reassigned": _l("Overdue, reassigned"),
 }
 
 

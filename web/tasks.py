@@ -16,7 +16,8 @@ from flask_login import login_required
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, ProcflowError
 from engine.forms import FormDefinition
 from engine.queries import TaskView
-from web import access
+from web import access, delegation
+from web.delegation import Picker
 from web.errors import status_of
 from web.extensions import services, user
 from web.forms import file_fields, flat_values, initial_values, submitted
@@ -30,12 +31,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 def show(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Show an open task with its form, filled with the user's draft or else the case's current data."""
     task = access.open_task(user(), instance_id, task_id)
-    case = services().queries.instance(instance_id, with_history=False)
-    form = services().catalogue.task_form(instance_id, task.element_id)
-    draft = services().drafts.load(task_id, user().username)
-    values = flat_values(form, draft.data) if draft else initial_values(form, case.data)
-    return _page(instance_id, task_id, task=task, form=form, values=values, case=case,
-                 draft_at=draft.updated_at if draft else None)
+    return _task_page(instance_id, task, delegation.searched(task_id, request.args))
 
 
 @bp.post("/<int:instance_id>/<task_id>")
@@ -95,14 +91,24 @@ def unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
     return _take(instance_id, task_id, "unclaim")
 
 
+@bp.get("/<int:instance_id>/<task_id>/delegates")
+@login_required
+def delegates(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """The delegation picker's list alone, for what is typed in its search box (htmx)."""
+    access.open_task(user(), instance_id, task_id)
+    return render_template("tasks/_delegate_choices.html", picker=delegation.searched(task_id, request.args))
+
+
 @bp.post("/<int:instance_id>/<task_id>/delegate")
 @login_required
 def delegate(instance_id: int, task_id: str) -> ResponseReturnValue:
-    """Hand the task to a colleague."""
-    to_user = request.form.get("to_user", "").strip()
-    access.open_task(user(), instance_id, task_id)
-    services().work.delegate(task_id, user().username, to_user)
-    flash(_("The task was handed to %(who)s.", who=to_user), "success")
+    """Hand the task to the colleague chosen in the picker; a refused choice shows the page again (422)."""
+    task = access.open_task(user(), instance_id, task_id)
+    name, errors = delegation.hand_over(instance_id, task_id, request.form)
+    if errors:
+        picker = delegation.picker(task_id, request.form.get("q", ""), request.form.get("to_user"), errors)
+        return _task_page(instance_id, task, picker, status=422)
+    flash(_("The task was handed to %(name)s.", name=name), "success")
     return redirect(url_for("inbox.index"))
 
 
@@ -185,13 +191,25 @@ def _explain(error: Exception) -> str:
              "to see the current state.")
 
 
+def _task_page(instance_id: int, task: TaskView, picker: Picker, status: int = 200) -> ResponseReturnValue:
+    """The page of an open task the user may work on, its form filled with their draft or the case's data."""
+    case = services().queries.instance(instance_id, with_history=False)
+    form = services().catalogue.task_form(instance_id, task.element_id)
+    draft = services().drafts.load(task.id, user().username)
+    values = flat_values(form, draft.data) if draft else initial_values(form, case.data)
+    return _page(instance_id, task.id, task=task, form=form, values=values, case=case,
+                 draft_at=draft.updated_at if draft else None, picker=picker, status=status)
+
+
 def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDefinition | None,
           values: dict[str, Any], errors: dict[str, list[str]] | None = None, alert: str | None = None,
           status: int = 200, can_submit: bool = True, case: Any = None, name: str = "", element: str = "",
-          draft_at: Any = None) -> ResponseReturnValue:
+          draft_at: Any = None, picker: Picker | None = None) -> ResponseReturnValue:
+    if picker is None and task is not None and can_submit:
+        picker = delegation.picker(task_id)
     return render_template(
         "tasks/show.html", instance_id=instance_id, task_id=task_id, task=task, form=form, values=values,
         errors=errors or {}, alert=alert, can_submit=can_submit and task is not None, case=case,
         names=services().catalogue.names(), task_name=task.name if task else name,
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
-        files_allowed=can_submit and task is not None), status
+        files_allowed=can_submit and task is not None, picker=picker), status

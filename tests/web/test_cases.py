@@ -122,3 +122,15 @@ def test_messages_between_cases_link_the_cases(client: FlaskClient, auth: Auth, 
     assert "Đã gửi thông điệp</strong>: yeu_cau_bao_cao →" in page
     assert f'<a href="/cases/{report}">#{report}</a>' in page
     assert "Đã nhận thông điệp</strong>: bao_cao_da_gui ←" in page
+
+
+def test_an_overdue_task_shows_whom_it_was_reported_to(client: FlaskClient, auth: Auth, web_services: Services,
+                                                        clock) -> None:
+    from datetime import timedelta
+
+    instance_id, _ = start_approval(web_services)
+    clock.advance(timedelta(days=10))  # well past the two working days of the review's deadline
+    web_services.timers.fire_due()
+    auth.login("chuyenvien")
+    page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Quá hạn, đã báo cáo</strong>: Lãnh đạo duyệt → truongphong" in page

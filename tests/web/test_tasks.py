@@ -154,14 +154,6 @@ def test_claim_unclaim_and_delegate_from_the_task_page(client: FlaskClient, auth
     assert client.get(url).status_code == 403  # now it is bithu's
 
 
-def test_delegating_to_nobody_is_refused(client: FlaskClient, auth: Auth, web_services: Services) -> None:
-    instance_id, task_id = start_approval(web_services)
-    auth.login("chanhvp")
-    url = _url(instance_id, task_id)
-    assert auth.post(f"{url}/delegate", {"to_user": "khong_co_ai"}, page=url).status_code == 404
-    assert auth.post(f"{url}/delegate", {"to_user": "chanhvp"}, page=url).status_code == 422
-
-
 def test_a_task_without_a_form_completes_with_one_button(client: FlaskClient, auth: Auth,
                                                          web_services: Services) -> None:
     instance_id = web_services.runtime.start("notice", user="chanhvp")
