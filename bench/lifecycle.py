@@ -72,8 +72,8 @@ def _one(services: Services) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--instances", type=int, default=1000, help="lifecycles per measurement, in all rounds")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--instances", type=int, default=1800, help="lifecycles per measurement, in all rounds")
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     per_round = max(1, args.instances // args.rounds)
     raw = RawSpiff()

@@ -31,6 +31,7 @@ class _Plan:
     sql: str
     names: tuple[str, ...]
     bind: tuple[Processor, ...]
+    none_kept: tuple[bool, ...]  # per parameter: None needs no processing (JSON's does: it becomes 'null')
     fixed: dict[str, Any]  # parameters whose value the statement carries (literals)
     positional: bool
     result: tuple[Processor, ...]
@@ -63,10 +64,11 @@ class Prepared:
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
         bind = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        none_kept = tuple(_keeps_none(processor) for processor in bind)
         fixed = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
         columns = getattr(self.statement, "exported_columns", ())
         result = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        return _Plan(compiled.string, names, bind, fixed, positional, result)
+        return _Plan(compiled.string, names, bind, none_kept, fixed, positional, result)
 
     # -- running ------------------------------------------------------------------------------
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
@@ -119,6 +121,16 @@ class Prepared:
         return found[0] if found else None
 
 
+def _keeps_none(processor: Processor) -> bool:
+    """True where the processor leaves None as None (most types), so a missing value need not go through it."""
+    if processor is None:
+        return True
+    try:
+        return processor(None) is None
+    except Exception:  # a processor that cannot take None must still see it
+        return False
+
+
 def _cursor(conn: Connection) -> Any:
     """A cursor on the connection's DBAPI connection, inside the transaction SQLAlchemy began."""
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -127,7 +139,8 @@ def _cursor(conn: Connection) -> Any:
 def _values(plan: _Plan, params: Mapping[str, Any]) -> Any:
     if plan.fixed:
         params = {**plan.fixed, **params}
-    processed = [p(params[n]) if p else params[n] for n, p in zip(plan.names, plan.bind, strict=True)]
+    processed = [value if p is None or (value is None and kept) else p(value)
+                 for value, p, kept in zip([params[n] for n in plan.names], plan.bind, plan.none_kept, strict=True)]
     return processed if plan.positional else dict(zip(plan.names, processed, strict=True))
 
 

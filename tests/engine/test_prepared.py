@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -95,3 +95,16 @@ def test_expanding_parameters_are_refused() -> None:
     statement = Prepared(select(HistoryEvent.id).where(HistoryEvent.task_id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding"):
         statement._plan(sqlite.dialect())
+
+
+def test_missing_values_are_stored_as_sqlalchemy_stores_them(services: Services) -> None:
+    """None skips most types' processing, but not JSON's: SQLAlchemy stores a missing JSON value as 'null'."""
+    instance_id = _instance(services)
+    columns = ("instance_id", "at", "kind", "data", "due_at")
+    row = {"instance_id": instance_id, "at": datetime(2026, 4, 29, 2, tzinfo=UTC), "data": None, "due_at": None}
+    with services.db.transaction() as conn:
+        Prepared(insert(HistoryEvent.__table__), columns=columns).executemany(conn, [{**row, "kind": "fast"}])
+        conn.execute(insert(HistoryEvent.__table__), [{**row, "kind": "orm"}])
+        stored = {kind: (data, due) for kind, data, due in conn.execute(text(
+            "SELECT kind, CAST(data AS TEXT), due_at FROM history WHERE kind IN ('fast', 'orm')"))}
+    assert stored["fast"] == stored["orm"] == ("null", None)
