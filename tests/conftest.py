@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from sqlalchemy import text
 
 from engine.clock import VirtualClock
@@ -18,6 +20,7 @@ from engine.settings import Settings, normalize_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TRANSLATIONS = ROOT / "web" / "translations"
 # A Wednesday morning in Hanoi, 2026-04-29 09:00 +07:00.
 T0 = datetime(2026, 4, 29, 2, 0, tzinfo=UTC)
 
@@ -112,3 +115,15 @@ def _remember_seed_rows(database_url: str) -> None:
             if name in Base.metadata.tables:
                 _seed_rows[name] = [dict(r._mapping) for r in conn.execute(Base.metadata.tables[name].select())]
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web app's .po catalogues compiled into a temporary folder (what `make setup` does with pybabel compile)."""
+    out = tmp_path_factory.mktemp("translations")
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        target = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source, target.open("wb") as mo:
+            write_mo(mo, read_po(source, locale=po.parts[-3]))
+    return out

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -37,7 +35,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 PASSWORD = "mat-khau-e2e"
 # The demo organisation's people who carry an incoming document (engine/data/demo_org.yaml).
 USERS = ("vanthu", "chanhvp", "truongphong_th", "chuyenvien1")
-TRANSLATIONS = ROOT / "web" / "translations"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -72,18 +69,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched
     launched.close()
-
-
-@pytest.fixture(scope="module")
-def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The .po catalogues compiled into a temporary folder (what `make setup` does with pybabel compile)."""
-    out = tmp_path_factory.mktemp("e2e-translations")
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        target = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as source, target.open("wb") as mo:
-            write_mo(mo, read_po(source, locale=po.parts[-3]))
-    return out
 
 
 @pytest.fixture

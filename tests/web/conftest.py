@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -20,21 +18,9 @@ from tests.conftest import FIXTURES
 from web import create_app
 
 WEB_FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
+
 PASSWORD = "mat-khau-thu"
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-@pytest.fixture(scope="session")
-def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The .po catalogues compiled into a temporary folder (what `make setup` does with pybabel compile)."""
-    out = tmp_path_factory.mktemp("translations")
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        target = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as source, target.open("wb") as mo:
-            write_mo(mo, read_po(source, locale=po.parts[-3]))
-    return out
 
 
 @pytest.fixture

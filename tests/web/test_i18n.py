@@ -8,7 +8,8 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from engine.services import Services
-from tests.web.conftest import TRANSLATIONS, Auth, csrf_token, start_approval
+from tests.conftest import TRANSLATIONS
+from tests.web.conftest import Auth, csrf_token, start_approval
 
 
 def test_vietnamese_is_the_default(client: FlaskClient, auth: Auth, web_services: Services) -> None:
