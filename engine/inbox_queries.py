@@ -9,7 +9,7 @@ not of the whole table. It reads columns only and never deserializes a workflow.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from engine.inbox import EVERYONE, USER_PREFIX
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import InboxTask, Instance, TaskCandidateGroup, Unit
+from engine.queries import TaskView
 
 STATES = ("all", "overdue", "due_soon", "no_deadline")
 SCOPES = ("all", "assigned", "offered")
@@ -83,33 +84,15 @@ class InboxFilter:
 
 
 @dataclass(frozen=True)
-class InboxRow:
-    """One task as the inbox lists it, with its case's key facts and its deadline marks."""
+class InboxRow(TaskView):
+    """One task as the inbox lists it: the task's view, its case's key facts and its deadline marks."""
 
-    id: str
-    instance_id: int
-    process_id: str
-    element_id: str
-    name: str
-    lane: str | None
-    candidate_groups: list[str]
-    assignee: str | None
-    created_at: datetime
-    due_at: datetime | None
-    form_key: str | None
     business_key: str | None
     summary: str | None
     urgency: str | None
     unit_code: str | None
     overdue: bool
     due_soon: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out = asdict(self)
-        out["created_at"] = self.created_at.isoformat()
-        out["due_at"] = self.due_at.isoformat() if self.due_at else None
-        return out
 
 
 @dataclass(frozen=True)
