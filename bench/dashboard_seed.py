@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench._support import copy_rows
 from engine.services import Services
 
 DAY_MINUTES = 450  # 7.5 working hours
@@ -91,14 +92,14 @@ def seed(services: Services, shape: Shape, now: datetime, seed_value: int = 1) -
                          {"id": n, "pid": pid, "name": f"Thủ tục {n}",
                           "meta": json.dumps({s: {"name": s} for s in steps})})
     cases = shape.completed // TASKS_PER_CASE
-    _copy(services, "instances", INSTANCE_COLUMNS, _instances(work, people, cases, shape.open, now, seed_value))
+    copy_rows(services, "instances", INSTANCE_COLUMNS, _instances(work, people, cases, shape.open, now, seed_value))
     with services.db.engine.begin() as conn:
         conn.execute(text("ALTER TABLE history DISABLE TRIGGER history_figures"))
-    _copy(services, "history", HISTORY_COLUMNS, _history(work, people, cases, seed_value))
+    copy_rows(services, "history", HISTORY_COLUMNS, _history(work, people, cases, seed_value))
     with services.db.engine.begin() as conn:
         conn.execute(text("ALTER TABLE history ENABLE TRIGGER history_figures"))
         conn.execute(text("SELECT setval(pg_get_serial_sequence('instances', 'id'), (SELECT max(id) FROM instances))"))
-    _copy(services, "inbox_tasks", INBOX_COLUMNS, _open_tasks(work, people, cases, shape.open, seed_value))
+    copy_rows(services, "inbox_tasks", INBOX_COLUMNS, _open_tasks(work, people, cases, shape.open, seed_value))
     services.analytics.rebuild_figures()
     with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -203,14 +204,3 @@ def _version(process_id: str) -> int:
     return int(process_id.split("_")[1]) + 1
 
 
-def _copy(services: Services, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
-    """Stream rows into ``table`` with PostgreSQL's COPY."""
-    raw = services.db.engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()

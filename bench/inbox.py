@@ -18,14 +18,14 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, text
 
-from bench._support import BENCH, postgres_services
+from bench._support import BENCH, copy_rows, postgres_services
 from engine.bpmn.validation import SourceFile
 from engine.case_fields import search_text
 from engine.inbox_queries import InboxFilter
@@ -72,11 +72,11 @@ class Seeder:
             if assignee is None:
                 offers.append((task_id, group))
             events.append((case_id, created, "task_created", "handle", task_id, None))
-        self._copy("instances", _INSTANCE_COLUMNS, cases)
-        self._copy("inbox_tasks", ("id", "instance_id", "process_id", "element_id", "name", "lane", "assignee",
-                                   "created_at", "due_at", "group_codes"), tasks)
-        self._copy("task_candidate_groups", ("task_id", "group_code"), offers)
-        self._copy("history", _HISTORY_COLUMNS, events)
+        copy_rows(self.services, "instances", _INSTANCE_COLUMNS, cases)
+        copy_rows(self.services, "inbox_tasks", ("id", "instance_id", "process_id", "element_id", "name", "lane",
+                                                 "assignee", "created_at", "due_at", "group_codes"), tasks)
+        copy_rows(self.services, "task_candidate_groups", ("task_id", "group_code"), offers)
+        copy_rows(self.services, "history", _HISTORY_COLUMNS, events)
 
     def completed_tasks(self, count: int) -> None:
         """Add completed cases holding ``count`` completed tasks in all (history rows only, as after pruning)."""
@@ -88,9 +88,9 @@ class Seeder:
             at = NOW - timedelta(minutes=self.random.randrange(60 * 24 * 365))
             events.append((case_id, at, "task_completed", "handle", str(uuid.uuid4()),
                            f"u{self.random.randrange(USERS):03d}"))
-        self._copy("instances", _INSTANCE_COLUMNS, cases)
+        copy_rows(self.services, "instances", _INSTANCE_COLUMNS, cases)
         with bulk_load(self.services, "history"):
-            self._copy("history", _HISTORY_COLUMNS, events)
+            copy_rows(self.services, "history", _HISTORY_COLUMNS, events)
 
     def _who(self, n: int) -> tuple[str | None, str]:
         return (TARGET, "g00") if n < TARGET_ASSIGNED else (None, "g00")
@@ -111,16 +111,6 @@ class Seeder:
                       f"u{self.random.randrange(USERS):03d}", started, started, 1, 1, "{}"))
         return case_id
 
-    def _copy(self, table: str, columns: Iterable[str], rows: list[tuple[Any, ...]]) -> None:
-        raw = self.services.db.engine.raw_connection()
-        try:
-            with raw.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            raw.commit()
-        finally:
-            raw.close()
 
 
 _INSTANCE_COLUMNS = ("id", "process_version_id", "process_id", "business_key", "summary", "urgency", "unit_code",
