@@ -27,8 +27,8 @@ from sqlalchemy import event, text
 
 from bench._support import BENCH, copy_rows, postgres_services
 from engine.bpmn.validation import SourceFile
-from engine.case_fields import search_text
-from engine.inbox_queries import InboxFilter
+from engine.inbox.queries import InboxFilter
+from engine.persistence.case_fields import search_text
 from engine.services import Services
 
 USERS, GROUPS, TARGET = 200, 30, "u000"

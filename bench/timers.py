@@ -26,9 +26,9 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from bench._support import BENCH, postgres_services, sqlite_services
-from engine import jobs
 from engine.bpmn.validation import SourceFile
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus, Timer, TimerStatus
+from engine.queue import jobs
 from engine.services import Services
 
 MODEL = BENCH / "wait_timer.bpmn"
@@ -111,7 +111,7 @@ def count_outcomes(services: Services, n: int) -> tuple[int, int]:
 def run_once(services: Services, redis_url: str, workers: int, n: int) -> dict[str, float]:
     queue_name = f"bench-{os.getpid()}-{workers}"
     redis = Redis.from_url(redis_url)
-    from engine.rq_dispatch import RQDispatcher
+    from engine.queue.dispatch import RQDispatcher
 
     services.runtime.dispatcher = RQDispatcher(redis, services.clock, queue=queue_name)
     due = create_instances(services, n)

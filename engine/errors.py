@@ -57,3 +57,8 @@ class InvalidModel(ProcflowError):
     def __init__(self, problems: list[ModelProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def no_user(user: str) -> NotFound:
+    """The error for a user the organisation does not know (or who is inactive)."""
+    return NotFound(f"no user '{user}' (import the organisation with `procflow org import`)")

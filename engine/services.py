@@ -6,34 +6,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.access import CaseAccess
-from engine.accounts import AccountService
-from engine.admin_cases import AdminCaseService
 from engine.analytics import AnalyticsService
-from engine.attachments import AttachmentService
 from engine.bpmn.serializer import StateSerializer
-from engine.calendar_store import CalendarService
-from engine.cases import CaseService
-from engine.catalogue import ProcessCatalogue
+from engine.calendar.store import CalendarService
+from engine.cases.admin import AdminCaseService
+from engine.cases.attachments import AttachmentService
+from engine.cases.catalogue import ProcessCatalogue
+from engine.cases.comments import CommentService
+from engine.cases.queries import Queries
+from engine.cases.service import CaseService
+from engine.cases.visibility import CaseAccess
 from engine.clock import Clock, SystemClock
-from engine.comments import CommentService
-from engine.deployment import DeploymentService
-from engine.drafts import DraftService
-from engine.inbox_queries import InboxQueries
-from engine.notifications import Mailer
-from engine.org import OrgService
+from engine.deployment.service import DeploymentService
+from engine.inbox.drafts import DraftService
+from engine.inbox.queries import InboxQueries
+from engine.inbox.saved_filters import SavedFilterService
+from engine.inbox.work import WorkService
+from engine.notify.mail import Mailer
+from engine.notify.service import NotificationService
+from engine.org.accounts import AccountService
+from engine.org.service import OrgService
 from engine.persistence.db import Database
-from engine.queries import Queries
-from engine.rq_dispatch import RQDispatcher
-from engine.runtime import Runtime
-from engine.saved_filters import SavedFilterService
-from engine.scheduling import InlineDispatcher
+from engine.queue import jobs
+from engine.queue.connection import connect_redis
+from engine.queue.dispatch import RQDispatcher
+from engine.queue.worker import ProcflowWorker
+from engine.runtime.core import Runtime
+from engine.runtime.scheduling import InlineDispatcher
+from engine.runtime.specs import SpecCache
 from engine.settings import Settings
-from engine.specs import SpecCache
-from engine.start_timers import TimerStarts
-from engine.timer_service import TimerService
-from engine.user_notifications import NotificationService
-from engine.work import WorkService
+from engine.timers.firing import TimerService
+from engine.timers.starts import TimerStarts
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -147,3 +150,24 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(ALEMBIC_INI.parent / "alembic"))
     config.attributes["database_url"] = database_url
     command.upgrade(config, revision)
+
+
+def make_worker(settings: Settings, *, name: str | None = None) -> ProcflowWorker:
+    """Build a worker, its services and its Redis connection for ``settings``."""
+    redis = connect_redis(settings)
+    services = build_services(settings, redis=redis)
+    jobs.install(services)
+    dispatcher = services.runtime.dispatcher
+    assert isinstance(dispatcher, RQDispatcher)
+    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher)
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
+    """Work until stopped; with ``burst``, process everything due now and return."""
+    worker = make_worker(settings, name=name)
+    try:
+        if burst:
+            worker.reconcile()
+        return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+    finally:
+        worker.services.close()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from engine.cases.queries import TaskView
 from engine.errors import NotFound, PermissionDenied
-from engine.queries import TaskView
 from web.extensions import WebUser, services
 from web.i18n import local_time
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from engine.admin_cases import STATUSES, AdminCaseRow
+from engine.cases.admin import STATUSES, AdminCaseRow
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
 from web.cases import STATUS_LABELS
 from web.extensions import login_manager, services, user

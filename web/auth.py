@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, ValidationError, fields, validate
 
-from engine.accounts import AccountLocked, BadCredentials
+from engine.org.accounts import AccountLocked, BadCredentials
 from web.extensions import WebUser, services
 from web.i18n import local_time, safe_next
 

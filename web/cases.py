@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from engine.cases.queries import HistoryView
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.models import InstanceStatus
-from engine.queries import HistoryView
 from web.extensions import services, user
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from engine.delegates import CANDIDATE, MAX_SEARCH, OTHER, SAME_UNIT, Colleague, DelegateChoices
 from engine.errors import InvalidInput, NotFound
+from engine.inbox.delegates import CANDIDATE, MAX_SEARCH, OTHER, SAME_UNIT, Colleague, DelegateChoices
 from web import access
 from web.extensions import services, user
 from web.manage.params import load

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from engine.accounts import Account
+from engine.org.accounts import Account
 from engine.services import Services, build_services
 from engine.settings import Settings
 
@@ -46,7 +46,7 @@ def init_services(app: Flask, settings: Settings) -> None:
     if services is None:
         redis = app.config.get("PROCFLOW_REDIS")
         if redis is None and settings.redis_url:
-            from engine.redis_connection import connect_redis
+            from engine.queue.connection import connect_redis
 
             redis = connect_redis(settings)
         services = build_services(settings, redis=redis, clock=app.config.get("PROCFLOW_CLOCK"))

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from engine.case_fields import URGENCY_LEVELS
 from engine.errors import InvalidInput
-from engine.inbox_queries import InboxFilter
+from engine.inbox.queries import InboxFilter
+from engine.persistence.case_fields import URGENCY_LEVELS
 from web.extensions import services, user
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.catalogue import ProcessEntry
+from engine.cases.catalogue import ProcessEntry
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from web.errors import status_of
 from web.extensions import services, user

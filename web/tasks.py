@@ -13,9 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from engine.cases.queries import TaskView
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, ProcflowError
 from engine.forms import FormDefinition
-from engine.queries import TaskView
 from web import access, delegation
 from web.delegation import Picker
 from web.errors import status_of

@@ -19,7 +19,7 @@ depends_on: Sequence[str] | None = None
 
 
 def _fold(text: str) -> str:
-    # A copy of engine.case_fields.fold as it was when this migration was written (migrations must not change).
+    # A copy of engine.persistence.case_fields.fold as it was when this migration was written (migrations must not change).
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 

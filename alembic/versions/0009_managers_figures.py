@@ -8,7 +8,7 @@ The rollups are written by triggers in the transaction that appends a history ev
 unit is copied onto its inbox row by a trigger, so the engine's code is unchanged and the figures are always
 exactly the history's (docs/managers.md). On SQLite a migration that rebuilds the ``history`` or ``inbox_tasks``
 table (batch mode: copy, drop, rename) drops its triggers: such a migration must create them again
-(``tests/engine/test_analytics.py`` fails if they are missing).
+(``tests/engine/analytics/test_analytics.py`` fails if they are missing).
 """
 from collections.abc import Sequence
 

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Connection
 from engine.analytics.scope import Scope
 from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, inbox, users
 from engine.errors import InvalidState, NotFound, PermissionDenied
-from engine.inbox import USER_PREFIX
-from engine.notifications import group_members, notify
+from engine.notify.mail import group_members, notify
 from engine.persistence import repository
+from engine.runtime.inbox_rows import USER_PREFIX
 
 
 def visible_task(conn: Connection, scope: Scope, task_id: str) -> Any:

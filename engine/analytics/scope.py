@@ -1,6 +1,6 @@
 """Who may see which figures: an agency leader sees everything, a head their units and those below, others themselves.
 
-Rules (docs/managers.md), in line with who may open a case (engine/access.py, docs/inbox.md):
+Rules (docs/managers.md), in line with who may open a case (engine/cases/visibility.py, docs/inbox.md):
 
 * An *agency leader* is a member of the leaders' group (``lanh_dao`` by default, ``Settings.leader_group``) whose
   own unit is a top-level unit (one without a parent), or the head of a top-level unit. They see everything,

@@ -18,13 +18,13 @@ from engine.analytics.periods import Period, local_date, local_midnight
 from engine.analytics.scope import LEADER_GROUP, OrgTree, Scope, scope_for
 from engine.analytics.trend import TrendPoint, overdue_trend
 from engine.analytics.worktime import WorkingTimeline
-from engine.calendar import WorkingCalendar, WorkingDuration
+from engine.calendar.working_time import WorkingCalendar, WorkingDuration
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
 from engine.persistence.db import Database
 from engine.persistence.models import User
-from engine.runtime import Runtime
+from engine.runtime.core import Runtime
 
 ONE_WORKING_DAY = WorkingDuration(days=1)
 

@@ -1,6 +1,7 @@
 """Working time between many pairs of moments at the cost of a lookup each, by the business calendar's own rules.
 
-A working day of :class:`~engine.calendar.WorkingCalendar` always holds ``day_length`` of working time (every
+A working day of :class:`~engine.calendar.working_time.WorkingCalendar` always holds ``day_length`` of working
+time (every
 working day has the same office periods). So the working time from a fixed anchor to a moment is the number of
 working days before the moment's local date (``is_working_day``) times ``day_length``, plus the parts of that
 date's office periods (``periods``) before the moment. The difference of two such positions is
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
-from engine.calendar import WorkingCalendar
+from engine.calendar.working_time import WorkingCalendar
 
 
 class WorkingTimeline:

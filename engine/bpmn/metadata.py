@@ -4,7 +4,7 @@ Understood on user and manual tasks (first match wins, in this order):
 
 * procflow's own namespace ``https://procflow.dev/bpmn`` (prefix ``procflow``): attributes
   ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``,
-  ``escalateTo`` (whom an overdue task goes to; see engine/escalation.py);
+  ``escalateTo`` (whom an overdue task goes to; see engine/timers/escalation.py);
 * Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
   ``camunda:formKey``, ``camunda:dueDate``;
 * SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's;
@@ -17,7 +17,7 @@ expression computing the case's business key from the start data) and ``uniqueBu
 (``true``: a second running or completed case with the same key is refused as a duplicate),
 ``summary`` (an expression giving the one-line description lists and search show, e.g. the
 document's number and abstract), ``urgency`` (an expression giving the case's urgency: ``flash``,
-``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/case_fields.py).
+``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/persistence/case_fields.py).
 
 A task without explicit candidate groups is offered to the group its lane names.
 """

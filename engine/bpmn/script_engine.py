@@ -8,7 +8,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from engine.clock import Clock, SystemClock
-from engine.counters import next_number, running_task
+from engine.registers.numbers import next_number, running_task
 
 # Modules scripts may use without importing them; kept small on purpose.
 SCRIPT_GLOBALS: dict[str, Any] = {

@@ -103,7 +103,7 @@ class Instance(Base):
     urgency: Mapped[str | None] = mapped_column(String(20))
     # The unit of the user who started the case, at that moment: the unit the case (and its tasks) is for.
     unit_code: Mapped[str | None] = mapped_column(String(100))
-    # Business key and summary folded for accent-insensitive search (engine/case_fields.py).
+    # Business key and summary folded for accent-insensitive search (engine/persistence/case_fields.py).
     search_text: Mapped[str | None] = mapped_column(String(720))
     status: Mapped[InstanceStatus] = mapped_column(
         Enum(InstanceStatus, native_enum=False, length=20, values_callable=_values), index=True
@@ -119,7 +119,7 @@ class Instance(Base):
     # The earliest pending timer of this instance (None: it has none), so a step can skip timer bookkeeping.
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     # The messages and signals the instance waits for ("message:name" lines, sorted; None: none), mirrored by
-    # event_subscriptions rows; kept here so that a step knows what it had without asking (engine/routing.py).
+    # event_subscriptions rows; kept here so that a step knows what it had without asking (engine/runtime/routing.py).
     waits_for: Mapped[str | None] = mapped_column(Text)
     # The serialized live workflow (kept small by pruning). Deferred: lists and reports never load it, and
     # as the last column it does not slow down reading the others.
@@ -275,7 +275,7 @@ class CalendarDay(Base):
     name_vi: Mapped[Name]
     name_en: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[DaySource] = mapped_column(Enum(DaySource, native_enum=False, length=20, values_callable=_values))
-    # Part of the calendar cache's version, with the revision in calendar_settings (engine/calendar_store.py).
+    # Part of the calendar cache's version, with the revision in calendar_settings (engine/calendar/store.py).
     updated_at: Mapped[Timestamp]
 
 
@@ -325,7 +325,7 @@ class Timer(Base):
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"), index=True)
     kind: Mapped[TimerKind] = mapped_column(Enum(TimerKind, native_enum=False, length=20, values_callable=_values))
     # Spiff task id (bpmn), inbox task id (reminder, escalation, reassign), or for process_start the number of
-    # the occurrence in its timer's cycle ("1" for a date or a duration; engine/start_timers.py).
+    # the occurrence in its timer's cycle ("1" for a date or a duration; engine/timers/starts.py).
     task_id: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[Timestamp]

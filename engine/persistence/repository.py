@@ -14,8 +14,8 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.case_fields import search_text
 from engine.errors import Conflict
+from engine.persistence.case_fields import search_text
 from engine.persistence.models import (
     EventSubscription,
     HistoryEvent,
@@ -57,7 +57,7 @@ class InstanceRecord:
     next_timer_at: datetime | None = None
     summary: str | None = None
     urgency: str | None = None
-    waits_for: str | None = None  # the messages and signals it waits for (engine/routing.py)
+    waits_for: str | None = None  # the messages and signals it waits for (engine/runtime/routing.py)
 
 
 @dataclass(frozen=True)

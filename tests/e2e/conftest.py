@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from engine.clock import VirtualClock
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.conftest import ROOT
 from web import create_app

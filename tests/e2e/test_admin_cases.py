@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from tests.conftest import FIXTURES, ROOT
 from tests.e2e.conftest import PASSWORD, LiveApp
 

@@ -19,7 +19,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from sqlalchemy import insert, select
 
-from engine.calendar import WorkingCalendar
+from engine.calendar.working_time import WorkingCalendar
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, ProcessVersion
 from engine.services import Services
 from tests.conftest import ROOT

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from engine.clock import VirtualClock
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.conftest import FIXTURES, T0
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.conftest import FIXTURES
 from web import create_app

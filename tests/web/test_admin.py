@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.conftest import FIXTURES
 from tests.web.conftest import PASSWORD, Auth, csrf_token, start_approval

@@ -6,7 +6,7 @@ import io
 
 from flask.testing import FlaskClient
 
-from engine.deployment import collect_sources
+from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.web.conftest import Auth, csrf_token, start_approval
 

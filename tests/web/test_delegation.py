@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from engine.org import read_org_file
+from engine.org.service import read_org_file
 from engine.persistence.models import User
 from engine.services import Services
 from tests.conftest import FIXTURES

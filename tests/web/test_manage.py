@@ -2,7 +2,7 @@
 
 The organisation is the web tests' (TU > VP > PTH) with a sibling department BTC under TU (head truongban,
 with cuong). Scopes: bithu the whole agency; chanhvp VP and PTH; truongphong PTH; truongban BTC; chuyenvien and
-vanthu only themselves. History rows are inserted directly (as tests/engine/test_analytics.py does) on the
+vanthu only themselves. History rows are inserted directly (as tests/engine/analytics/test_analytics.py does) on the
 deployed ``approve`` procedure, whose only user task is ``review``. "Now" is Monday 4 May 2026, 10:00 (+07:00);
 30 April and 1 May are holidays and a working day is 7.5 hours.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from engine.notifications import notify
+from engine.notify.mail import notify
 from engine.services import Services
 from tests.web.conftest import Auth, start_approval
 

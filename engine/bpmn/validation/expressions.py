@@ -1,0 +1,155 @@
+"""Deploy-time checks of the Python a model runs (see engine.bpmn.validation): conditions, scripts and timers.
+
+* E020 a flow leaving an exclusive/inclusive gateway has neither a condition nor is the default
+* E030 a timer expression is empty, not Python, unquoted, or not an ISO 8601 date/duration/cycle
+* E031 a condition or script is not valid Python
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.bpmn.metadata import SPIFF_NS
+from engine.bpmn.timers import parse_recurring
+from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of
+from engine.calendar.working_time import WORKING_PREFIX, parse_working_duration
+from engine.errors import ModelProblem
+
+# -- gateways, conditions and scripts -----------------------------------------------------------
+# tag -> (what users call it, compile mode); SpiffWorkflow evaluates all of them as Python.
+PYTHON_TAGS = {
+    bpmn_tag("conditionExpression"): ("condition", "eval"),
+    bpmn_tag("condition"): ("condition", "eval"),
+    bpmn_tag("loopCondition"): ("loop condition", "eval"),
+    bpmn_tag("completionCondition"): ("completion condition", "eval"),
+    bpmn_tag("loopCardinality"): ("loop cardinality", "eval"),
+    bpmn_tag("script"): ("script", "exec"),
+    f"{{{SPIFF_NS}}}preScript": ("pre-script", "exec"),
+    f"{{{SPIFF_NS}}}postScript": ("post-script", "exec"),
+}
+
+
+def check_gateway_conditions(parsed: ParsedFile, gateway: Element) -> Iterator[ModelProblem]:
+    """E020: with several ways out, each flow needs a condition unless it is the default."""
+    flows = parsed.outgoing.get(gateway.get("id"), [])
+    if len(flows) < 2:
+        return  # SpiffWorkflow takes a single unconditional flow as the default
+    for flow in flows:
+        condition = flow.find(bpmn_tag("conditionExpression"))
+        has_condition = condition is not None and (condition.text or "").strip()
+        if flow.get("id") != gateway.get("default") and not has_condition:
+            yield parsed.problem("E020", gateway, f"outgoing flow {flow.get('id')} has no condition and is "
+                                                  f"not the gateway's default")
+
+
+def check_python(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
+    """E031: conditions must be Python expressions and scripts Python statements."""
+    what, mode = PYTHON_TAGS[node.tag]
+    if not (node.text or "").strip():
+        return
+    error = python_syntax_error(node.text, mode)
+    if error is None:
+        return
+    row = error.lineno or 1
+    message = f"{what} is not valid Python: {error.msg} on line {row} of the {what}{_hint(node.text, error)}"
+    yield parsed.problem("E031", owner_of(node), message, line=node.sourceline + row - 1)
+
+
+def _hint(text: str, error: SyntaxError) -> str:
+    """A likely cause of ``error`` users can act on, or nothing."""
+    if text.strip().startswith(("${", "#{")):
+        return " (this looks like a Camunda expression; procflow expects Python, e.g. amount > 100)"
+    if isinstance(error, IndentationError) and text.startswith(("\n", "\r")):
+        return " (SpiffWorkflow runs the text as it is: start it on the line of the opening tag, unindented)"
+    return ""
+
+
+def python_syntax_error(text: str, mode: str) -> SyntaxError | None:
+    """Compile ``text`` the way SpiffWorkflow's ``eval``/``exec`` will, returning the syntax error if any."""
+    try:
+        _compile(text, mode)
+    except SyntaxError as error:
+        return error
+    return None
+
+
+def _compile(text: str, mode: str, flags: int = 0) -> Any:
+    source = text.lstrip(" \t") if mode == "eval" else text  # eval() strips these itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning and friends are not errors at run time
+        return compile(source, "<model>", mode, flags)
+
+
+# -- timers -------------------------------------------------------------------------------------
+_ISO_LOOKING = re.compile(r"(working:)?P(\d|T\d)|R\d*/|\d{4}-\d\d-\d\d")
+_ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)  # cycles need a "now"; only their syntax matters here
+_TIMER_KINDS = {
+    "timeDate": ("date", '"2026-05-01T09:00:00+07:00"'),
+    "timeDuration": ("duration", '"PT2H", "P3D" or "working:P2D"'),
+    "timeCycle": ("repeating interval", '"R3/PT1H" or "R/2026-01-05T08:00:00+07:00/P7D"'),
+}
+
+
+def check_timer(parsed: ParsedFile, definition: Element) -> Iterator[ModelProblem]:
+    """E030: a timer needs a Python expression; a string literal must also be valid ISO 8601."""
+    body = next((child for child in definition if child.tag in {bpmn_tag(k) for k in _TIMER_KINDS}), None)
+    if body is None:
+        yield parsed.problem("E030", owner_of(definition), "timer has no timeDate, timeDuration or timeCycle",
+                             at=definition)
+        return
+    message = timer_problem(local_name(body), body.text or "")
+    if message:
+        yield parsed.problem("E030", owner_of(definition), message, at=body)
+
+
+def timer_problem(kind: str, text: str) -> str | None:
+    """Say what is wrong with the timer expression ``text`` of ``kind`` (timeDate, ...), if anything."""
+    noun, example = _TIMER_KINDS[kind]
+    value = text.strip()
+    if not value:
+        return f"{kind} is empty; write a {noun} such as {example}"
+    if _ISO_LOOKING.match(value):
+        return f'{kind} {value} is not quoted; timer expressions are Python, so write "{value}"'
+    error = python_syntax_error(text, "eval")
+    if error is not None:
+        return f"{kind} is not a Python expression: {error.msg}{_hint(text, error)}"
+    literal = _compile(text, "eval", ast.PyCF_ONLY_AST).body
+    if not isinstance(literal, ast.Constant):
+        return None  # computed at run time
+    if not isinstance(literal.value, str):
+        kind_of = type(literal.value).__name__
+        return f"{kind} must give a string, not {kind_of}; write a {noun} such as {example}"
+    if kind == "timeDuration" and literal.value.strip().startswith(WORKING_PREFIX):
+        return _working_problem(kind, literal.value)
+    if _parses(kind, literal.value):
+        return None
+    return f"{kind} {literal.value!r} is not a valid ISO 8601 {noun}; write e.g. {example}"
+
+
+def _working_problem(kind: str, value: str) -> str | None:
+    """Ask procflow's calendar, which computes these timers, whether it reads ``value``."""
+    try:
+        parse_working_duration(value)
+    except ValueError as error:
+        return f"{kind}: {error}"
+    return None
+
+
+def _parses(kind: str, value: str) -> bool:
+    """True when SpiffWorkflow can read the literal ``value`` as a timer of ``kind``."""
+    try:
+        if kind == "timeDate":
+            return isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime)
+        if kind == "timeDuration":
+            return bool(TimerEventDefinition.parse_iso_duration(value))  # "P" parses, to nothing
+        parse_recurring(value, _ANY_MOMENT)
+    except Exception:  # SpiffWorkflow raises bare Exception, ValueError, AttributeError, IndexError...
+        return False
+    return True

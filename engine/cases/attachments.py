@@ -1,0 +1,212 @@
+"""Attachments of cases: documents stored safely on disk, downloadable only by those who may see the case.
+
+Content is stored once per distinct content under ``<home>/attachments/<first two hex digits>/<sha256>``:
+the user's file name never becomes a path. An upload is streamed to a temporary file while its SHA-256 and
+size are computed, and refused as soon as it passes the size limit; then its extension and its content
+must both be on the allow-list (engine/cases/file_types.py). The row in ``attachments`` keeps the original name
+(for display and download), the detected content type, size, digest and where the content is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, Protocol
+
+from sqlalchemy import Table, bindparam, insert, select
+
+from engine.cases.file_types import HEAD_BYTES, clean_filename, detect, type_by_name
+from engine.cases.visibility import CaseAccess, require_task_of_case
+from engine.clock import Clock
+from engine.errors import InvalidInput, NotFound
+from engine.forms.files import DEFAULT_MAX_FILE_SIZE
+from engine.persistence import repository
+from engine.persistence.case_models import Attachment
+from engine.persistence.db import Database
+
+CHUNK = 64 * 1024
+_STORED = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
+_attachments: Table = Attachment.__table__  # type: ignore[assignment]
+_COLUMNS = (_attachments.c.id, _attachments.c.instance_id, _attachments.c.task_id, _attachments.c.username,
+            _attachments.c.filename, _attachments.c.content_type, _attachments.c.size, _attachments.c.sha256,
+            _attachments.c.created_at)
+_INSERT = insert(_attachments).returning(_attachments.c.id)
+_LIST = select(*_COLUMNS).where(_attachments.c.instance_id == bindparam("instance_id")).order_by(_attachments.c.id)
+_ONE = select(*_COLUMNS, _attachments.c.stored_path).where(_attachments.c.id == bindparam("attachment_id"))
+
+
+class Readable(Protocol):
+    """Anything an upload can be read from in chunks (a file, a Werkzeug FileStorage stream)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Return up to ``size`` bytes; b"" at the end."""
+        ...
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """An attachment's facts (never its path on disk)."""
+
+    id: int
+    instance_id: int
+    task_id: str | None
+    username: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = asdict(self)
+        out["created_at"] = self.created_at.isoformat()
+        return out
+
+    def file_value(self) -> dict[str, Any]:
+        """The value a form's file field takes for this attachment (engine/forms/files.py)."""
+        return {"name": self.filename, "size": self.size, "content_type": self.content_type, "sha256": self.sha256}
+
+
+@dataclass
+class Download:
+    """An attachment opened for reading; use it as a context manager so the file is closed."""
+
+    view: AttachmentView
+    stream: BinaryIO
+
+    def __enter__(self) -> Download:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stream.close()
+
+
+@dataclass(frozen=True)
+class _Received:
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+
+
+class AttachmentService:
+    """Stores, lists and opens the attachments of cases, for users who may see the case."""
+
+    def __init__(self, *, db: Database, clock: Clock, access: CaseAccess, root: Path,
+                 max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        self.db = db
+        self.clock = clock
+        self.access = access
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def add(self, instance_id: int, user: str, filename: str, stream: Readable, *,
+            task_id: str | None = None) -> AttachmentView:
+        """Attach the file read from ``stream`` to the case, as ``user``.
+
+        Args:
+            filename: the name the user gave the file (shown and used for download only).
+            stream: the content, read in chunks until it ends.
+            task_id: the task (open or done) of the case the file belongs to, if any.
+
+        Raises:
+            InvalidInput: bad name, type not on the allow-list, content not matching it, or over the size limit.
+            NotFound: no such case; PermissionDenied: the user may not see it.
+        """
+        name = clean_filename(filename)
+        type_by_name(name)  # refuse a wrong type before reading anything
+        with self.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
+            if task_id is not None:
+                require_task_of_case(conn, instance_id, task_id)
+        received = self._receive(stream)
+        try:
+            content_type = detect(received.path, name, received.head)
+            stored = self._keep(received)
+        finally:
+            received.path.unlink(missing_ok=True)
+        return self._record(instance_id, user, name, content_type, received, stored, task_id)
+
+    def list_for(self, instance_id: int, user: str) -> list[AttachmentView]:
+        """The case's attachments, oldest first, if ``user`` may see the case."""
+        with self.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
+            return [_view(r) for r in conn.execute(_LIST, {"instance_id": instance_id})]
+
+    def open(self, attachment_id: int, user: str) -> Download:
+        """Open an attachment's content for ``user``, who must be allowed to see its case.
+
+        Raises:
+            NotFound: no such attachment (or its content is missing); PermissionDenied: not for this user.
+        """
+        with self.db.connect() as conn:
+            row = conn.execute(_ONE, {"attachment_id": attachment_id}).first()
+            if row is None:
+                raise NotFound(f"no attachment {attachment_id}")
+            self.access.require(conn, user, row.instance_id)
+        path = self.root / row.stored_path
+        if not _STORED.fullmatch(row.stored_path) or not path.is_file():
+            raise NotFound(f"the content of attachment {attachment_id} is missing")
+        return Download(_view(row), path.open("rb"))
+
+    def _receive(self, stream: Readable) -> _Received:
+        """Copy the upload to a temporary file, hashing it, and stop as soon as it is too large."""
+        spool = self.root / "tmp"
+        spool.mkdir(parents=True, exist_ok=True)
+        digest, size, head = hashlib.sha256(), 0, b""
+        with tempfile.NamedTemporaryFile(dir=spool, delete=False) as out:
+            path = Path(out.name)
+            try:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise _too_large(self.max_bytes)
+                    head = head if len(head) >= HEAD_BYTES else (head + chunk)[:HEAD_BYTES]
+                    digest.update(chunk)
+                    out.write(chunk)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+        return _Received(path, digest.hexdigest(), size, head)
+
+    def _keep(self, received: _Received) -> str:
+        """Move the content to its place by digest (kept once however often it is attached)."""
+        stored = f"{received.sha256[:2]}/{received.sha256}"
+        target = self.root / stored
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(received.path, 0o640)
+            os.replace(received.path, target)
+        return stored
+
+    def _record(self, instance_id: int, user: str, name: str, content_type: str, received: _Received,
+                stored: str, task_id: str | None) -> AttachmentView:
+        now = self.clock.now()
+        row = {"instance_id": instance_id, "task_id": task_id, "username": user, "filename": name,
+               "content_type": content_type, "size": received.size, "sha256": received.sha256,
+               "stored_path": stored, "created_at": now}
+        with self.db.transaction() as conn:
+            attachment_id = int(conn.execute(_INSERT, row).scalar_one())
+            repository.add_history(conn, [{"instance_id": instance_id, "at": now, "kind": "attachment_added",
+                                           "task_id": task_id, "actor": user,
+                                           "data": {"attachment_id": attachment_id, "name": name}}])
+        return AttachmentView(attachment_id, instance_id, task_id, user, name, content_type, received.size,
+                              received.sha256, now)
+
+
+def _view(row: Any) -> AttachmentView:
+    return AttachmentView(row.id, row.instance_id, row.task_id, row.username, row.filename, row.content_type,
+                          row.size, row.sha256, row.created_at)
+
+
+def _too_large(limit: int) -> InvalidInput:
+    megabytes = round(limit / (1024 * 1024), 1)
+    return InvalidInput(f"the file is larger than {megabytes} MB", {"file": [f"at most {megabytes} MB"]})

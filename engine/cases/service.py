@@ -1,0 +1,143 @@
+"""Cases as a user sees them: "my cases" (started or worked on), and one case's page and history, if visible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Table, bindparam, func, select, union
+from sqlalchemy.sql import Select
+
+from engine.cases.queries import HistoryView, InstanceView, Queries
+from engine.cases.visibility import CaseAccess
+from engine.errors import InvalidInput
+from engine.persistence.db import Database
+from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
+
+MAX_PER_PAGE = 200
+
+_instances: Table = Instance.__table__  # type: ignore[assignment]
+_history: Table = HistoryEvent.__table__  # type: ignore[assignment]
+_inbox: Table = InboxTask.__table__  # type: ignore[assignment]
+_OPEN = (select(_inbox.c.id, _inbox.c.instance_id, _inbox.c.name, _inbox.c.assignee, _inbox.c.created_at,
+                _inbox.c.due_at)
+         .where(_inbox.c.instance_id.in_(bindparam("ids", expanding=True))).order_by(_inbox.c.created_at))
+
+
+@dataclass(frozen=True)
+class OpenStep:
+    """An open task of a case: where the case is now."""
+
+    task_id: str
+    name: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One of a user's cases, where it is now and since when."""
+
+    id: int
+    process_id: str
+    business_key: str | None
+    summary: str | None
+    urgency: str | None
+    status: str
+    started_by: str | None
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    since: datetime  # the newest open task's creation; for a case without open tasks, its end or last change
+    open_tasks: list[OpenStep] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = {k: v for k, v in self.__dict__.items() if k != "open_tasks"}
+        for key in ("started_at", "updated_at", "ended_at", "since"):
+            out[key] = out[key].isoformat() if out[key] else None
+        out["open_tasks"] = [{"task_id": t.task_id, "name": t.name, "assignee": t.assignee,
+                              "created_at": t.created_at.isoformat(),
+                              "due_at": t.due_at.isoformat() if t.due_at else None} for t in self.open_tasks]
+        return out
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """A page of a user's cases and how many there are in all."""
+
+    rows: list[CaseRow]
+    total: int
+    page: int
+    per_page: int
+
+
+def _my_cases(with_status: bool) -> Select[Any]:
+    """Cases :user started or acted on, most recently changed first."""
+    mine = union(select(_instances.c.id.label("id")).where(_instances.c.started_by == bindparam("user")),
+                 select(_history.c.instance_id.label("id")).where(_history.c.actor == bindparam("user"))
+                 ).subquery("mine")
+    query = (select(_instances.c.id, _instances.c.process_id, _instances.c.business_key, _instances.c.summary,
+                    _instances.c.urgency, _instances.c.status, _instances.c.started_by, _instances.c.started_at,
+                    _instances.c.updated_at, _instances.c.ended_at, func.count().over().label("total"))
+             .join(mine, mine.c.id == _instances.c.id))
+    if with_status:
+        query = query.where(_instances.c.status == bindparam("status"))
+    return (query.order_by(_instances.c.updated_at.desc(), _instances.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+
+
+_MY_CASES = {flag: _my_cases(flag) for flag in (False, True)}
+
+
+class CaseService:
+    """A user's cases, and one case's page and history for those who may see it."""
+
+    def __init__(self, *, db: Database, queries: Queries, access: CaseAccess) -> None:
+        self.db = db
+        self.queries = queries
+        self.access = access
+
+    def my_cases(self, user: str, *, status: str | None = None, page: int = 1, per_page: int = 20) -> CasePage:
+        """The cases ``user`` started or acted on, most recently changed first, each with its open tasks.
+
+        Args:
+            status: only cases in this status (running, suspended, error, completed, terminated).
+        """
+        if status is not None and status not in {s.value for s in InstanceStatus}:
+            raise InvalidInput(f"unknown status '{status}'", {"status": ["unknown status"]})
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+            raise InvalidInput("page must be >= 1 and per_page between 1 and 200",
+                               {"page": ["out of range"], "per_page": ["out of range"]})
+        params = {"user": user, "status": status, "limit": per_page, "offset": (page - 1) * per_page}
+        with self.db.connect() as conn:
+            rows = conn.execute(_MY_CASES[status is not None], params).all()
+            steps: dict[int, list[OpenStep]] = {}
+            if rows:
+                for t in conn.execute(_OPEN, {"ids": [r.id for r in rows]}):
+                    steps.setdefault(t.instance_id, []).append(OpenStep(t.id, t.name, t.assignee, t.created_at,
+                                                                        t.due_at))
+        total = rows[0].total if rows else 0
+        return CasePage([_case_row(r, steps.get(r.id, [])) for r in rows], int(total), page, per_page)
+
+    def case(self, instance_id: int, user: str, *, with_history: bool = True) -> InstanceView:
+        """The case page: its status, open tasks, current data and history, if ``user`` may see it."""
+        self._require(instance_id, user)
+        return self.queries.instance(instance_id, with_history=with_history)
+
+    def history(self, instance_id: int, user: str) -> list[HistoryView]:
+        """The case's history, oldest first, if ``user`` may see the case."""
+        self._require(instance_id, user)
+        return self.queries.history(instance_id)
+
+    def _require(self, instance_id: int, user: str) -> None:
+        with self.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
+
+
+def _case_row(r: Any, steps: list[OpenStep]) -> CaseRow:
+    since = max(s.created_at for s in steps) if steps else (r.ended_at or r.updated_at)
+    return CaseRow(r.id, r.process_id, r.business_key, r.summary, r.urgency, InstanceStatus(r.status).value,
+                   r.started_by, r.started_at, r.updated_at, r.ended_at, since, steps)

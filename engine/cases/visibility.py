@@ -1,0 +1,127 @@
+"""Who may see a case: the rule every case page, history, comment and attachment read goes through.
+
+A user may see a case when they are active and one of these holds (docs/inbox.md):
+
+1. they started it;
+2. they acted on it (any history event names them as actor: completed, claimed, delegated, commented...);
+3. one of its open tasks is assigned to them, or offered to them, to one of their groups, or to everyone;
+4. they head a unit (directly or above, recursively) of someone involved in the case: its starter,
+   an actor in its history, or the assignee of one of its open tasks;
+5. they are an agency leader: a member of the leader group (``lanh_dao`` by default) whose own unit is a
+   top-level unit (one without a parent);
+6. they are an administrator: a member of the administrators' group (``quan_tri`` by default), who must be able
+   to open any case that failed or that they suspend, resume or cancel.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, bindparam, exists, literal, or_, select, union
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
+
+from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.persistence.db import Database
+from engine.persistence.models import HistoryEvent, InboxTask, Instance, Membership, TaskCandidateGroup, Unit, User
+from engine.runtime.inbox_rows import EVERYONE, USER_PREFIX
+
+_users: Table = User.__table__  # type: ignore[assignment]
+_units: Table = Unit.__table__  # type: ignore[assignment]
+_members: Table = Membership.__table__  # type: ignore[assignment]
+_inbox: Table = InboxTask.__table__  # type: ignore[assignment]
+_offers: Table = TaskCandidateGroup.__table__  # type: ignore[assignment]
+_history: Table = HistoryEvent.__table__  # type: ignore[assignment]
+_instances: Table = Instance.__table__  # type: ignore[assignment]
+
+_USER: BindParameter[str] = bindparam("user")
+_CASE: BindParameter[int] = bindparam("instance_id")
+_LEADER = (exists().where(_members.c.username == _USER, _members.c.group_code == bindparam("leader_group"))
+           & exists().where(_units.c.code == _users.c.unit_code, _units.c.parent_code.is_(None)))
+_ADMIN = exists().where(_members.c.username == _USER, _members.c.group_code == bindparam("admin_group"))
+_HEADS = exists().where(_units.c.head_username == _USER)
+_WHO = (select(_users.c.active, _LEADER.label("leader"), _ADMIN.label("admin"), _HEADS.label("heads"))
+        .where(_users.c.username == _USER))
+_STARTER = select(_instances.c.started_by).where(_instances.c.id == _CASE)
+_OFFERED = exists().where(_offers.c.task_id == _inbox.c.id, or_(
+    _offers.c.group_code.in_(select(_members.c.group_code).where(_members.c.username == _USER)),
+    _offers.c.group_code.in_([bindparam("user_code"), EVERYONE])))
+_DIRECT = select(
+    exists().where(_history.c.instance_id == _CASE, _history.c.actor == _USER)
+    | exists().where(_inbox.c.instance_id == _CASE, or_(_inbox.c.assignee == _USER,
+                                                         _inbox.c.assignee.is_(None) & _OFFERED)))
+_INVOLVED = union(
+    select(_instances.c.started_by.label("username")).where(_instances.c.id == _CASE),
+    select(_history.c.actor).where(_history.c.instance_id == _CASE, _history.c.actor.is_not(None)),
+    select(_inbox.c.assignee).where(_inbox.c.instance_id == _CASE, _inbox.c.assignee.is_not(None)),
+).subquery()
+_INVOLVED_BELOW = select(literal(1)).where(
+    _users.c.unit_code.in_(bindparam("units", expanding=True)),
+    _users.c.username.in_(select(_INVOLVED.c.username))).limit(1)
+_TASK_OF_CASE = select(
+    exists().where(_inbox.c.id == bindparam("task_id"), _inbox.c.instance_id == _CASE)
+    | exists().where(_history.c.task_id == bindparam("task_id"), _history.c.instance_id == _CASE))
+_HEADED = select(_units.c.code).where(_units.c.head_username == _USER)
+_ALL_UNITS = select(_units.c.code, _units.c.parent_code)
+
+
+def units_below(conn: Connection, roots: set[str]) -> set[str]:
+    """The units ``roots`` and every unit under them, at any depth."""
+    children: dict[str | None, list[str]] = {}
+    for code, parent in conn.execute(_ALL_UNITS):
+        children.setdefault(parent, []).append(code)
+    found, todo = set(roots), list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def require_task_of_case(conn: Connection, instance_id: int, task_id: str) -> None:
+    """Refuse a task id that is not a task (open or done) of the case."""
+    if not conn.execute(_TASK_OF_CASE, {"task_id": task_id, "instance_id": instance_id}).scalar():
+        raise InvalidInput(f"task {task_id} is not a task of case #{instance_id}", {"task_id": ["not in this case"]})
+
+
+class CaseAccess:
+    """Answers whether a user may see a case (and so read its history, comments and attachments)."""
+
+    def __init__(self, *, db: Database, leader_group: str = "lanh_dao", admin_group: str = "quan_tri") -> None:
+        self.db = db
+        self.leader_group = leader_group
+        self.admin_group = admin_group
+
+    def may_see_case(self, user: str, instance_id: int) -> bool:
+        """True if ``user`` may see instance ``instance_id`` (False also when there is no such instance)."""
+        with self.db.connect() as conn:
+            try:
+                return self.sees(conn, user, instance_id)
+            except NotFound:
+                return False
+
+    def require(self, conn: Connection, user: str, instance_id: int) -> None:
+        """Raise unless ``user`` may see the case.
+
+        Raises:
+            NotFound: there is no such instance.
+            PermissionDenied: the user may not see it.
+        """
+        if not self.sees(conn, user, instance_id):
+            raise PermissionDenied(f"{user} may not see case #{instance_id}")
+
+    def sees(self, conn: Connection, user: str, instance_id: int) -> bool:
+        """Apply the visibility rules on ``conn``; raise NotFound if there is no such instance."""
+        starter = conn.execute(_STARTER, {"instance_id": instance_id}).first()
+        if starter is None:
+            raise NotFound(f"no instance {instance_id}")
+        params = {"user": user, "user_code": USER_PREFIX + user, "instance_id": instance_id,
+                  "leader_group": self.leader_group, "admin_group": self.admin_group}
+        who = conn.execute(_WHO, params).first()
+        if who is None or not who.active:
+            return False
+        if starter.started_by == user or who.leader or who.admin or conn.execute(_DIRECT, params).scalar():
+            return True
+        if not who.heads:
+            return False
+        units = units_below(conn, set(conn.execute(_HEADED, params).scalars()))
+        return conn.execute(_INVOLVED_BELOW, {**params, "units": sorted(units)}).first() is not None

@@ -1,0 +1,147 @@
+"""Taking work: claim, unclaim and delegate open tasks, each one transaction that never races a completion.
+
+Every command locks the task's instance row and the task row the way a completion does
+(:func:`engine.persistence.repository.lock_task`), so a claim and a completion of the same task queue
+instead of interleaving; the loser sees the winner's result (a Conflict naming who).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
+from engine.inbox.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
+from engine.notify.mail import notify
+from engine.persistence import repository
+from engine.persistence.models import HistoryEvent, InboxTask
+from engine.persistence.repository import OpenTask
+from engine.runtime.checks import check_may_work
+from engine.runtime.core import Runtime, Step
+from engine.runtime.inbox_rows import EVERYONE
+
+_NAME = select(InboxTask.name).where(InboxTask.id == bindparam("task_id"))
+_COMPLETED = select(HistoryEvent.actor, HistoryEvent.at).where(
+    HistoryEvent.task_id == bindparam("task_id"), HistoryEvent.kind == "task_completed")
+
+
+class WorkService:
+    """Claims, returns and hands on open tasks; records each act in the case's history."""
+
+    def __init__(self, *, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.clock = runtime.clock
+
+    def claim(self, task_id: str, user: str) -> None:
+        """Take an unassigned task offered to ``user`` (claiming one's own task again changes nothing).
+
+        Raises:
+            Conflict: someone else has claimed (or completed) it; the message names them.
+            PermissionDenied: the task is not offered to ``user``.
+        """
+        with self.runtime.transaction() as step:
+            task = self._lock(step, task_id, user)
+            if task.assignee == user:
+                return
+            if task.assignee:
+                raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+            check_may_work(task, user)
+            repository.assign_task(step.conn, task_id, user)
+            self._record(step, task, "task_claimed", user, {})
+
+    def unclaim(self, task_id: str, user: str) -> None:
+        """Give a claimed task back to its candidate groups (to everyone if it has none).
+
+        Raises:
+            InvalidState: the task is not claimed by anyone.
+            PermissionDenied: it is claimed by someone else.
+        """
+        with self.runtime.transaction() as step:
+            task = self._lock(step, task_id, user)
+            if not task.assignee:
+                raise InvalidState(f"task {task_id} is not claimed by anyone")
+            if task.assignee != user:
+                raise PermissionDenied(f"task {task_id} is assigned to {task.assignee}")
+            repository.assign_task(step.conn, task_id, None, offer_to=list(task.group_codes) or [EVERYONE])
+            self._record(step, task, "task_unclaimed", user, {"offered_to": list(task.group_codes)})
+
+    def delegate(self, task_id: str, user: str, to_user: str) -> None:
+        """Hand a task to a colleague: its assignee, or a candidate of an unassigned task, may do so.
+
+        The delegate must be an active user; they are notified, and the history says who delegated.
+
+        Raises:
+            NotFound: no such task or active delegate.
+            PermissionDenied: ``user`` may not work on the task.
+        """
+        if to_user == user:
+            raise InvalidInput("a task cannot be delegated to oneself", {"to_user": ["must be someone else"]})
+        with self.runtime.transaction() as step:
+            task = self._lock(step, task_id, user)
+            check_may_work(task, user)
+            if repository.user_groups(step.conn, to_user) is None:
+                raise no_user(to_user)
+            repository.assign_task(step.conn, task_id, to_user)
+            self._record(step, task, "task_delegated", user, {"from": task.assignee, "to": to_user})
+            self._tell_delegate(step, task, user, to_user)
+
+    def delegates(self, task_id: str, user: str, *, search: str = "", limit: int = DEFAULT_LIMIT) -> DelegateChoices:
+        """The colleagues ``user`` may hand the task to, likeliest first: exactly whom :meth:`delegate` accepts.
+
+        Members of the task's candidate groups (and users it names) come first, then people of ``user``'s own
+        unit, then everyone else, by full name within each (engine/inbox/delegates.py).
+
+        Args:
+            search: words that must each begin a word of the person's full name, user name, title or unit name,
+                ignoring case and Vietnamese diacritics (at most 100 characters; empty: everyone).
+            limit: how many to list (1 to 100); ``DelegateChoices.total`` counts every match.
+
+        Raises:
+            NotFound: no such open task, or ``user`` is unknown or inactive.
+            Conflict: the task was completed (the message names by whom).
+            PermissionDenied: ``user`` may not work on the task, so may not hand it on either.
+            InvalidInput: the search is too long or the limit out of range.
+        """
+        with self.runtime.db.connect() as conn:
+            task = repository.read_task(conn, task_id, user)
+            if task is None:
+                raise closed_task_error(conn, task_id)
+            check_may_work(task, user)
+            return delegate_choices(conn, task, user, search=search, limit=limit)
+
+    def _tell_delegate(self, step: Step, task: OpenTask, user: str, to_user: str) -> None:
+        """Notify the delegate (stored for the inbox, e-mailed after commit if set up)."""
+        name = step.conn.execute(_NAME, {"task_id": task.id}).scalar()
+        message = (f"Đồng chí {user} đã chuyển cho đồng chí việc \u201c{name}\u201d (hồ sơ #{task.instance_id})."
+                   f" / {user} delegated the task \u201c{name}\u201d (case #{task.instance_id}) to you.")
+        step.notifications.extend(notify(step.conn, [to_user], kind="delegated", message=message,
+                                         instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
+
+    def _lock(self, step: Step, task_id: str, user: str) -> OpenTask:
+        """Lock the task and its instance; refuse a task that is gone or a user who does not exist."""
+        found = repository.lock_task(step.conn, task_id, user)
+        if found is None:
+            raise closed_task_error(step.conn, task_id)
+        task = found[1]
+        if not task.user_active:
+            raise no_user(user)
+        return task
+
+    def _record(self, step: Step, task: OpenTask, kind: str, user: str, data: dict[str, Any]) -> None:
+        """Append the act to the case's history."""
+        now: datetime = self.clock.now()
+        repository.add_history(step.conn, [{"instance_id": task.instance_id, "at": now, "kind": kind,
+                                            "task_id": task.id, "element_id": task.element_id, "actor": user,
+                                            "data": data}])
+
+
+def closed_task_error(conn: Connection, task_id: str) -> Exception:
+    """The error for a task that is no longer open: completed (by whom, when) or unknown."""
+    done = conn.execute(_COMPLETED, {"task_id": task_id}).first()
+    if done is not None:
+        return Conflict(f"task {task_id} was already completed by {done.actor} at "
+                        f"{done.at.isoformat(timespec='seconds')}")
+    return NotFound(f"no open task {task_id}")

@@ -1,0 +1,52 @@
+"""What a process may declare about its start: refusals (confidential documents), business keys, duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.errors import Conflict, InvalidInput
+from engine.persistence.models import Instance, InstanceStatus
+from engine.runtime.specs import LoadedSpec
+
+
+def apply_start_rules(conn: Connection, spec: LoadedSpec, data: dict[str, Any], business_key: str | None,
+                      environment: Any, timezone: str = "Asia/Ho_Chi_Minh") -> str | None:
+    """Refuse a start the process's rules forbid; return the business key the case will carry.
+
+    Raises:
+        InvalidInput: ``refuseIf`` holds for the start data (its ``refuseMessage`` is the message), or a
+            rule cannot be evaluated on the data given.
+        Conflict: ``uniqueBusinessKey`` is set and a case with the same key already exists.
+    """
+    rules = spec.start or {}
+    if rules.get("refuse_if") and _evaluate(environment, rules["refuse_if"], data, "refuseIf"):
+        message = rules.get("refuse_message") or f"{spec.process_id} cannot be started with this data"
+        raise InvalidInput(message, {"_": [message]})
+    key = business_key
+    if key is None and rules.get("business_key"):
+        key = str(_evaluate(environment, rules["business_key"], data, "businessKey"))
+    if key and rules.get("unique_business_key"):
+        _refuse_duplicate(conn, spec.process_id, key, timezone)
+    return key
+
+
+def _evaluate(environment: Any, expression: str, data: dict[str, Any], rule: str) -> Any:
+    try:
+        return environment.evaluate(expression, dict(data))
+    except Exception as exc:  # the designer's expression meets data it did not expect: say which rule
+        raise InvalidInput(f"the start data does not fit the process's {rule} rule ({expression}): {exc}",
+                           {"_": [str(exc)]}) from exc
+
+
+def _refuse_duplicate(conn: Connection, process_id: str, key: str, timezone: str) -> None:
+    existing = conn.execute(select(Instance.id, Instance.started_at).where(
+        Instance.process_id == process_id, Instance.business_key == key,
+        Instance.status != InstanceStatus.TERMINATED.value).order_by(Instance.id).limit(1)).first()
+    if existing is not None:
+        when = existing.started_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
+        raise Conflict(f"trùng với hồ sơ #{existing.id} ({key}), vào sổ lúc {when} / "
+                       f"duplicate of case #{existing.id} ({key}) registered at {when}")

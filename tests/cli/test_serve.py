@@ -1,0 +1,115 @@
+"""Command line: `procflow user set-password`, `procflow serve` (gunicorn), and the web app beside `procflow run`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import main
+from cli.serve import gunicorn_argv, start_in_background
+from engine.services import Services
+from engine.settings import Settings
+from tests.conftest import FIXTURES
+
+PROCFLOW = Path(sys.executable).parent / "procflow"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a loopback address of ours)
+                return str(response.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_set_password_asks_twice_and_then_the_user_can_sign_in(services: Services, settings: Settings) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    runner = CliRunner()
+    env = {"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home)}
+    result = runner.invoke(main, ["user", "set-password", "chanhvp"], input="mat-khau-moi\nmat-khau-moi\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "password set for chanhvp" in result.output and "mat-khau-moi" not in result.output
+    assert services.accounts.authenticate("chanhvp", "mat-khau-moi").username == "chanhvp"
+    result = runner.invoke(main, ["user", "set-password", "chanhvp", "--password-stdin"], input="khac-nua-roi\n",
+                           env=env)
+    assert result.exit_code == 0, result.output
+    assert services.accounts.authenticate("chanhvp", "khac-nua-roi").username == "chanhvp"
+
+
+def test_set_password_refuses_short_passwords_and_unknown_users(services: Services, settings: Settings) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    env = {"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home)}
+    short = CliRunner().invoke(main, ["user", "set-password", "chanhvp", "--password-stdin"], input="ngan\n", env=env)
+    assert short.exit_code == 1 and "error: the password must have at least 8 characters" in short.output
+    unknown = CliRunner().invoke(main, ["user", "set-password", "ai_do", "--password-stdin"], input="du-dai-roi\n",
+                                 env=env)
+    assert unknown.exit_code == 1 and "error: no user 'ai_do'" in unknown.output
+
+
+def test_serve_runs_gunicorn_on_the_app_factory() -> None:
+    argv = gunicorn_argv(bind="0.0.0.0:8080", workers=3, threads=2, extra=("--log-level", "warning"))
+    assert argv[:3] == [sys.executable, "-m", "gunicorn"]
+    assert argv[-1] == "web:create_app()"
+    assert "--bind" in argv and "0.0.0.0:8080" in argv and "--log-level" in argv
+
+
+def test_procflow_serve_answers_over_http(services: Services, settings: Settings, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen([str(PROCFLOW), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--",
+                               "--log-level", "warning"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        page = _get(f"http://127.0.0.1:{port}/login")
+        assert "Đăng nhập" in page and 'id="login-form"' in page
+        assert "htmx" in _get(f"http://127.0.0.1:{port}/vendor/htmx/htmx.min.js")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert "Traceback" not in output, output
+
+
+def test_the_web_app_runs_beside_the_worker(services: Services, settings: Settings) -> None:
+    port = _free_port()
+    server = start_in_background(settings, redis=None, host="127.0.0.1", port=port)
+    try:
+        assert 'id="login-form"' in _get(f"http://127.0.0.1:{port}/login")
+    finally:
+        server.shutdown()
+
+
+def test_run_gives_the_demo_accounts_a_password_and_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PROCFLOW_HOME"] = str(tmp_path / "home")
+    env["PROCFLOW_PROCESSES"] = str(tmp_path / "no-models")
+    result = subprocess.run([str(PROCFLOW), "run", "--once"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("demo accounts"))
+    assert "'procflow-demo'" in line and "chanhvp" in line and "vanthu" in line
+    from engine.services import build_services
+
+    built = build_services(Settings.from_env(env))
+    try:
+        assert built.accounts.authenticate("chanhvp", "procflow-demo").full_name == "Trần Thị Bình"
+    finally:
+        built.close()

@@ -1,0 +1,109 @@
+"""Timers that can be trusted: real Redis, real RQ worker processes, the wall clock."""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import StartedJobRegistry
+from sqlalchemy import select
+
+from engine.deployment.service import collect_sources
+from engine.persistence.models import Timer, TimerStatus
+from engine.queue.dispatch import RQDispatcher
+from engine.runtime.scheduling import DueTimer
+from engine.services import Services
+from tests.conftest import FIXTURES
+from tests.engine.queue.conftest import wait_until
+
+
+@pytest.fixture
+def agency(live: Services) -> Services:
+    live.org.import_file(FIXTURES / "org.yaml")
+    live.deployment.deploy(collect_sources([FIXTURES / "fast_timer.bpmn"]))
+    return live
+
+
+def timer_rows(services: Services, instance_id: int | None = None) -> list[Timer]:
+    with services.db.read() as session:
+        query = select(Timer).order_by(Timer.id)
+        if instance_id is not None:
+            query = query.where(Timer.instance_id == instance_id)
+        rows = list(session.scalars(query))
+        session.expunge_all()
+        return rows
+
+
+def escalated(services: Services, instance_id: int) -> bool:
+    return [t.element_id for t in services.queries.tasks(instance_id=instance_id)] == ["escalated"]
+
+
+def completions(services: Services, instance_id: int, element_id: str) -> int:
+    return sum(1 for h in services.queries.history(instance_id)
+               if h.kind == "element_completed" and h.element_id == element_id)
+
+
+def test_a_timer_fires_within_two_seconds_of_its_due_moment(agency: Services, workers) -> None:
+    workers()
+    instance_id = agency.runtime.start("fast_timer", data={"delay": "PT3S", "pause": 0})
+    wait_until(lambda: escalated(agency, instance_id), timeout=20)
+    (row,) = timer_rows(agency, instance_id)
+    assert row.status is TimerStatus.FIRED
+    lateness = (row.fired_at - row.due_at).total_seconds()
+    assert 0 <= lateness < 2.0, lateness
+
+
+def test_two_workers_and_duplicate_jobs_change_each_instance_once(agency: Services, workers, redis: Redis,
+                                                                   live_settings) -> None:
+    ids = [agency.runtime.start("fast_timer", data={"delay": "PT3S", "pause": 0}) for _ in range(20)]
+    # Every timer gets a second job too, as a retried job or a second reconciliation would give it.
+    duplicate = RQDispatcher(redis, agency.clock, queue=live_settings.queue)
+    for row in timer_rows(agency):
+        duplicate._enqueue(DueTimer(row.id, row.due_at), f"duplicate-{row.id}")
+    workers(), workers()
+    wait_until(lambda: all(escalated(agency, i) for i in ids), timeout=40)
+    for instance_id in ids:
+        assert completions(agency, instance_id, "late") == 1
+        assert completions(agency, instance_id, "after_timer") == 1
+    assert {r.status for r in timer_rows(agency)} == {TimerStatus.FIRED}
+
+
+def test_a_worker_killed_mid_job_leaves_the_timer_to_the_next_worker(agency: Services, workers, redis: Redis,
+                                                                     live_settings) -> None:
+    first = workers()
+    instance_id = agency.runtime.start("fast_timer", data={"delay": "PT1S", "pause": 4})
+    registry = StartedJobRegistry(live_settings.queue, connection=redis)
+    wait_until(lambda: registry.count > 0, timeout=20, interval=0.05)  # the job sleeps in the script task
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    (row,) = timer_rows(agency, instance_id)
+    assert row.status is TimerStatus.PENDING  # its transaction died with the worker
+    assert [t.element_id for t in agency.queries.tasks(instance_id=instance_id)] == ["handle"]
+    workers()
+    wait_until(lambda: escalated(agency, instance_id), timeout=40)
+    assert completions(agency, instance_id, "after_timer") == 1
+
+
+def test_a_flushed_redis_loses_no_timer(agency: Services, workers, redis: Redis, live_settings) -> None:
+    ids = [agency.runtime.start("fast_timer", data={"delay": "PT2S", "pause": 0}) for _ in range(3)]
+    queue = Queue(live_settings.queue, connection=redis)
+    assert queue.scheduled_job_registry.count == 3
+    for key in redis.scan_iter(f"rq:*{live_settings.queue}*"):  # everything RQ knew of this queue
+        redis.delete(key)
+    for job_id in [f"timer-{r.id}-{int(r.due_at.timestamp())}" for r in timer_rows(agency)]:
+        redis.delete(f"rq:job:{job_id}")
+    assert queue.scheduled_job_registry.count == 0
+    workers()  # its reconciliation restores the jobs from SQL
+    wait_until(lambda: all(escalated(agency, i) for i in ids), timeout=40)
+
+
+def test_a_burst_worker_processes_what_is_due_and_exits(agency: Services, workers) -> None:
+    instance_id = agency.runtime.start("fast_timer", data={"delay": "PT1S", "pause": 0})
+    (row,) = timer_rows(agency, instance_id)
+    wait_until(lambda: agency.clock.now() > row.due_at + timedelta(seconds=1.5), timeout=10)
+    burst = workers("--burst")
+    assert burst.wait(timeout=60) == 0, burst.stdout.read() if burst.stdout else ""
+    assert escalated(agency, instance_id)
