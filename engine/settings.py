@@ -24,6 +24,7 @@ class Settings:
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
+        signing: the agency key, trust roots, CRLs and time-stamping authority (docs/documents.md).
     """
 
     database_url: str
@@ -42,6 +43,7 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
+    signing: SigningSettings = field(default_factory=lambda: SigningSettings())
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,12 +69,134 @@ class Settings:
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
+            signing=SigningSettings.from_env(env),
         )
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+class SettingsError(ValueError):
+    """A setting is missing, contradicts another or names a file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """Where a signing key lives; the secret comes from the environment or a file, never from the database.
+
+    Attributes:
+        kind: ``pkcs12`` (a .p12/.pfx file) or ``pkcs11`` (a token or HSM through its PKCS#11 module).
+        path: the PKCS#12 file, or the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+        secret: the PKCS#12 passphrase or the token's user PIN (kept out of repr and logs).
+        token_label: PKCS#11 only: the token's label.
+        key_label: PKCS#11 only: the private key's label.
+        cert_label: PKCS#11 only: the certificate's label on the token (default: the key label).
+        cert_file: PKCS#11 only: the certificate as a file, when the token holds only the key.
+        chain: extra certificates (intermediate CAs) to embed in signatures.
+    """
+
+    kind: str
+    path: Path
+    secret: str = field(default="", repr=False)
+    token_label: str = ""
+    key_label: str = ""
+    cert_label: str = ""
+    cert_file: Path | None = None
+    chain: tuple[Path, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("pkcs12", "pkcs11"):
+            raise SettingsError(f"unknown key kind '{self.kind}': use pkcs12 or pkcs11")
+        if self.kind == "pkcs11" and not (self.token_label and self.key_label):
+            raise SettingsError("a PKCS#11 key needs a token label and a key label "
+                                "(PROCFLOW_AGENCY_PKCS11_TOKEN, PROCFLOW_AGENCY_PKCS11_KEY)")
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """The agency's signing key and how signatures are verified (docs/documents.md).
+
+    Attributes:
+        agency_name: the agency's name shown in its signatures (``PROCFLOW_AGENCY_NAME``).
+        agency_key: the agency's key (``PROCFLOW_AGENCY_P12`` or ``PROCFLOW_AGENCY_PKCS11_*``), or None.
+        agency_seal: the seal image, a transparent PNG of the seal's real size (``PROCFLOW_AGENCY_SEAL``).
+        trust_roots: files or folders of trusted root certificates, PEM or DER (``PROCFLOW_TRUST_ROOTS``).
+        intermediates: files or folders of intermediate CA certificates (``PROCFLOW_INTERMEDIATE_CERTS``).
+        crls: files or folders of CRLs; when given, every certificate must be checked against them
+            (``PROCFLOW_CRLS``). Verification never goes to the network.
+        tsa_url: an RFC 3161 time-stamping authority; signatures then carry a timestamp (``PROCFLOW_TSA_URL``).
+        font: the TrueType font of signature texts (``PROCFLOW_SIGNING_FONT``); None picks Liberation Serif
+            when it covers Vietnamese, else DejaVu Serif (engine/signing/fonts.py).
+    """
+
+    agency_name: str = ""
+    agency_key: KeySpec | None = None
+    agency_seal: Path | None = None
+    trust_roots: tuple[Path, ...] = ()
+    intermediates: tuple[Path, ...] = ()
+    crls: tuple[Path, ...] = ()
+    tsa_url: str = ""
+    font: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> SigningSettings:
+        """Read the signing settings; raise SettingsError naming the variable that is wrong."""
+        seal, font = env.get("PROCFLOW_AGENCY_SEAL", ""), env.get("PROCFLOW_SIGNING_FONT", "")
+        tsa_url = env.get("PROCFLOW_TSA_URL", "")
+        if tsa_url and not tsa_url.startswith(("http://", "https://")):
+            raise SettingsError(f"PROCFLOW_TSA_URL must be an http(s) URL, not '{tsa_url}'")
+        return cls(
+            agency_name=env.get("PROCFLOW_AGENCY_NAME", ""),
+            agency_key=_agency_key(env),
+            agency_seal=Path(seal) if seal else None,
+            trust_roots=_paths(env, "PROCFLOW_TRUST_ROOTS"),
+            intermediates=_paths(env, "PROCFLOW_INTERMEDIATE_CERTS"),
+            crls=_paths(env, "PROCFLOW_CRLS"),
+            tsa_url=tsa_url,
+            font=Path(font) if font else None,
+        )
+
+
+def _paths(env: dict[str, str], name: str) -> tuple[Path, ...]:
+    """A list of existing files or folders separated by the OS path separator (":" on Linux)."""
+    paths = tuple(Path(p) for p in env.get(name, "").split(os.pathsep) if p.strip())
+    for path in paths:
+        if not path.exists():
+            raise SettingsError(f"{name}: {path} does not exist")
+    return paths
+
+
+def _agency_key(env: dict[str, str]) -> KeySpec | None:
+    p12, module = env.get("PROCFLOW_AGENCY_P12", ""), env.get("PROCFLOW_AGENCY_PKCS11_MODULE", "")
+    if p12 and module:
+        raise SettingsError("set either PROCFLOW_AGENCY_P12 or PROCFLOW_AGENCY_PKCS11_MODULE, not both")
+    if not (p12 or module):
+        return None
+    path = Path(p12 or module)
+    if not path.is_file():
+        raise SettingsError(f"{'PROCFLOW_AGENCY_P12' if p12 else 'PROCFLOW_AGENCY_PKCS11_MODULE'}: "
+                            f"{path} is not a file")
+    cert_file = env.get("PROCFLOW_AGENCY_PKCS11_CERT_FILE", "")
+    return KeySpec(
+        kind="pkcs12" if p12 else "pkcs11", path=path, secret=_secret(env, "PROCFLOW_AGENCY_PIN"),
+        token_label=env.get("PROCFLOW_AGENCY_PKCS11_TOKEN", ""), key_label=env.get("PROCFLOW_AGENCY_PKCS11_KEY", ""),
+        cert_label=env.get("PROCFLOW_AGENCY_PKCS11_CERT", ""), cert_file=Path(cert_file) if cert_file else None,
+        chain=_paths(env, "PROCFLOW_AGENCY_CHAIN"))
+
+
+def _secret(env: dict[str, str], name: str) -> str:
+    """A secret given in ``name`` itself or in the file ``name``_FILE (one of the two)."""
+    direct, file_name = env.get(name, ""), env.get(f"{name}_FILE", "")
+    if direct and file_name:
+        raise SettingsError(f"set either {name} or {name}_FILE, not both")
+    if not file_name:
+        return direct
+    try:
+        return Path(file_name).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,0 +1,108 @@
+"""Opening a signing key where the agency keeps it: a PKCS#12 file or a PKCS#11 token / HSM.
+
+Either way the result is a pyHanko ``Signer``; a PKCS#11 session stays open only inside ``open_signer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from asn1crypto import pem, x509
+from pyhanko.sign import signers
+
+from engine.errors import InvalidState
+from engine.settings import KeySpec
+
+
+class KeyUnavailable(InvalidState):
+    """The signing key cannot be used now: file or token missing, wrong passphrase or PIN, key not found."""
+
+
+@contextmanager
+def open_signer(spec: KeySpec) -> Iterator[signers.Signer]:
+    """Open the key ``spec`` describes and yield a pyHanko signer for it.
+
+    Args:
+        spec: where the key lives and its secret.
+
+    Yields:
+        A signer whose certificate and chain pyHanko embeds in each signature.
+
+    Raises:
+        KeyUnavailable: with a message saying what is wrong (never the secret).
+    """
+    if spec.kind == "pkcs12":
+        yield _pkcs12(spec)
+        return
+    with _pkcs11(spec) as signer:
+        yield signer
+
+
+def _pkcs12(spec: KeySpec) -> signers.Signer:
+    if not spec.path.is_file():
+        raise KeyUnavailable(f"the PKCS#12 file {spec.path} does not exist")
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(str(spec.path), passphrase=spec.secret.encode() or None,
+                                                  other_certs=load_certificates(spec.chain))
+    except (ValueError, OSError) as exc:
+        raise KeyUnavailable(f"cannot open the PKCS#12 file {spec.path}: wrong passphrase or not a PKCS#12 "
+                             f"file ({exc})") from exc
+    if signer is None:
+        raise KeyUnavailable(f"cannot open the PKCS#12 file {spec.path}: wrong passphrase or not a PKCS#12 file")
+    return signer
+
+
+@contextmanager
+def _pkcs11(spec: KeySpec) -> Iterator[signers.Signer]:
+    import pkcs11
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    if not spec.path.is_file():
+        raise KeyUnavailable(f"the PKCS#11 module {spec.path} does not exist")
+    try:
+        session = open_pkcs11_session(str(spec.path), token_criteria=TokenCriteria(label=spec.token_label),
+                                      user_pin=spec.secret or None)
+    except pkcs11.PinIncorrect as exc:
+        raise KeyUnavailable(f"wrong PIN for the token '{spec.token_label}'") from exc
+    except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
+        raise KeyUnavailable(f"cannot open the token '{spec.token_label}' with {spec.path}: "
+                             f"{type(exc).__name__} {exc}".rstrip()) from exc
+    try:
+        cert = load_certificates([spec.cert_file])[0] if spec.cert_file else None
+        signer = PKCS11Signer(session, key_label=spec.key_label, cert_label=spec.cert_label or spec.key_label,
+                              signing_cert=cert, ca_chain=load_certificates(spec.chain))
+        try:
+            signer.signing_cert  # noqa: B018 - loads key and certificate now, so a wrong label fails here
+        except Exception as exc:  # python-pkcs11 and pyHanko raise assorted errors for a missing object
+            raise KeyUnavailable(f"no key '{spec.key_label}' with a certificate on the token "
+                                 f"'{spec.token_label}': {type(exc).__name__} {exc}".rstrip()) from exc
+        yield signer
+    finally:
+        session.close()
+
+
+def load_certificates(paths: list[Path | None] | tuple[Path, ...]) -> list[x509.Certificate]:
+    """Every certificate in the PEM or DER files (or folders of them) named by ``paths``."""
+    certs: list[x509.Certificate] = []
+    for path in files_in(p for p in paths if p is not None):
+        certs.extend(x509.Certificate.load(der) for der in der_blobs(path.read_bytes(), "CERTIFICATE"))
+    return certs
+
+
+def files_in(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files named by ``paths``, a folder standing for the files in it."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.iterdir() if p.is_file())
+        else:
+            yield path
+
+
+def der_blobs(data: bytes, kind: str) -> list[bytes]:
+    """The DER blobs in ``data``: every PEM block whose type contains ``kind``, or ``data`` itself if DER."""
+    if pem.detect(data):
+        return [der for found, _, der in pem.unarmor(data, multiple=True) if kind in found]
+    return [data]
