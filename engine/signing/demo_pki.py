@@ -6,6 +6,7 @@ Never use these keys for real documents: they are made on the spot and the passp
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,3 +130,46 @@ def _build(subject: x509.Name, issuer: x509.Name, public_key: rsa.RSAPublicKey, 
             key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
             critical=True)
     return builder.sign(signing_key, hashes.SHA256())
+
+
+SOFTHSM_MODULES = (Path("/usr/lib/softhsm/libsofthsm2.so"), Path("/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"))
+
+
+def softhsm_module() -> Path | None:
+    """The SoftHSM2 PKCS#11 module if installed (Debian: softhsm2), else None."""
+    return next((path for path in SOFTHSM_MODULES if path.is_file()), None)
+
+
+def softhsm_token(folder: Path, issued: Issued, *, label: str = "procflow", pin: str = "5678",
+                  so_pin: str = "12345678") -> dict[str, str]:
+    """Make a SoftHSM2 token under ``folder`` holding ``issued``'s key and certificate (label = its name).
+
+    Returns:
+        The environment the token needs (``SOFTHSM2_CONF``); set it before the module is first loaded.
+    """
+    import os
+    import subprocess
+
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    tokens = folder / "tokens"
+    tokens.mkdir(parents=True, exist_ok=True)
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    run = functools.partial(subprocess.run, check=True, capture_output=True, env=env)
+    run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin])
+    run(["softhsm2-util", "--import", str(issued.key_pem), "--token", label, "--label", issued.name,
+         "--id", "01", "--pin", pin])
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    module = softhsm_module()
+    assert module is not None, "softhsm2 is not installed"
+    token = pkcs11.lib(str(module)).get_token(token_label=label)
+    with token.open(rw=True, user_pin=pin) as session:
+        session.create_object({
+            Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+            Attribute.TOKEN: True, Attribute.LABEL: issued.name, Attribute.ID: b"\x01",
+            Attribute.VALUE: issued.cert.public_bytes(serialization.Encoding.DER),
+            Attribute.SUBJECT: issued.cert.subject.public_bytes()})
+    return {"SOFTHSM2_CONF": str(conf)}
