@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from cli.calendar import calendar
 from cli.commands import main
+from cli.documents import documents
 from cli.lint import lint
 from cli.org import user
 from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
 
-for command in (calendar, scenario_test, lint, user, timers, serve_command, run):
+for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents):
     main.add_command(command)
 
 __all__ = ["main"]
