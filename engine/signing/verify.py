@@ -22,6 +22,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from engine.errors import InvalidInput
 from engine.settings import SigningSettings
@@ -156,9 +157,20 @@ class Verifier:
     def _status(self, signature: EmbeddedPdfSignature, moment: datetime) -> PdfSignatureStatus:
         context = ValidationContext(
             trust_roots=list(self.trust_roots), other_certs=list(self.intermediates), crls=list(self.crls),
-            allow_fetching=False, revocation_mode="hard-fail" if self.crls else "soft-fail",
-            moment=moment, retroactive_revinfo=True)
+            allow_fetching=False, moment=moment, revinfo_policy=self._revocation_policy())
         return validate_pdf_signature(signature, context)
+
+    def _revocation_policy(self) -> CertRevTrustPolicy:
+        # With CRLs configured, the signer's certificate must be on the record (a CRL of its issuer that does not
+        # list it); a CA certificate is checked when it names a CRL. Without CRLs nothing can be checked offline.
+        # A CRL issued after the signing time still counts (retroactive): it is the best knowledge we have.
+        if self.crls:
+            rules = RevocationCheckingPolicy(RevocationCheckingRule.CRL_REQUIRED,
+                                             RevocationCheckingRule.CHECK_IF_DECLARED)
+        else:
+            rules = RevocationCheckingPolicy(RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
+                                             RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
+        return CertRevTrustPolicy(rules, retroactive_revinfo=True)
 
     def _result(self, signature: EmbeddedPdfSignature, status: PdfSignatureStatus) -> SignatureResult:
         cert = status.signing_cert
