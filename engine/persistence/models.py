@@ -410,7 +410,7 @@ class DeployedForm(Base):
 
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations), on Base.metadata the same way.
-from engine.persistence import analytics_models  # noqa: E402,F401
+from engine.persistence import analytics_models  # noqa: E402,F401,I001
 
 # The users' signing certificates (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import signing_models  # noqa: E402,F401
+from engine.persistence import signing_models  # noqa: E402,F401,I001

@@ -41,13 +41,11 @@ def load_image(png: bytes | Path) -> PdfImage:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(BytesIO(png) if isinstance(png, bytes) else png)
-        image.load()
+        opened = Image.open(BytesIO(png) if isinstance(png, bytes) else png)
+        opened.load()
     except (OSError, UnidentifiedImageError) as exc:
         raise InvalidInput(f"the signature image is not a readable PNG: {exc}") from exc
-    if image.mode != "RGBA":
-        image = image.convert("RGBA")
-    return PdfImage(image)
+    return PdfImage(opened if opened.mode == "RGBA" else opened.convert("RGBA"))
 
 
 def _text(font: Path | None, size: int, color: tuple[float, float, float]) -> TextBoxStyle:

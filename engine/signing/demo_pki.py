@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 KEY_BITS = 2048
 PASSPHRASE = "demo-passphrase"
@@ -62,14 +62,15 @@ class DemoPKI:
         self.intermediate_pem = self._write_cert("intermediate", self.intermediate_cert)
 
     def issue(self, name: str, common_name: str, *, organisation: str = "", days: int = 365,
-              expired: bool = False) -> Issued:
-        """Issue an end-entity signing certificate; ``expired`` makes one whose validity ended yesterday."""
+              expired: bool = False, timestamping: bool = False) -> Issued:
+        """Issue an end-entity signing certificate; ``expired`` makes one whose validity ended yesterday,
+        ``timestamping`` one for a time-stamping authority."""
         now = datetime.now(UTC)
         start, end = (now - timedelta(days=30), now - timedelta(days=1)) if expired else (
             now - timedelta(hours=1), now + timedelta(days=days))
         key = _new_key()
         cert = _build(_name(common_name, organisation=organisation), self.intermediate_cert.subject,
-                      key.public_key(), self._issuer_key, start, end, ca=False)
+                      key.public_key(), self._issuer_key, start, end, ca=False, timestamping=timestamping)
         key_pem = self.folder / f"{name}.key.pem"
         key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()))
@@ -112,7 +113,7 @@ def _name(common_name: str, *, organisation: str = "") -> x509.Name:
 
 
 def _build(subject: x509.Name, issuer: x509.Name, public_key: rsa.RSAPublicKey, signing_key: rsa.RSAPrivateKey,
-           start: datetime, end: datetime, *, ca: bool) -> x509.Certificate:
+           start: datetime, end: datetime, *, ca: bool, timestamping: bool = False) -> x509.Certificate:
     issuer_public = signing_key.public_key()
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
                .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
@@ -129,6 +130,8 @@ def _build(subject: x509.Name, issuer: x509.Name, public_key: rsa.RSAPublicKey, 
             digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
             key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
             critical=True)
+    if timestamping:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     return builder.sign(signing_key, hashes.SHA256())
 
 

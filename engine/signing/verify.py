@@ -212,7 +212,7 @@ def _problems(status: PdfSignatureStatus) -> tuple[str, ...]:
 
 def _trust_problem(status: PdfSignatureStatus) -> str:
     indication = status.trust_problem_indic
-    name = indication.name if indication is not None else ""
+    name = str(getattr(indication, "name", ""))
     if status.revoked or name.startswith("REVOKED"):
         return "revoked"
     if name in ("EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED"):
