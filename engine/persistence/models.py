@@ -409,8 +409,6 @@ class DeployedForm(Base):
     deployed_at: Mapped[Timestamp]
 
 
-# Managers' figures (rollups kept by triggers, settings, yearly evaluations), on Base.metadata the same way.
-from engine.persistence import analytics_models  # noqa: E402,F401,I001
-
-# The users' signing certificates (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import signing_models  # noqa: E402,F401,I001
+# Managers' figures (rollups kept by triggers, settings, yearly evaluations) and the users' signing certificates
+# (engine/signing/registry.py), on Base.metadata the same way.
+from engine.persistence import analytics_models, signing_models  # noqa: E402,F401
