@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -42,7 +42,6 @@ class SigningOptions:
     timezone: str = "Asia/Ho_Chi_Minh"
     tsa_url: str = ""
     location: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def timestamper(self) -> object | None:
         """The pyHanko time stamper for ``tsa_url``, or None without one."""

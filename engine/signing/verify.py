@@ -7,7 +7,7 @@ Each signature gives a plain ``SignatureResult`` a page or an API can show and s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -114,7 +114,6 @@ class Verifier:
     intermediates: tuple[x509.Certificate, ...] = ()
     crls: tuple[crl.CertificateList, ...] = ()
     timezone: str = "Asia/Ho_Chi_Minh"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_paths(cls, trust_roots: tuple[Path, ...], *, intermediates: tuple[Path, ...] = (),
