@@ -1,6 +1,6 @@
 """user certificates: the signing certificates registered for each user
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-07
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 from engine.persistence.base import UTCDateTime
 
-revision: str = '0017'
+revision: str = '0013'
 down_revision: str | None = '0012'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
