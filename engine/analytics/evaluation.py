@@ -20,6 +20,7 @@ from engine.analytics.scope import OrgTree, Scope
 from engine.analytics.sql import inbox, task_months, users
 from engine.analytics.worktime import WorkingTimeline
 from engine.errors import InvalidInput
+from engine.i18n import N_
 
 THRESHOLDS_KEY = "evaluation_thresholds"
 LEVELS = ("excellent", "good", "complete", "not_complete")
@@ -95,7 +96,7 @@ def load_thresholds(raw: Any) -> Thresholds:
     try:
         data = ThresholdsSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as exc:
-        raise InvalidInput("invalid evaluation thresholds", _flat(exc.messages)) from exc
+        raise InvalidInput(N_("invalid evaluation thresholds"), _flat(exc.messages)) from exc
     return Thresholds(tuple(Level(**level) for level in data["levels"]), data["fallback"], data["min_tasks"])
 
 

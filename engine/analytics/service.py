@@ -21,6 +21,7 @@ from engine.analytics.worktime import WorkingTimeline
 from engine.calendar.working_time import WorkingCalendar, WorkingDuration
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.i18n import N_
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
 from engine.persistence.db import Database
 from engine.persistence.models import User
@@ -83,7 +84,7 @@ class AnalyticsService:
         """
         with self._reading(viewer) as (conn, scope, tree):
             if unit is not None and not scope.sees_unit(unit):
-                raise PermissionDenied(f"unit {unit} is not in {viewer}'s scope")
+                raise PermissionDenied(N_("unit {unit} is not in {viewer}'s scope"), unit=unit, viewer=viewer)
             now = self.clock.now()
             query = deadlines.DeadlineQuery(scope, now, self._calendar().add(now, soon), unit, person, limit)
             return deadlines.deadlines_now(conn, query, tree, self._working())
@@ -166,7 +167,7 @@ class AnalyticsService:
         thresholds = yearly.load_thresholds(raw)
         with self.db.write() as session:
             if not scope_for(session.connection(), viewer, leader_group=self.leader_group).everything:
-                raise PermissionDenied("only the agency's leaders set the evaluation thresholds")
+                raise PermissionDenied(N_("only the agency's leaders set the evaluation thresholds"))
             session.merge(AnalyticsSetting(key=yearly.THRESHOLDS_KEY, value=thresholds.as_dict(),
                                            updated_at=self.clock.now(), updated_by=viewer))
         return thresholds
@@ -187,13 +188,13 @@ class AnalyticsService:
             InvalidInput: an unknown classification, or an override without a reason.
         """
         if classification not in yearly.LEVELS:
-            raise InvalidInput("unknown classification", {"classification": [f"use one of {yearly.LEVELS}"]})
+            raise InvalidInput(N_("unknown classification"), {"classification": [f"use one of {yearly.LEVELS}"]})
         thresholds = self.thresholds()
         with self.db.write() as session:
             conn = session.connection()
             row = self._person_row(conn, viewer, username, self._year(conn, year, thresholds, "vi"))
             if classification != row.proposed and not (reason or "").strip():
-                raise InvalidInput("a classification other than the proposed one needs a reason",
+                raise InvalidInput(N_("a classification other than the proposed one needs a reason"),
                                    {"reason": ["give the reason for the change"]})
             session.execute(delete(Evaluation).where(Evaluation.year == year, Evaluation.username == username))
             session.add(Evaluation(year=year, username=username, unit_code=row.unit_code, proposed=row.proposed,
@@ -277,12 +278,12 @@ class AnalyticsService:
         scope = scope_for(conn, viewer, tree, self.leader_group)
         scope.require_manager("classifications")
         if username == viewer:
-            raise PermissionDenied("one's own classification is confirmed by the level above")
+            raise PermissionDenied(N_("one's own classification is confirmed by the level above"))
         unit = conn.execute(select(User.unit_code).where(User.username == username)).first()
         if unit is None:
-            raise NotFound(f"no user '{username}'")
+            raise NotFound(N_("no user '{user}'"), user=username)
         if not scope.sees_unit(unit.unit_code):
-            raise PermissionDenied(f"{username} is not in {viewer}'s units")
+            raise PermissionDenied(N_("{user} is not in {viewer}'s units"), user=username, viewer=viewer)
         person = select(User.username, User.full_name, User.unit_code).where(User.username == username)
         return yearly.evaluate(conn, person, context, tree)[0]
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.errors import InvalidInput, PermissionDenied, no_user
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import LoginFailure, Membership, User
 
@@ -84,7 +85,7 @@ class AccountService:
                 session.execute(delete(LoginFailure).where(LoginFailure.username == username))
                 failed = False
         if failed:
-            raise BadCredentials("wrong user name or password")
+            raise BadCredentials(N_("wrong user name or password"))
         account = self.account(username)
         assert account is not None
         return account
@@ -108,8 +109,8 @@ class AccountService:
             InvalidInput: the password is too short.
         """
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-                               {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+            raise InvalidInput(N_("the password must have at least {length} characters"),
+                               {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]}, length=MIN_PASSWORD_LENGTH)
         with self.db.write() as session:
             user = session.get(User, username)
             if user is None:

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, no_user
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import Group, Membership, Unit, User
 
@@ -65,7 +66,7 @@ class OrgImportResult:
 def read_org_file(path: Path) -> dict[str, Any]:
     """Read an organisation file (YAML, or CSV with one user per row) into the YAML structure."""
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(N_("{path}: no such file"), path=path)
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
         return _csv_to_structure(text)
@@ -74,9 +75,10 @@ def read_org_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise InvalidInput(N_("{path}{where}: not valid YAML ({problem})"), path=path, where=where,
+                           problem=getattr(exc, 'problem', exc)) from exc
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected a mapping with units, groups and users")
+        raise InvalidInput(N_("{path}: expected a mapping with units, groups and users"), path=path)
     return data
 
 
@@ -113,7 +115,7 @@ class OrgService:
         try:
             data = OrgFileSchema().load(raw)
         except ValidationError as exc:
-            raise InvalidInput("invalid organisation file", _flatten(exc.messages)) from exc
+            raise InvalidInput(N_("invalid organisation file"), _flatten(exc.messages)) from exc
         _check_references(data)
         result = OrgImportResult()
         with self.db.write() as session:
@@ -161,7 +163,7 @@ class OrgService:
         """Return the active user ``username`` or raise NotFound."""
         user = session.get(User, username)
         if user is None or not user.active:
-            raise NotFound(f"no user '{username}' (import the organisation with `procflow org import`)")
+            raise no_user(username)
         return user
 
     def head_of_unit_of(self, session: Session, username: str) -> str | None:
@@ -229,7 +231,7 @@ def _check_references(data: dict[str, Any]) -> None:
     if cycle:
         errors["units"] = [f"units form a cycle: {' -> '.join(cycle)}"]
     if errors:
-        raise InvalidInput("invalid organisation file", errors)
+        raise InvalidInput(N_("invalid organisation file"), errors)
 
 
 def _find_cycle(parents: dict[str, str | None]) -> list[str]:
