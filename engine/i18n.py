@@ -103,15 +103,16 @@ def render(message: str | Message, params: Mapping[str, Any] | None = None, loca
     Returns:
         The finished text; a placeholder without a value stays as written rather than failing.
     """
-    if isinstance(message, Message):
-        message, params = message.id, {**message.params, **(params or {})}
+    msgid, given = (message.id, {**message.params, **(params or {})}) if isinstance(message, Message) \
+        else (message, params or {})
     language = normalize_locale(locale, "en")
-    template = gettext(message, language)
-    values = {name: format_value(value, language) for name, value in (params or {}).items()}
-    try:
-        return template.format_map(_Missing(values))
-    except (ValueError, IndexError, AttributeError):  # a malformed translation never hides the message
-        return message
+    values = {name: format_value(value, language) for name, value in given.items()}
+    for template in (gettext(msgid, language), msgid):
+        try:
+            return template.format_map(_Missing(values))
+        except (ValueError, IndexError, AttributeError, KeyError):  # a malformed translation: the English then
+            continue
+    return msgid
 
 
 class _Missing(dict[str, Any]):

@@ -26,7 +26,7 @@ def visible_task(conn: Connection, scope: Scope, task_id: str) -> Any:
         NotFound: no open task ``task_id``.
         PermissionDenied: the viewer is not a manager, or the task is outside their units.
     """
-    scope.require_manager("reminders and reassignments")
+    scope.require_manager(N_("reminders and reassignments"))
     row = conn.execute(select(inbox.c.id, inbox.c.name, inbox.c.instance_id, inbox.c.element_id, inbox.c.assignee,
                               inbox.c.group_codes, inbox.c.due_at, OPEN_UNIT.label("unit_code"))
                        .select_from(OPEN_FROM).where(inbox.c.id == task_id)).first()

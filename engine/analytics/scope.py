@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound, PermissionDenied
-from engine.i18n import N_
+from engine.i18n import N_, Message
 from engine.persistence.models import Membership, Unit, User
 
 LEADER_GROUP = "lanh_dao"
@@ -103,10 +103,10 @@ class Scope:
         return self.everything or (code is not None and code in self.units)
 
     def require_manager(self, what: str) -> None:
-        """Refuse unit-level figures to someone who may see only their own record."""
+        """Refuse unit-level figures to someone who may see only their own record (``what``: a msgid, N_)."""
         if not self.is_manager:
             raise PermissionDenied(N_("{what} are for heads of units and leaders; {viewer} sees their own record"),
-                                   what=what, viewer=self.viewer)
+                                   what=Message(what), viewer=self.viewer)
 
 
 def scope_for(conn: Connection, username: str, tree: OrgTree | None = None,

@@ -21,7 +21,7 @@ from engine.analytics.worktime import WorkingTimeline
 from engine.calendar.working_time import WorkingCalendar, WorkingDuration
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
-from engine.i18n import N_
+from engine.i18n import N_, render
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
 from engine.persistence.db import Database
 from engine.persistence.models import User
@@ -97,19 +97,19 @@ class AnalyticsService:
     def on_time_rate_by_unit(self, viewer: str, period: Period) -> list[records.RecordRow]:
         """Each unit's own on-time figures for ``period`` (the chart of on-time rate by unit)."""
         with self._reading(viewer) as (conn, scope, tree):
-            scope.require_manager("figures by unit")
+            scope.require_manager(N_("figures by unit"))
             return self._record(conn, scope, tree, period).units
 
     def procedure_figures(self, viewer: str, period: Period) -> list[records.ProcedureRow]:
         """Per procedure, cases completed in ``period``: count, median and p90 cycle time, share within deadline."""
         with self._reading(viewer) as (conn, scope, _tree):
-            scope.require_manager("procedure figures")
+            scope.require_manager(N_("procedure figures"))
             return records.procedure_rows(conn, scope, period, rollups.offset_minutes(conn))
 
     def bottlenecks(self, viewer: str, process_id: str, period: Period) -> Bottlenecks:
         """Per step of ``process_id``: waiting time and late share of tasks completed in ``period``, open tasks now."""
         with self._reading(viewer) as (conn, scope, _tree):
-            scope.require_manager("bottlenecks")
+            scope.require_manager(N_("bottlenecks"))
             offset = rollups.offset_minutes(conn)
             start, end = local_midnight(period.start, offset), local_midnight(period.end, offset)
             return bottlenecks(conn, scope, process_id, start, end, period, self.clock.now())
@@ -122,7 +122,7 @@ class AnalyticsService:
     def dashboard(self, viewer: str, period: Period | None = None, *, weeks: int = 12) -> Dashboard:
         """Everything the dashboard page shows for ``period`` (default: the current year), on one connection."""
         with self._reading(viewer) as (conn, scope, tree):
-            scope.require_manager("the managers' dashboard")
+            scope.require_manager(N_("the managers' dashboard"))
             offset = rollups.offset_minutes(conn)
             now = self.clock.now()
             period = period or Period.year(local_date(now, offset).year)
@@ -208,12 +208,12 @@ class AnalyticsService:
         rows = self.evaluation(viewer, year, locale=locale)
         levels = [{"level": yearly.level_name(level.code, locale), "min_on_time_rate": level.min_on_time_rate,
                    "max_late_days": level.max_late_days} for level in self.thresholds().levels]
-        title = f"Đánh giá {year}" if locale != "en" else f"Evaluation {year}"
-        threshold_columns = [("level", "Mức" if locale != "en" else "Level"),
-                             ("min_on_time_rate", "Tỷ lệ đúng hạn tối thiểu" if locale != "en" else "Minimum rate"),
-                             ("max_late_days", "Quá hạn tối đa (ngày)" if locale != "en" else "Max late days")]
+        title = render(N_("Evaluation {year}"), {"year": year}, locale)
+        threshold_columns = [("level", render(N_("Level"), None, locale)),
+                             ("min_on_time_rate", render(N_("Minimum rate"), None, locale)),
+                             ("max_late_days", render(N_("Max late days"), None, locale))]
         return to_xlsx([Sheet(title, columns("evaluation", locale), as_rows(rows)),
-                        Sheet("Ngưỡng" if locale != "en" else "Thresholds", threshold_columns, levels)],
+                        Sheet(render(N_("Thresholds"), None, locale), threshold_columns, levels)],
                        timezone=str(self._calendar().zone))
 
     # -- maintenance --------------------------------------------------------------------------
@@ -276,7 +276,7 @@ class AnalyticsService:
         """The evaluation row of ``username``, if ``viewer`` may decide it."""
         tree = OrgTree.load(conn)
         scope = scope_for(conn, viewer, tree, self.leader_group)
-        scope.require_manager("classifications")
+        scope.require_manager(N_("classifications"))
         if username == viewer:
             raise PermissionDenied(N_("one's own classification is confirmed by the level above"))
         unit = conn.execute(select(User.unit_code).where(User.username == username)).first()

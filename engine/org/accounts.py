@@ -30,7 +30,8 @@ class AccountLocked(PermissionDenied):
     """Too many failed sign-ins for this user name; ``until`` says when it may try again."""
 
     def __init__(self, username: str, until: datetime) -> None:
-        super().__init__(f"too many failed sign-ins for '{username}'; try again after {until.isoformat()}")
+        super().__init__(N_("too many failed sign-ins for '{user}'; try again after {until}"), user=username,
+                         until=until)
         self.until = until
 
 
