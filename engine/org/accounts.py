@@ -49,6 +49,7 @@ class Account:
     email: str | None
     groups: frozenset[str]
     session_token: str
+    language: str = "vi"  # the user's preferred language ("vi" or "en")
 
 
 class AccountService:
@@ -100,7 +101,7 @@ class AccountService:
             groups = frozenset(session.scalars(select(Membership.group_code)
                                                .where(Membership.username == username)))
             return Account(user.username, user.full_name, user.title, user.unit_code, user.email, groups,
-                           _token(user.password_hash))
+                           _token(user.password_hash), user.language)
 
     def set_password(self, username: str, password: str) -> None:
         """Give ``username`` a new password (at least ``MIN_PASSWORD_LENGTH`` characters) and lift any lock.

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, no_user
-from engine.i18n import N_
+from engine.i18n import DEFAULT_LOCALE, LOCALES, N_
 from engine.persistence.db import Database
 from engine.persistence.models import Group, Membership, Unit, User
 
@@ -42,6 +42,8 @@ class UserSchema(Schema):
     title = fields.String(load_default=None, allow_none=True)
     groups = fields.List(fields.String(), load_default=list)
     password_hash = fields.String(load_default=None, allow_none=True)
+    # The language of the user's e-mails and of the web app until they pick one; absent: kept (new users: vi).
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCALES))
 
 
 class OrgFileSchema(Schema):
@@ -83,7 +85,8 @@ def read_org_file(path: Path) -> dict[str, Any]:
 
 
 def _csv_to_structure(text: str) -> dict[str, Any]:
-    """CSV columns: username, full_name, email, unit, unit_name, parent_unit, title, groups (a;b), head (yes)."""
+    """CSV columns: username, full_name, email, unit, unit_name, parent_unit, title, groups (a;b), head (yes),
+    language (vi or en)."""
     units: dict[str, dict[str, Any]] = {}
     groups: dict[str, dict[str, Any]] = {}
     users = []
@@ -100,7 +103,7 @@ def _csv_to_structure(text: str) -> dict[str, Any]:
             groups.setdefault(g, {"code": g, "name": g})
         users.append({"username": row.get("username"), "full_name": row.get("full_name"),
                       "email": row.get("email") or None, "unit": unit, "title": row.get("title") or None,
-                      "groups": names})
+                      "groups": names, "language": row.get("language") or None})
     return {"units": list(units.values()), "groups": list(groups.values()), "users": users}
 
 
@@ -150,6 +153,10 @@ class OrgService:
         row.title = user["title"]
         if user["password_hash"]:
             row.password_hash = user["password_hash"]
+        if user["language"]:
+            row.language = user["language"]
+        elif row.language is None:
+            row.language = DEFAULT_LOCALE
         session.flush()
         session.execute(delete(Membership).where(Membership.username == user["username"]))
         for code in dict.fromkeys(user["groups"]):
