@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from engine.notify.mail import notify
+from engine.notify.wording import OLD_TEXT
 from engine.services import Services
 from tests.web.conftest import Auth, start_approval
 
 
 def _notify(services: Services, user: str, message: str, instance_id: int | None = None) -> int:
+    """A notification stored as before migration 0013: its "vi / en" text under the ``old_text`` key."""
+    vi, _, en = message.partition(" / ")
     with services.db.transaction() as conn:
-        (note_id,) = notify(conn, [user], kind="reminder", message=message, instance_id=instance_id, task_id=None,
-                            now=services.clock.now())
+        (note_id,) = notify(conn, [user], kind="reminder", key=OLD_TEXT, params={"vi": vi, "en": en},
+                            instance_id=instance_id, task_id=None, now=services.clock.now())
     return note_id
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.notify.mail import notify
+from engine.notify.wording import OLD_TEXT
 from engine.services import Services
 from tests.engine.inbox.inbox_support import prepare, start_document, task_of
 
@@ -19,8 +20,8 @@ def org(services: Services) -> Services:
 
 def tell(services: Services, user: str, message: str) -> int:
     with services.db.transaction() as conn:
-        ids = notify(conn, [user], kind="reminder", message=message, instance_id=None, task_id=None,
-                     now=services.clock.now())
+        ids = notify(conn, [user], kind="reminder", key=OLD_TEXT, params={"vi": message, "en": message},
+                     instance_id=None, task_id=None, now=services.clock.now())
     services.clock.advance(timedelta(minutes=1))
     return ids[0]
 
