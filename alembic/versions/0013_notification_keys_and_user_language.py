@@ -25,10 +25,10 @@ depends_on: Sequence[str] | None = None
 # engine/analytics/actions.py), each with the key it becomes. Copied here: migrations do not import the engine.
 _TASK = r'Việc \u201c(?P<task>.*)\u201d'
 OLD_WORDINGS: list[tuple[str, re.Pattern[str]]] = [
-    ('reminder_due', re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+)\) đến hạn lúc (?P<due>[^/]+?)\. / ', re.S)),
+    ('reminder_due', re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+)\) đến hạn lúc (?P<due>.+?)\. / ', re.S)),
     ('overdue_unclaimed',
-     re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+), chưa nhận\) đã quá hạn (?P<due>[^/]+?)\. / ', re.S)),
-    ('overdue', re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+), (?P<assignee>[^,()]+)\) đã quá hạn (?P<due>[^/]+?)\. / ',
+     re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+), chưa nhận\) đã quá hạn (?P<due>.+?)\. / ', re.S)),
+    ('overdue', re.compile(_TASK + r' \(hồ sơ #(?P<case>\d+), (?P<assignee>[^,()]+)\) đã quá hạn (?P<due>.+?)\. / ',
                            re.S)),
     ('reassigned_overdue', re.compile(_TASK + r' quá hạn đã được chuyển cho đồng chí\. / ', re.S)),
     ('delegated', re.compile(r'Đồng chí (?P<by>\S+) đã chuyển cho đồng chí việc \u201c(?P<task>.*)\u201d '
@@ -36,7 +36,7 @@ OLD_WORDINGS: list[tuple[str, re.Pattern[str]]] = [
     ('reminded_by_no_due', re.compile(r'Đồng chí (?P<by>\S+) nhắc việc \u201c(?P<task>.*)\u201d '
                                       r'\(hồ sơ #(?P<case>\d+)\), hạn -\. / ', re.S)),
     ('reminded_by', re.compile(r'Đồng chí (?P<by>\S+) nhắc việc \u201c(?P<task>.*)\u201d '
-                               r'\(hồ sơ #(?P<case>\d+)\), hạn (?P<due>[^/]+?)\. / ', re.S)),
+                               r'\(hồ sơ #(?P<case>\d+)\), hạn (?P<due>.+?)\. / ', re.S)),
     ('reassigned_by', re.compile(r'Đồng chí (?P<by>\S+) đã giao cho đồng chí việc \u201c(?P<task>.*)\u201d '
                                  r'\(hồ sơ #(?P<case>\d+)\)\. / ', re.S)),
 ]
@@ -49,7 +49,8 @@ def keyed(text: str, instance_id: int | None) -> tuple[str, dict[str, Any]]:
         if found is not None:
             params: dict[str, Any] = dict(found.groupdict())
             params['case'] = int(params['case']) if params.get('case') else instance_id
-            return key, params
+            if params['case'] is not None:  # a wording without its case would say "case #None"
+                return key, params
     vi, sep, en = text.partition(' / ')
     return 'old_text', {'vi': vi, 'en': en} if sep else {'vi': text, 'en': text}
 

@@ -13,7 +13,6 @@ import pytest
 from marshmallow import Schema, ValidationError
 
 from engine.errors import InvalidInput, InvalidModel, NotFound
-from engine.i18n import gettext
 from engine.forms import (
     EMPTY_VALUES,
     MESSAGES,
@@ -26,6 +25,7 @@ from engine.forms import (
     schema_for,
     validate_submission,
 )
+from engine.i18n import gettext
 
 FORMS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "forms"
 VALID = FORMS / "valid"
