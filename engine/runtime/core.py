@@ -34,7 +34,7 @@ from engine.deployment.form_store import FormStore
 from engine.deployment.service import latest_version
 from engine.errors import NO_PROCESS, Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
 from engine.forms import validate_submission
-from engine.i18n import N_
+from engine.i18n import N_, Message
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
@@ -189,7 +189,7 @@ class Runtime:
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.SUSPENDED:
                 raise InvalidState(N_("instance {instance_id} is {status}, not suspended"), instance_id=instance_id,
-                                   status=record.status.value)
+                                   status=status_name(record.status))
             record.status = InstanceStatus.RUNNING
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self.restore(record, spec)
@@ -204,7 +204,7 @@ class Runtime:
             record = self._lock(conn, instance_id)
             if record.status in ENDED:
                 raise InvalidState(N_("instance {instance_id} has already ended ({status})"), instance_id=instance_id,
-                                   status=record.status.value)
+                                   status=status_name(record.status))
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self.restore(record, spec)
             workflow.cancel()
@@ -222,7 +222,7 @@ class Runtime:
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.ERROR:
                 raise InvalidState(N_("instance {instance_id} is {status}; only failed ones are retried"),
-                                   instance_id=instance_id, status=record.status.value)
+                                   instance_id=instance_id, status=status_name(record.status))
             spec = self.specs.get(conn, record.process_version_id)
             if upgrade:
                 spec = self._upgrade(conn, record, spec)
@@ -349,7 +349,7 @@ class Runtime:
     def _require_running(self, record: InstanceRecord) -> None:
         if record.status is not InstanceStatus.RUNNING:
             raise InvalidState(N_("instance {instance_id} is {status}"), instance_id=record.id,
-                               status=record.status.value)
+                               status=status_name(record.status))
 
     def _check_may_start(self, conn: Connection, spec: LoadedSpec, user: str | None) -> None:
         groups = repository.user_groups(conn, user) if user is not None else None
@@ -389,3 +389,18 @@ def _live_states(workflow: BpmnWorkflow) -> dict[Any, int]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# How a case's status reads inside a message (English as stored; the catalog has the Vietnamese).
+STATUS_NAMES = {
+    InstanceStatus.RUNNING: N_("running"),
+    InstanceStatus.SUSPENDED: N_("suspended"),
+    InstanceStatus.ERROR: N_("error"),
+    InstanceStatus.COMPLETED: N_("completed"),
+    InstanceStatus.TERMINATED: N_("terminated"),
+}
+
+
+def status_name(status: InstanceStatus) -> Message:
+    """A status as a message parameter, so it is read in the message's language."""
+    return Message(STATUS_NAMES[status])
