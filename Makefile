@@ -24,7 +24,8 @@ translations:
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 	$(BIN)/pybabel extract -F engine/babel.cfg --no-default-keywords -k N_ --no-location --sort-output --no-wrap \
 		--project procflow -o engine/translations/messages.pot engine
-	$(BIN)/pybabel update -i engine/translations/messages.pot -d engine/translations --no-fuzzy-matching --no-wrap
+	$(BIN)/pybabel update -i engine/translations/messages.pot -d engine/translations --no-fuzzy-matching --no-wrap \
+		--ignore-obsolete
 
 ## run: the main job on the embedded default (SQLite file + embedded Redis under var/)
 run:

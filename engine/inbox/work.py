@@ -145,6 +145,6 @@ def closed_task_error(conn: Connection, task_id: str) -> Exception:
     """The error for a task that is no longer open: completed (by whom, when) or unknown."""
     done = conn.execute(_COMPLETED, {"task_id": task_id}).first()
     if done is not None:
-        return Conflict(N_("task {task_id} was already completed by {actor} at {at}"), task_id=task_id,
-                        actor=done.actor, at=done.at.isoformat(timespec='seconds'))
+        return Conflict(N_("task {task_id} was already completed by {actor} at {when}"), task_id=task_id,
+                        actor=done.actor, when=done.at.isoformat(timespec="seconds"))
     return NotFound(N_("no open task {task_id}"), task_id=task_id)

@@ -323,7 +323,7 @@ class Runtime:
         done = conn.execute(select(HistoryEvent.actor, HistoryEvent.at).where(
             HistoryEvent.task_id == task_id, HistoryEvent.kind == "task_completed")).first()
         if done is not None:
-            when = done.at.isoformat(timespec="seconds")
+            when = done.at.astimezone(ZoneInfo(self.timezone))  # written in the reader's format when rendered
             return Conflict(N_("task {task_id} was already completed by {actor} at {when}"), task_id=task_id,
                             actor=done.actor, when=when)
         return NotFound(N_("no open task {task_id}"), task_id=task_id)
