@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.i18n import N_, render
+from engine.i18n import DEFAULT_LOCALE, LOCALES, N_, render
 
-LOCALES = ("vi", "en")
-DEFAULT_LOCALE = "vi"
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "MESSAGES", "literal", "message", "normalize_locale"]
 
 MESSAGES: Mapping[str, str] = {
     "invalid_form": N_("The form has errors; check the marked fields."),
