@@ -6,20 +6,26 @@ BIN := $(VENV)/bin
 .PHONY: setup run test lint bench translations
 
 ## setup: create .venv, install procflow with its dev tools, the web app's front-end libraries (npm, served
-## from node_modules: no CDN) and compiled translations, create/upgrade the embedded database
+## from node_modules: no CDN) and compiled translations (web and engine), create/upgrade the embedded database
 setup:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/pybabel compile -d web/translations
+	$(BIN)/pybabel compile -d engine/translations
 	$(BIN)/procflow db upgrade
 
-## translations: extract the web app's strings and merge them into web/translations/*/messages.po
+## translations: extract the web app's strings (_, _l) and the engine's messages (N_, docs/i18n.md) and merge
+## them into web/translations/*/messages.po and engine/translations/vi/LC_MESSAGES/messages.po
 translations:
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output --project procflow \
 		-o web/translations/messages.pot web
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F engine/babel.cfg --no-default-keywords -k N_ --no-location --sort-output --no-wrap \
+		--project procflow -o engine/translations/messages.pot engine
+	$(BIN)/pybabel update -i engine/translations/messages.pot -d engine/translations --no-fuzzy-matching --no-wrap \
+		--ignore-obsolete
 
 ## run: the main job on the embedded default (SQLite file + embedded Redis under var/)
 run:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import click
 from sqlalchemy.exc import DBAPIError
 
-from engine.errors import InvalidInput, InvalidModel, ProcflowError
+from engine.errors import NO_PROCESS, NO_USER, InvalidInput, InvalidModel, ProcflowError
+from engine.i18n import normalize_locale
 from engine.services import Services, build_services
 from engine.settings import Settings
 
@@ -32,6 +34,26 @@ def services_of(ctx: click.Context) -> Services:
     return obj["services"]
 
 
+# What to do next, for messages a person at the command line can act on with another command. The engine's
+# messages stay free of commands: the web shows them too.
+HINTS = {
+    NO_USER: "import the organisation with `procflow org import`",
+    NO_PROCESS: "deploy it with `procflow deploy`",
+}
+
+
+def cli_language() -> str:
+    """The language of the command line's messages: English unless PROCFLOW_LANG (else LANG) says Vietnamese."""
+    return normalize_locale(os.environ.get("PROCFLOW_LANG") or os.environ.get("LANG"), "en")
+
+
+def error_text(exc: ProcflowError) -> str:
+    """An engine error as the command line says it: in its language, with a hint where one helps."""
+    hint = HINTS.get(exc.message_id)
+    text = exc.render(cli_language())
+    return f"{text} ({hint})" if hint else text
+
+
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Print user mistakes as one clear line (per located model problem) and exit 1, without a traceback."""
 
@@ -45,7 +67,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"error: {len(exc.problems)} problem(s); nothing was deployed", err=True)
             sys.exit(1)
         except ProcflowError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {error_text(exc)}", err=True)
             sys.exit(1)
         except DBAPIError as exc:
             if not _is_missing_schema(exc):

@@ -1,12 +1,43 @@
-"""Domain errors. They carry no HTTP codes; the web layer maps them."""
+"""Domain errors. They carry no HTTP codes (the web layer maps them) and no finished text: a message id
+(the English gettext msgid, ``{name}`` placeholders) and its parameters, rendered in the reader's language
+(engine/i18n.py). ``str(error)`` is the English text, for logs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from engine.i18n import N_, Message
 
 
 class ProcflowError(Exception):
-    """Base class of every error procflow reports to a user."""
+    """Base class of every error procflow reports to a user.
+
+    Args:
+        message: the msgid, marked with ``N_`` where it is written (``N_("no instance {instance_id}")``).
+        params: the values of its placeholders.
+    """
+
+    def __init__(self, message: str = "", /, **params: Any) -> None:
+        super().__init__(message)
+        self.message = Message(message, params)
+
+    @property
+    def message_id(self) -> str:
+        """The msgid (the English template)."""
+        return self.message.id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters of the message."""
+        return dict(self.message.params)
+
+    def render(self, locale: str = "en") -> str:
+        """The message in ``locale`` (``"vi"`` or ``"en"``)."""
+        return self.message.render(locale)
+
+    def __str__(self) -> str:
+        return self.render("en")
 
 
 class NotFound(ProcflowError):
@@ -28,14 +59,14 @@ class InvalidState(ProcflowError):
 class InvalidInput(ProcflowError):
     """Input data is malformed; ``fields`` maps field names to messages."""
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, /, **params: Any) -> None:
+        super().__init__(message, **params)
         self.fields = fields or {}
 
 
 @dataclass(frozen=True)
 class ModelProblem:
-    """One problem found in a BPMN/DMN file, located as precisely as possible."""
+    """One problem found in a BPMN/DMN file, located as precisely as possible (for designers: English)."""
 
     file: str
     line: int | None
@@ -56,9 +87,13 @@ class InvalidModel(ProcflowError):
 
     def __init__(self, problems: list[ModelProblem]) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("{problems}", problems="\n".join(str(p) for p in problems))
+
+
+NO_USER = N_("no user '{user}'")
+NO_PROCESS = N_("no deployed process '{process_id}'")
 
 
 def no_user(user: str) -> NotFound:
     """The error for a user the organisation does not know (or who is inactive)."""
-    return NotFound(f"no user '{user}' (import the organisation with `procflow org import`)")
+    return NotFound(NO_USER, user=user)

@@ -18,6 +18,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from engine.cases.admin import STATUSES, AdminCaseRow
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
 from web.cases import STATUS_LABELS
+from web.errors import engine_text
 from web.extensions import login_manager, services, user
 from web.i18n import safe_next
 from web.manage.params import load
@@ -198,7 +199,7 @@ def _done(instance_id: int, action: str, call: Callable[[], Any]) -> bool:
     except REFUSED as exc:
         now = STATUS_LABELS.get(_row(instance_id).status, "")
         flash(_("Could not %(action)s case #%(id)s (it is “%(status)s” now): %(detail)s", action=ACTIONS[action],
-                id=instance_id, status=now, detail=str(exc)), "error")
+                id=instance_id, status=now, detail=engine_text(exc)), "error")
         return False
     return True
 

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, InvalidInput, InvalidModel, InvalidState, NotFound, PermissionDenied
+from engine.errors import Conflict, InvalidInput, InvalidModel, InvalidState, NotFound, PermissionDenied, ProcflowError
 from web.extensions import log
+from web.i18n import locale
 
 # Engine error class -> HTTP status. Subclasses (e.g. AccountLocked) follow their base.
 STATUS: dict[type[Exception], int] = {
@@ -51,6 +52,11 @@ def status_of(error: Exception) -> int:
     return 500
 
 
+def engine_text(error: Exception) -> str:
+    """An engine error's message in the request's language (other exceptions as they are)."""
+    return error.render(locale()) if isinstance(error, ProcflowError) else str(error)
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
     for cls in STATUS:
@@ -73,7 +79,7 @@ def _engine_error(error: Exception) -> ResponseReturnValue:
         log.error("invalid model or form: %s", error)
         return error_page(500, title=str(_l("A model or form on the server is invalid; tell the process "
                                             "designer")), detail=str(error))
-    return error_page(status, detail=str(error))
+    return error_page(status, detail=engine_text(error))
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, format_datetime, get_locale
+from flask_login import current_user
 
 from web.extensions import services
 
@@ -28,9 +29,12 @@ def init_i18n(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The language the user chose (cookie), else Vietnamese."""
+    """The language the user chose (cookie), else the signed-in user's preferred one, else Vietnamese."""
     chosen = request.cookies.get(LANG_COOKIE, "")
-    return chosen if chosen in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if chosen in LANGUAGES:
+        return chosen
+    preferred = getattr(getattr(current_user, "account", None), "language", None)
+    return preferred if preferred in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def locale() -> str:

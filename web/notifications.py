@@ -23,7 +23,7 @@ def index() -> ResponseReturnValue:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    found = services().notifications.list_for(user().username, page=page, per_page=PER_PAGE)
+    found = services().notifications.list_for(user().username, page=page, per_page=PER_PAGE, locale=locale())
     return render_template("notifications/index.html", result=found, pages=max(1, -(-found.total // PER_PAGE)))
 
 
@@ -46,11 +46,3 @@ def _unread() -> dict[str, Any]:
         return {}
     return {"unread_notifications": services().notifications.unread_count(user().username)}
 
-
-@bp.app_template_filter("in_language")
-def in_language(message: str) -> str:
-    """The user's half of an engine message written "Vietnamese / English" (the whole message otherwise)."""
-    vi, sep, en = message.partition(" / ")
-    if not sep:
-        return message
-    return en if locale() == "en" else vi

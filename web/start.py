@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from engine.cases.catalogue import ProcessEntry
 from engine.errors import Conflict, InvalidInput, PermissionDenied
-from web.errors import status_of
+from web.errors import engine_text, status_of
 from web.extensions import services, user
 from web.forms import flat_values, initial_values, submitted
 from web.i18n import locale
@@ -46,7 +46,7 @@ def form(process_id: str) -> ResponseReturnValue:
         instance_id = services().runtime.start(process_id, data=data, user=user().username, locale=locale())
     except (InvalidInput, Conflict, PermissionDenied) as exc:
         errors = {k: v for k, v in getattr(exc, "fields", {}).items() if k != "_"}
-        return render_template("start/form.html", entry=entry, form=definition, errors=errors, alert=str(exc),
+        return render_template("start/form.html", entry=entry, form=definition, errors=errors, alert=engine_text(exc),
                                values=flat_values(definition, data), files_allowed=False), status_of(exc)
     flash(_("Case #%(id)s of “%(name)s” started.", id=instance_id, name=entry.name), "success")
     return redirect(url_for("cases.show", instance_id=instance_id))

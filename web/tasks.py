@@ -18,7 +18,7 @@ from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, Permis
 from engine.forms import FormDefinition
 from web import access, delegation
 from web.delegation import Picker
-from web.errors import status_of
+from web.errors import engine_text, status_of
 from web.extensions import services, user
 from web.forms import file_fields, flat_values, initial_values, submitted
 from web.i18n import locale
@@ -53,7 +53,7 @@ def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
         record = services().runtime.complete_task(task_id, user=user().username, data=data, locale=locale())
     except InvalidInput as exc:
         return _page(instance_id, task_id, task=task, form=form, values=values, errors=exc.fields,
-                     alert=str(exc), status=422)
+                     alert=engine_text(exc), status=422)
     except (NotFound, InvalidState, PermissionDenied) as exc:
         return _page(instance_id, task_id, task=task, form=form, values=values, alert=_explain(exc),
                      status=status_of(exc), can_submit=False)
@@ -120,7 +120,7 @@ def _take(instance_id: int, task_id: str, action: str) -> ResponseReturnValue:
     except Conflict as exc:
         if not request.headers.get("HX-Request"):
             raise
-        return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=str(exc)), 409
+        return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=engine_text(exc)), 409
     if request.headers.get("HX-Request"):
         return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=None)
     flash(_("You have taken the task.") if action == "claim" else _("The task is back with its groups."), "success")
@@ -153,7 +153,7 @@ def _stored_files(form: FormDefinition | None, instance_id: int, task_id: str) -
                 chosen.append(attachments.add(instance_id, me, upload.filename, upload.stream,
                                               task_id=task_id).file_value())
             except InvalidInput as exc:
-                errors.setdefault(name, []).append(_("The file could not be attached: %(why)s", why=str(exc)))
+                errors.setdefault(name, []).append(_("The file could not be attached: %(why)s", why=engine_text(exc)))
         values[name] = chosen if picker.constraints.multiple else (chosen[-1] if chosen else None)
     return values, errors
 

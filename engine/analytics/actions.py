@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 from engine.analytics.scope import Scope
 from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, inbox, users
 from engine.errors import InvalidState, NotFound, PermissionDenied
+from engine.i18n import N_
+from engine.notify import wording
 from engine.notify.mail import group_members, notify
 from engine.persistence import repository
 from engine.runtime.inbox_rows import USER_PREFIX
@@ -24,14 +26,14 @@ def visible_task(conn: Connection, scope: Scope, task_id: str) -> Any:
         NotFound: no open task ``task_id``.
         PermissionDenied: the viewer is not a manager, or the task is outside their units.
     """
-    scope.require_manager("reminders and reassignments")
+    scope.require_manager(N_("reminders and reassignments"))
     row = conn.execute(select(inbox.c.id, inbox.c.name, inbox.c.instance_id, inbox.c.element_id, inbox.c.assignee,
                               inbox.c.group_codes, inbox.c.due_at, OPEN_UNIT.label("unit_code"))
                        .select_from(OPEN_FROM).where(inbox.c.id == task_id)).first()
     if row is None:
-        raise NotFound(f"no open task {task_id}")
+        raise NotFound(N_("no open task {task_id}"), task_id=task_id)
     if not scope.sees_unit(row.unit_code):
-        raise PermissionDenied(f"task {task_id} is not in {scope.viewer}'s units")
+        raise PermissionDenied(N_("task {task_id} is not in {viewer}'s units"), task_id=task_id, viewer=scope.viewer)
     return row
 
 
@@ -47,12 +49,12 @@ def remind(conn: Connection, scope: Scope, task_id: str, now: datetime, zone: Zo
     task = visible_task(conn, scope, task_id)
     recipients = [task.assignee] if task.assignee else _candidates(conn, task.group_codes)
     if not recipients:
-        raise InvalidState(f"nobody is offered task {task_id} to be reminded")
-    due = task.due_at.astimezone(zone).strftime("%H:%M %d/%m/%Y") if task.due_at else "-"
-    message = (f"Đồng chí {scope.viewer} nhắc việc \u201c{task.name}\u201d (hồ sơ #{task.instance_id}), hạn {due}. "
-               f"/ {scope.viewer} reminds you of the task \u201c{task.name}\u201d (case #{task.instance_id}), "
-               f"due {due}.")
-    ids = notify(conn, recipients, kind="reminder", message=message, instance_id=task.instance_id,
+        raise InvalidState(N_("nobody is offered task {task_id} to be reminded"), task_id=task_id)
+    about: dict[str, Any] = {"by": scope.viewer, "task": task.name, "case": task.instance_id}
+    if task.due_at:
+        about["due"] = task.due_at.astimezone(zone)
+    key = wording.REMINDED_BY if task.due_at else wording.REMINDED_BY_NO_DUE
+    ids = notify(conn, recipients, kind="reminder", key=key, params=about, instance_id=task.instance_id,
                  task_id=task_id, now=now)
     _record(conn, task, "reminded", scope.viewer, now, {"to": recipients})
     return recipients, ids
@@ -70,20 +72,19 @@ def reassign(conn: Connection, scope: Scope, task_id: str, to_user: str, now: da
         InvalidState: the task is already ``to_user``'s.
     """
     if repository.lock_task(conn, task_id, to_user) is None:  # locks the task and its case, as a completion does
-        raise NotFound(f"no open task {task_id}")
+        raise NotFound(N_("no open task {task_id}"), task_id=task_id)
     task = visible_task(conn, scope, task_id)
     person = conn.execute(select(users.c.unit_code, users.c.active).where(users.c.username == to_user)).first()
     if person is None or not person.active:
-        raise NotFound(f"no user '{to_user}'")
+        raise NotFound(N_("no user '{user}'"), user=to_user)
     if not scope.sees_unit(person.unit_code):
-        raise PermissionDenied(f"{to_user} is not in {scope.viewer}'s units")
+        raise PermissionDenied(N_("{user} is not in {viewer}'s units"), user=to_user, viewer=scope.viewer)
     if task.assignee == to_user:
-        raise InvalidState(f"task {task_id} is already assigned to {to_user}")
+        raise InvalidState(N_("task {task_id} is already assigned to {user}"), task_id=task_id, user=to_user)
     repository.assign_task(conn, task_id, to_user)
-    message = (f"Đồng chí {scope.viewer} đã giao cho đồng chí việc \u201c{task.name}\u201d (hồ sơ #{task.instance_id})."
-               f" / {scope.viewer} gave you the task \u201c{task.name}\u201d (case #{task.instance_id}).")
-    ids = notify(conn, [to_user], kind="reassigned", message=message, instance_id=task.instance_id, task_id=task_id,
-                 now=now)
+    about = {"by": scope.viewer, "task": task.name, "case": task.instance_id}
+    ids = notify(conn, [to_user], kind="reassigned", key=wording.REASSIGNED_BY, params=about,
+                 instance_id=task.instance_id, task_id=task_id, now=now)
     _record(conn, task, "task_reassigned", scope.viewer, now, {"from": task.assignee, "to": to_user})
     return ids
 

@@ -20,14 +20,15 @@ from engine.analytics.scope import OrgTree, Scope
 from engine.analytics.sql import inbox, task_months, users
 from engine.analytics.worktime import WorkingTimeline
 from engine.errors import InvalidInput
+from engine.i18n import N_, render
 
 THRESHOLDS_KEY = "evaluation_thresholds"
 LEVELS = ("excellent", "good", "complete", "not_complete")
-LEVEL_NAMES = {
-    "excellent": ("Hoàn thành xuất sắc nhiệm vụ", "Excellent"),
-    "good": ("Hoàn thành tốt nhiệm vụ", "Good"),
-    "complete": ("Hoàn thành nhiệm vụ", "Complete"),
-    "not_complete": ("Không hoàn thành nhiệm vụ", "Not complete"),
+LEVEL_NAMES = {  # msgids; the Vietnamese are the official names ("Hoàn thành xuất sắc nhiệm vụ", ...)
+    "excellent": N_("Excellent"),
+    "good": N_("Good"),
+    "complete": N_("Complete"),
+    "not_complete": N_("Not complete"),
 }
 
 
@@ -95,7 +96,7 @@ def load_thresholds(raw: Any) -> Thresholds:
     try:
         data = ThresholdsSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as exc:
-        raise InvalidInput("invalid evaluation thresholds", _flat(exc.messages)) from exc
+        raise InvalidInput(N_("invalid evaluation thresholds"), _flat(exc.messages)) from exc
     return Thresholds(tuple(Level(**level) for level in data["levels"]), data["fallback"], data["min_tasks"])
 
 
@@ -211,8 +212,7 @@ def level_name(code: str | None, locale: str = "vi") -> str:
     """The classification's name in ``vi`` or ``en`` ('' for none)."""
     if code is None:
         return ""
-    vi, en = LEVEL_NAMES.get(code, (code, code))
-    return en if locale == "en" else vi
+    return render(LEVEL_NAMES[code], None, locale) if code in LEVEL_NAMES else code
 
 
 def figures_snapshot(row: EvaluationRow) -> dict[str, Any]:

@@ -13,47 +13,83 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
+from engine.i18n import N_, render
+
 Columns = Sequence[tuple[str, str]]  # (key in the row, header)
 
-# Headers of every exported table, Vietnamese first (the interface's default) and English.
-_HEADERS: dict[str, list[tuple[str, str, str]]] = {
-    "deadline_tasks": [("task_id", "Mã việc", "Task"), ("instance_id", "Hồ sơ", "Case"),
-                       ("process_id", "Quy trình", "Procedure"), ("name", "Việc", "Task name"),
-                       ("assignee", "Người xử lý", "Assignee"), ("unit_code", "Đơn vị", "Unit"),
-                       ("due_at", "Hạn xử lý", "Deadline"), ("overdue", "Quá hạn", "Overdue"),
-                       ("late_days", "Số ngày làm việc quá hạn", "Working days late"),
-                       ("business_key", "Số hồ sơ", "Case number"), ("summary", "Trích yếu", "Summary")],
-    "deadline_groups": [("key", "Mã", "Code"), ("name", "Tên", "Name"), ("unit_code", "Đơn vị", "Unit"),
-                        ("overdue", "Quá hạn", "Overdue"), ("due_soon", "Sắp đến hạn", "Due soon"),
-                        ("max_late_days", "Quá hạn lâu nhất (ngày làm việc)", "Longest overdue (working days)")],
-    "record": [("key", "Mã", "Code"), ("name", "Tên", "Name"), ("unit_code", "Đơn vị", "Unit"),
-               ("completed", "Đã hoàn thành", "Completed"), ("with_deadline", "Có hạn xử lý", "With deadline"),
-               ("on_time", "Đúng hạn", "On time"), ("late", "Quá hạn", "Late"),
-               ("on_time_rate", "Tỷ lệ đúng hạn", "On-time rate"),
-               ("avg_late_days", "Quá hạn trung bình (ngày làm việc)", "Average lateness (working days)"),
-               ("max_late_days", "Quá hạn lâu nhất (ngày làm việc)", "Longest lateness (working days)")],
-    "procedures": [("process_id", "Mã quy trình", "Procedure"), ("name", "Quy trình", "Name"),
-                   ("cases", "Số hồ sơ hoàn thành", "Cases completed"),
-                   ("median_cycle_days", "Thời gian xử lý trung vị (ngày)", "Median cycle time (days)"),
-                   ("p90_cycle_days", "Thời gian xử lý 90% (ngày)", "90th percentile cycle time (days)"),
-                   ("within_deadline_share", "Tỷ lệ đúng hạn", "Share within deadline")],
-    "bottlenecks": [("element_id", "Mã bước", "Step"), ("name", "Bước", "Name"),
-                    ("completed", "Đã hoàn thành", "Completed"),
-                    ("mean_wait_hours", "Chờ trung bình (giờ)", "Mean wait (hours)"),
-                    ("median_wait_hours", "Chờ trung vị (giờ)", "Median wait (hours)"),
-                    ("late_share", "Tỷ lệ quá hạn", "Late share"), ("open_now", "Đang chờ", "Open now"),
-                    ("open_overdue", "Đang quá hạn", "Open overdue")],
-    "trend": [("week_start", "Tuần bắt đầu", "Week of"), ("overdue", "Việc quá hạn cuối tuần", "Overdue at week end")],
-    "evaluation": [("username", "Tài khoản", "User"), ("full_name", "Họ và tên", "Name"),
-                   ("unit_name", "Đơn vị", "Unit"), ("completed", "Việc đã hoàn thành", "Tasks completed"),
-                   ("considered", "Việc có hạn", "Tasks with a deadline"), ("on_time", "Đúng hạn", "On time"),
-                   ("late", "Hoàn thành quá hạn", "Completed late"),
-                   ("open_overdue", "Đang quá hạn", "Open and overdue"),
-                   ("on_time_rate", "Tỷ lệ đúng hạn", "On-time rate"),
-                   ("max_late_days", "Quá hạn lâu nhất (ngày làm việc)", "Longest lateness (working days)"),
-                   ("proposed_name", "Đề xuất", "Proposed"), ("final_name", "Xếp loại", "Classification"),
-                   ("reason", "Lý do điều chỉnh", "Reason for the change"),
-                   ("confirmed_by", "Người xác nhận", "Confirmed by")],
+# Headers of every exported table: English msgids, in the reader's language through the engine's catalog.
+_HEADERS: dict[str, list[tuple[str, str]]] = {
+    "deadline_tasks": [
+        ("task_id", N_("Task")),
+        ("instance_id", N_("Case")),
+        ("process_id", N_("Procedure")),
+        ("name", N_("Task name")),
+        ("assignee", N_("Assignee")),
+        ("unit_code", N_("Unit")),
+        ("due_at", N_("Deadline")),
+        ("overdue", N_("Overdue")),
+        ("late_days", N_("Working days late")),
+        ("business_key", N_("Case number")),
+        ("summary", N_("Summary")),
+    ],
+    "deadline_groups": [
+        ("key", N_("Code")),
+        ("name", N_("Name")),
+        ("unit_code", N_("Unit")),
+        ("overdue", N_("Overdue")),
+        ("due_soon", N_("Due soon")),
+        ("max_late_days", N_("Longest overdue (working days)")),
+    ],
+    "record": [
+        ("key", N_("Code")),
+        ("name", N_("Name")),
+        ("unit_code", N_("Unit")),
+        ("completed", N_("Completed")),
+        ("with_deadline", N_("With deadline")),
+        ("on_time", N_("On time")),
+        ("late", N_("Late")),
+        ("on_time_rate", N_("On-time rate")),
+        ("avg_late_days", N_("Average lateness (working days)")),
+        ("max_late_days", N_("Longest lateness (working days)")),
+    ],
+    "procedures": [
+        ("process_id", N_("Procedure ID")),
+        ("name", N_("Procedure")),
+        ("cases", N_("Cases completed")),
+        ("median_cycle_days", N_("Median cycle time (days)")),
+        ("p90_cycle_days", N_("90th percentile cycle time (days)")),
+        ("within_deadline_share", N_("Share within deadline")),
+    ],
+    "bottlenecks": [
+        ("element_id", N_("Step")),
+        ("name", N_("Step name")),
+        ("completed", N_("Completed")),
+        ("mean_wait_hours", N_("Mean wait (hours)")),
+        ("median_wait_hours", N_("Median wait (hours)")),
+        ("late_share", N_("Late share")),
+        ("open_now", N_("Open now")),
+        ("open_overdue", N_("Open overdue")),
+    ],
+    "trend": [
+        ("week_start", N_("Week of")),
+        ("overdue", N_("Overdue at week end")),
+    ],
+    "evaluation": [
+        ("username", N_("User")),
+        ("full_name", N_("Full name")),
+        ("unit_name", N_("Unit")),
+        ("completed", N_("Tasks completed")),
+        ("considered", N_("Tasks with a deadline")),
+        ("on_time", N_("On time")),
+        ("late", N_("Completed late")),
+        ("open_overdue", N_("Open and overdue")),
+        ("on_time_rate", N_("On-time rate")),
+        ("max_late_days", N_("Longest lateness (working days)")),
+        ("proposed_name", N_("Proposed")),
+        ("final_name", N_("Classification")),
+        ("reason", N_("Reason for the change")),
+        ("confirmed_by", N_("Confirmed by")),
+    ],
 }
 
 
@@ -68,8 +104,7 @@ class Sheet:
 
 def columns(table: str, locale: str = "vi") -> list[tuple[str, str]]:
     """The (key, header) pairs of a managers' table in ``vi`` or ``en``."""
-    index = 2 if locale == "en" else 1
-    return [(entry[0], entry[index]) for entry in _HEADERS[table]]
+    return [(key, render(header, None, locale)) for key, header in _HEADERS[table]]
 
 
 def as_rows(items: Sequence[Any]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound, PermissionDenied
+from engine.i18n import N_, Message
 from engine.persistence.models import Membership, Unit, User
 
 LEADER_GROUP = "lanh_dao"
@@ -102,9 +103,10 @@ class Scope:
         return self.everything or (code is not None and code in self.units)
 
     def require_manager(self, what: str) -> None:
-        """Refuse unit-level figures to someone who may see only their own record."""
+        """Refuse unit-level figures to someone who may see only their own record (``what``: a msgid, N_)."""
         if not self.is_manager:
-            raise PermissionDenied(f"{what} are for heads of units and leaders; {self.viewer} sees their own record")
+            raise PermissionDenied(N_("{what} are for heads of units and leaders; {viewer} sees their own record"),
+                                   what=Message(what), viewer=self.viewer)
 
 
 def scope_for(conn: Connection, username: str, tree: OrgTree | None = None,
@@ -125,7 +127,7 @@ def scope_for(conn: Connection, username: str, tree: OrgTree | None = None,
     """
     user = conn.execute(select(User.unit_code, User.active).where(User.username == username)).first()
     if user is None or not user.active:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound(N_("no user '{user}'"), user=username)
     tree = tree or OrgTree.load(conn)
     led = {u.code for u in tree.units.values() if u.head_username == username}
     in_group = conn.execute(select(Membership.group_code).where(

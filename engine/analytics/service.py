@@ -21,6 +21,7 @@ from engine.analytics.worktime import WorkingTimeline
 from engine.calendar.working_time import WorkingCalendar, WorkingDuration
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.i18n import N_, render
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
 from engine.persistence.db import Database
 from engine.persistence.models import User
@@ -83,7 +84,7 @@ class AnalyticsService:
         """
         with self._reading(viewer) as (conn, scope, tree):
             if unit is not None and not scope.sees_unit(unit):
-                raise PermissionDenied(f"unit {unit} is not in {viewer}'s scope")
+                raise PermissionDenied(N_("unit {unit} is not in {viewer}'s scope"), unit=unit, viewer=viewer)
             now = self.clock.now()
             query = deadlines.DeadlineQuery(scope, now, self._calendar().add(now, soon), unit, person, limit)
             return deadlines.deadlines_now(conn, query, tree, self._working())
@@ -96,19 +97,19 @@ class AnalyticsService:
     def on_time_rate_by_unit(self, viewer: str, period: Period) -> list[records.RecordRow]:
         """Each unit's own on-time figures for ``period`` (the chart of on-time rate by unit)."""
         with self._reading(viewer) as (conn, scope, tree):
-            scope.require_manager("figures by unit")
+            scope.require_manager(N_("figures by unit"))
             return self._record(conn, scope, tree, period).units
 
     def procedure_figures(self, viewer: str, period: Period) -> list[records.ProcedureRow]:
         """Per procedure, cases completed in ``period``: count, median and p90 cycle time, share within deadline."""
         with self._reading(viewer) as (conn, scope, _tree):
-            scope.require_manager("procedure figures")
+            scope.require_manager(N_("procedure figures"))
             return records.procedure_rows(conn, scope, period, rollups.offset_minutes(conn))
 
     def bottlenecks(self, viewer: str, process_id: str, period: Period) -> Bottlenecks:
         """Per step of ``process_id``: waiting time and late share of tasks completed in ``period``, open tasks now."""
         with self._reading(viewer) as (conn, scope, _tree):
-            scope.require_manager("bottlenecks")
+            scope.require_manager(N_("bottlenecks"))
             offset = rollups.offset_minutes(conn)
             start, end = local_midnight(period.start, offset), local_midnight(period.end, offset)
             return bottlenecks(conn, scope, process_id, start, end, period, self.clock.now())
@@ -121,7 +122,7 @@ class AnalyticsService:
     def dashboard(self, viewer: str, period: Period | None = None, *, weeks: int = 12) -> Dashboard:
         """Everything the dashboard page shows for ``period`` (default: the current year), on one connection."""
         with self._reading(viewer) as (conn, scope, tree):
-            scope.require_manager("the managers' dashboard")
+            scope.require_manager(N_("the managers' dashboard"))
             offset = rollups.offset_minutes(conn)
             now = self.clock.now()
             period = period or Period.year(local_date(now, offset).year)
@@ -166,7 +167,7 @@ class AnalyticsService:
         thresholds = yearly.load_thresholds(raw)
         with self.db.write() as session:
             if not scope_for(session.connection(), viewer, leader_group=self.leader_group).everything:
-                raise PermissionDenied("only the agency's leaders set the evaluation thresholds")
+                raise PermissionDenied(N_("only the agency's leaders set the evaluation thresholds"))
             session.merge(AnalyticsSetting(key=yearly.THRESHOLDS_KEY, value=thresholds.as_dict(),
                                            updated_at=self.clock.now(), updated_by=viewer))
         return thresholds
@@ -187,13 +188,13 @@ class AnalyticsService:
             InvalidInput: an unknown classification, or an override without a reason.
         """
         if classification not in yearly.LEVELS:
-            raise InvalidInput("unknown classification", {"classification": [f"use one of {yearly.LEVELS}"]})
+            raise InvalidInput(N_("unknown classification"), {"classification": [f"use one of {yearly.LEVELS}"]})
         thresholds = self.thresholds()
         with self.db.write() as session:
             conn = session.connection()
             row = self._person_row(conn, viewer, username, self._year(conn, year, thresholds, "vi"))
             if classification != row.proposed and not (reason or "").strip():
-                raise InvalidInput("a classification other than the proposed one needs a reason",
+                raise InvalidInput(N_("a classification other than the proposed one needs a reason"),
                                    {"reason": ["give the reason for the change"]})
             session.execute(delete(Evaluation).where(Evaluation.year == year, Evaluation.username == username))
             session.add(Evaluation(year=year, username=username, unit_code=row.unit_code, proposed=row.proposed,
@@ -207,12 +208,12 @@ class AnalyticsService:
         rows = self.evaluation(viewer, year, locale=locale)
         levels = [{"level": yearly.level_name(level.code, locale), "min_on_time_rate": level.min_on_time_rate,
                    "max_late_days": level.max_late_days} for level in self.thresholds().levels]
-        title = f"Đánh giá {year}" if locale != "en" else f"Evaluation {year}"
-        threshold_columns = [("level", "Mức" if locale != "en" else "Level"),
-                             ("min_on_time_rate", "Tỷ lệ đúng hạn tối thiểu" if locale != "en" else "Minimum rate"),
-                             ("max_late_days", "Quá hạn tối đa (ngày)" if locale != "en" else "Max late days")]
+        title = render(N_("Evaluation {year}"), {"year": year}, locale)
+        threshold_columns = [("level", render(N_("Level"), None, locale)),
+                             ("min_on_time_rate", render(N_("Minimum rate"), None, locale)),
+                             ("max_late_days", render(N_("Max late days"), None, locale))]
         return to_xlsx([Sheet(title, columns("evaluation", locale), as_rows(rows)),
-                        Sheet("Ngưỡng" if locale != "en" else "Thresholds", threshold_columns, levels)],
+                        Sheet(render(N_("Thresholds"), None, locale), threshold_columns, levels)],
                        timezone=str(self._calendar().zone))
 
     # -- maintenance --------------------------------------------------------------------------
@@ -275,14 +276,14 @@ class AnalyticsService:
         """The evaluation row of ``username``, if ``viewer`` may decide it."""
         tree = OrgTree.load(conn)
         scope = scope_for(conn, viewer, tree, self.leader_group)
-        scope.require_manager("classifications")
+        scope.require_manager(N_("classifications"))
         if username == viewer:
-            raise PermissionDenied("one's own classification is confirmed by the level above")
+            raise PermissionDenied(N_("one's own classification is confirmed by the level above"))
         unit = conn.execute(select(User.unit_code).where(User.username == username)).first()
         if unit is None:
-            raise NotFound(f"no user '{username}'")
+            raise NotFound(N_("no user '{user}'"), user=username)
         if not scope.sees_unit(unit.unit_code):
-            raise PermissionDenied(f"{username} is not in {viewer}'s units")
+            raise PermissionDenied(N_("{user} is not in {viewer}'s units"), user=username, viewer=viewer)
         person = select(User.username, User.full_name, User.unit_code).where(User.username == username)
         return yearly.evaluate(conn, person, context, tree)[0]
 

@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from engine.calendar.working_time import WorkingCalendar
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.persistence.models import DayKind
 
 DAY_KINDS = tuple(kind.value for kind in DayKind)
@@ -132,7 +133,8 @@ def load_settings(given: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         InvalidInput: a setting is invalid; ``fields`` says which.
     """
-    data = validated(SettingsSchema(), {k: v for k, v in given.items() if v is not None}, "invalid calendar settings")
+    data = validated(SettingsSchema(), {k: v for k, v in given.items() if v is not None},
+                     N_("invalid calendar settings"))
     if "periods" in data:
         data["periods"] = [_PERIOD.sub(r"\1-\2", text) for text in data["periods"]]
     if "workdays" in data:
@@ -145,19 +147,20 @@ def load_settings(given: Mapping[str, Any]) -> dict[str, Any]:
 def read_holiday_file(path: Path) -> dict[date, tuple[DayKind, str, str | None]]:
     """Read and validate a holiday file into {date: (kind, name_vi, name_en)}."""
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(N_("{path}: no such file"), path=path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise InvalidInput(N_("{path}{where}: not valid YAML ({problem})"), path=path, where=where,
+                           problem=getattr(exc, 'problem', exc)) from exc
     if not isinstance(raw, dict):
-        raise InvalidInput(f"{path}: expected a mapping with 'holidays' and 'extra_workdays'")
+        raise InvalidInput(N_("{path}: expected a mapping with 'holidays' and 'extra_workdays'"), path=path)
     extra = raw.get("extra_workdays")
     if isinstance(extra, list):  # a bare date is a valid extra working day, as load_extra_workdays reads it
         raw = {**raw, "extra_workdays": [entry if isinstance(entry, dict) else {"date": entry} for entry in extra]}
-    data = validated(HolidayFileSchema(), raw, f"{path}: invalid holiday file")
+    data = validated(HolidayFileSchema(), raw, N_("{path}: invalid holiday file"), path=path)
     days = {h["date"]: (_FILE_KINDS[h["kind"]], h["name_vi"].strip(), h["name_en"].strip()) for h in data["holidays"]}
     for entry in data["extra_workdays"]:
         days[entry["date"]] = (DayKind.EXTRA_WORKDAY, entry["name_vi"].strip(), entry["name_en"].strip() or None)
@@ -169,12 +172,13 @@ def date_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
 
 
-def validated(schema: Schema, raw: Mapping[str, Any], message: str) -> dict[str, Any]:
-    """Validate ``raw`` with ``schema``, as InvalidInput with field messages when it does not fit."""
+def validated(schema: Schema, raw: Mapping[str, Any], message: str, **params: Any) -> dict[str, Any]:
+    """Validate ``raw`` with ``schema``, as InvalidInput (``message`` with ``params``) with field messages when
+    it does not fit."""
     try:
         return dict(schema.load(raw))
     except ValidationError as exc:
-        raise InvalidInput(message, _flatten(exc.messages)) from exc
+        raise InvalidInput(message, _flatten(exc.messages), **params) from exc
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -45,6 +45,7 @@ from engine.calendar.working_time import (
 )
 from engine.clock import Clock, SystemClock
 from engine.errors import InvalidState, NotFound
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import CalendarDay, CalendarSetting, DayKind, DaySource
 
@@ -198,7 +199,7 @@ class CalendarService:
         """
         self._checked_at = -1e9  # our own change: check the version on next use
         raw = {"date": date_text(day), "kind": kind, "name_vi": name_vi, "name_en": name_en}
-        data = validated(DaySchema(), raw, "invalid calendar day")
+        data = validated(DaySchema(), raw, N_("invalid calendar day"))
         with self.db.write() as session:
             row = session.get(CalendarDay, data["date"]) or CalendarDay(date=data["date"])
             row.kind, row.name_vi, row.name_en = DayKind(data["kind"]), data["name_vi"].strip(), data["name_en"]
@@ -215,11 +216,11 @@ class CalendarService:
             InvalidInput: ``day`` is not a date.
         """
         self._checked_at = -1e9  # our own change: check the version on next use
-        wanted = validated(DaySchema(only=("date",)), {"date": date_text(day)}, "invalid date")["date"]
+        wanted = validated(DaySchema(only=("date",)), {"date": date_text(day)}, N_("invalid date"))["date"]
         with self.db.write() as session:
             row = session.get(CalendarDay, wanted)
             if row is None:
-                raise NotFound(f"no calendar day on {wanted.isoformat()}")
+                raise NotFound(N_("no calendar day on {day}"), day=wanted.isoformat())
             removed = _entry(row)
             session.delete(row)
             _revised(session, self.clock)
@@ -304,7 +305,7 @@ class CalendarService:
                 "extra_workdays": [day for day, kind in days if kind == DayKind.EXTRA_WORKDAY],
             })
         except ValueError as exc:
-            raise InvalidState(f"the calendar stored in the database is not valid: {exc}") from exc
+            raise InvalidState(N_("the calendar stored in the database is not valid: {error}"), error=exc) from exc
 
 
 def _entry(row: CalendarDay) -> CalendarEntry:

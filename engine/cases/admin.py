@@ -11,6 +11,7 @@ from sqlalchemy import Integer, Table, bindparam, exists, func, select
 from sqlalchemy.sql import Select
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import Instance, InstanceStatus, Membership, ProcessVersion, User
 
@@ -109,10 +110,10 @@ class AdminCaseService:
         """
         self._require_admin(user)
         if status is not None and status not in STATUSES:
-            raise InvalidInput(f"unknown status '{status}'", {"status": ["unknown status"]})
+            raise InvalidInput(N_("unknown status '{status}'"), {"status": ["unknown status"]}, status=status)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise InvalidInput(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}",
-                               {"page": ["out of range"], "per_page": ["out of range"]})
+            raise InvalidInput(N_("page must be >= 1 and per_page between 1 and {max_per_page}"),
+                               {"page": ["out of range"], "per_page": ["out of range"]}, max_per_page=MAX_PER_PAGE)
         params = {"status": status, "process_id": process_id, "limit": per_page, "offset": (page - 1) * per_page}
         with self.db.connect() as conn:
             counts = {InstanceStatus(s).value: int(n) for s, n in conn.execute(_COUNTS[process_id is not None],
@@ -132,12 +133,12 @@ class AdminCaseService:
         with self.db.connect() as conn:
             found = conn.execute(_ONE, {"instance_id": instance_id}).first()
         if found is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
         return _row(found)
 
     def _require_admin(self, user: str) -> None:
         if not self.is_admin(user):
-            raise PermissionDenied(f"only members of {self.admin_group} administer cases")
+            raise PermissionDenied(N_("only members of {group} administer cases"), group=self.admin_group)
 
 
 def _row(r: Any) -> AdminCaseRow:

@@ -26,6 +26,7 @@ from engine.cases.visibility import CaseAccess, require_task_of_case
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound
 from engine.forms.files import DEFAULT_MAX_FILE_SIZE
+from engine.i18n import N_
 from engine.persistence import repository
 from engine.persistence.case_models import Attachment
 from engine.persistence.db import Database
@@ -150,11 +151,11 @@ class AttachmentService:
         with self.db.connect() as conn:
             row = conn.execute(_ONE, {"attachment_id": attachment_id}).first()
             if row is None:
-                raise NotFound(f"no attachment {attachment_id}")
+                raise NotFound(N_("no attachment {attachment_id}"), attachment_id=attachment_id)
             self.access.require(conn, user, row.instance_id)
         path = self.root / row.stored_path
         if not _STORED.fullmatch(row.stored_path) or not path.is_file():
-            raise NotFound(f"the content of attachment {attachment_id} is missing")
+            raise NotFound(N_("the content of attachment {attachment_id} is missing"), attachment_id=attachment_id)
         return Download(_view(row), path.open("rb"))
 
     def _receive(self, stream: Readable) -> _Received:
@@ -209,4 +210,5 @@ def _view(row: Any) -> AttachmentView:
 
 def _too_large(limit: int) -> InvalidInput:
     megabytes = round(limit / (1024 * 1024), 1)
-    return InvalidInput(f"the file is larger than {megabytes} MB", {"file": [f"at most {megabytes} MB"]})
+    return InvalidInput(N_("the file is larger than {megabytes} MB"), {"file": [f"at most {megabytes} MB"]},
+                        megabytes=megabytes)

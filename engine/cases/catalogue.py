@@ -13,6 +13,7 @@ from engine.bpmn.serializer import StateSerializer
 from engine.deployment.form_store import FormStore
 from engine.errors import NotFound
 from engine.forms import FormDefinition
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedFile, HistoryEvent, Instance, Membership, ProcessVersion
 from engine.runtime.specs import SpecCache
@@ -88,7 +89,7 @@ class ProcessCatalogue:
             row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                                   .order_by(ProcessVersion.version.desc()).limit(1)).first()
             if row is None:
-                raise NotFound(f"no deployed process '{process_id}'")
+                raise NotFound(N_("no deployed process '{process_id}'"), process_id=process_id)
             return _entry(row)
 
     def task_form(self, instance_id: int, element_id: str) -> FormDefinition | None:
@@ -100,7 +101,7 @@ class ProcessCatalogue:
         with self.db.read() as session:
             version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
             if version_id is None:
-                raise NotFound(f"no instance {instance_id}")
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
             meta = self.specs.get(session, version_id).tasks_meta.get(element_id, {})
             form_version_id = meta.get("form_version_id")
             return self.forms.get(session, form_version_id) if form_version_id else None
@@ -115,7 +116,7 @@ class ProcessCatalogue:
             row = session.execute(select(ProcessVersion.tasks_meta).where(ProcessVersion.process_id == process_id)
                                   .order_by(ProcessVersion.version.desc()).limit(1)).first()
             if row is None:
-                raise NotFound(f"no deployed process '{process_id}'")
+                raise NotFound(N_("no deployed process '{process_id}'"), process_id=process_id)
             form_version_id = ((row.tasks_meta or {}).get("start") or {}).get("form_version_id")
             return self.forms.get(session, form_version_id) if form_version_id else None
 
@@ -131,7 +132,7 @@ class ProcessCatalogue:
                                     .join(DeployedFile, DeployedFile.id == ProcessVersion.file_id)
                                     .where(Instance.id == instance_id)).first()
             if found is None:
-                raise NotFound(f"no instance {instance_id}")
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
             instance, xml = found
             failed = instance.error_element
             passed = session.scalars(select(HistoryEvent.element_id).distinct().where(

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from engine.errors import InvalidInput
 from engine.forms.files import FILE_TYPES, type_names
+from engine.i18n import N_
 
 HEAD_BYTES = 8192
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy .doc and .xls files
@@ -31,7 +32,7 @@ def clean_filename(raw: str) -> str:
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/"))
     name = "".join(c for c in PurePosixPath(name).name if unicodedata.category(c)[0] != "C").strip()
     if not name or name in (".", "..") or len(name) > 255:
-        raise InvalidInput("give the file a name of 1 to 255 characters", {"file": ["invalid file name"]})
+        raise InvalidInput(N_("give the file a name of 1 to 255 characters"), {"file": ["invalid file name"]})
     return name
 
 
@@ -40,8 +41,8 @@ def type_by_name(filename: str) -> str:
     content_type = _BY_EXTENSION.get(PurePosixPath(filename.lower()).suffix)
     if content_type is None:
         accepted = type_names(FILE_TYPES)
-        raise InvalidInput(f"{filename}: this type of file is not accepted (accepted: {accepted})",
-                           {"file": [f"accepted types: {accepted}"]})
+        raise InvalidInput(N_("{filename}: this type of file is not accepted (accepted: {accepted})"),
+                           {"file": [f"accepted types: {accepted}"]}, filename=filename, accepted=accepted)
     return content_type
 
 
@@ -49,8 +50,9 @@ def detect(path: Path, filename: str, head: bytes) -> str:
     """The content type of a stored upload, if its content matches its extension; else InvalidInput."""
     content_type = type_by_name(filename)
     if not _CHECKS[content_type](path, head, content_type):
-        raise InvalidInput(f"{filename}: the content is not a valid {PurePosixPath(filename).suffix} file",
-                           {"file": ["content does not match the file type"]})
+        raise InvalidInput(N_("{filename}: the content is not a valid {suffix} file"),
+                           {"file": ["content does not match the file type"]}, filename=filename,
+                           suffix=PurePosixPath(filename).suffix)
     return content_type
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn.execution import current_data
 from engine.bpmn.serializer import StateSerializer
 from engine.errors import NotFound
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import (
     HistoryEvent,
@@ -164,7 +165,7 @@ class Queries:
         with self.db.read() as session:
             instance = session.get(Instance, instance_id)
             if instance is None:
-                raise NotFound(f"no instance {instance_id}")
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
             tasks = [task_view(r) for r in session.scalars(
                 select(InboxTask).where(InboxTask.instance_id == instance_id).order_by(InboxTask.created_at))]
             history = self._history(session, instance_id) if with_history else []

@@ -12,6 +12,7 @@ from sqlalchemy.sql import Select
 from engine.cases.queries import HistoryView, InstanceView, Queries
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
 
@@ -107,9 +108,9 @@ class CaseService:
             status: only cases in this status (running, suspended, error, completed, terminated).
         """
         if status is not None and status not in {s.value for s in InstanceStatus}:
-            raise InvalidInput(f"unknown status '{status}'", {"status": ["unknown status"]})
+            raise InvalidInput(N_("unknown status '{status}'"), {"status": ["unknown status"]}, status=status)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise InvalidInput("page must be >= 1 and per_page between 1 and 200",
+            raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
         params = {"user": user, "status": status, "limit": per_page, "offset": (page - 1) * per_page}
         with self.db.connect() as conn:

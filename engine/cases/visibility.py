@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, Membership, TaskCandidateGroup, Unit, User
 from engine.runtime.inbox_rows import EVERYONE, USER_PREFIX
@@ -80,7 +81,8 @@ def units_below(conn: Connection, roots: set[str]) -> set[str]:
 def require_task_of_case(conn: Connection, instance_id: int, task_id: str) -> None:
     """Refuse a task id that is not a task (open or done) of the case."""
     if not conn.execute(_TASK_OF_CASE, {"task_id": task_id, "instance_id": instance_id}).scalar():
-        raise InvalidInput(f"task {task_id} is not a task of case #{instance_id}", {"task_id": ["not in this case"]})
+        raise InvalidInput(N_("task {task_id} is not a task of case #{instance_id}"), {"task_id": ["not in this case"]},
+                           task_id=task_id, instance_id=instance_id)
 
 
 class CaseAccess:
@@ -107,13 +109,13 @@ class CaseAccess:
             PermissionDenied: the user may not see it.
         """
         if not self.sees(conn, user, instance_id):
-            raise PermissionDenied(f"{user} may not see case #{instance_id}")
+            raise PermissionDenied(N_("{user} may not see case #{instance_id}"), user=user, instance_id=instance_id)
 
     def sees(self, conn: Connection, user: str, instance_id: int) -> bool:
         """Apply the visibility rules on ``conn``; raise NotFound if there is no such instance."""
         starter = conn.execute(_STARTER, {"instance_id": instance_id}).first()
         if starter is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
         params = {"user": user, "user_code": USER_PREFIX + user, "instance_id": instance_id,
                   "leader_group": self.leader_group, "admin_group": self.admin_group}
         who = conn.execute(_WHO, params).first()

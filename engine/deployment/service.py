@@ -21,6 +21,7 @@ from engine.bpmn.validation import SourceFile, validate_sources
 from engine.clock import Clock
 from engine.deployment.form_store import FormResolver, is_form
 from engine.errors import InvalidInput, InvalidModel, ModelProblem
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
 
@@ -49,7 +50,7 @@ def collect_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
         elif path.is_file():
             files.append(path)
         else:
-            raise InvalidInput(f"{path}: no such file or folder")
+            raise InvalidInput(N_("{path}: no such file or folder"), path=path)
     return [SourceFile(str(p), p.read_bytes()) for p in files]
 
 
@@ -113,7 +114,7 @@ class DeploymentService:
             InvalidModel: with every located problem, if any file is invalid; nothing is stored.
         """
         if not sources:
-            raise InvalidInput("nothing to deploy: give .bpmn, .dmn or .form files or folders")
+            raise InvalidInput(N_("nothing to deploy: give .bpmn, .dmn or .form files or folders"))
         models = [s for s in sources if not is_form(s.name)]
         with self.db.write() as session:
             known_processes, known_decisions = self._known_ids(session)

@@ -23,7 +23,7 @@ from engine.forms.definition import (
 )
 from engine.forms.files import DEFAULT_MAX_FILE_SIZE, FILE_KEYS, FILE_TYPES
 from engine.forms.loader import load_form, parse_form
-from engine.forms.messages import LOCALES, MESSAGES, Message, message, normalize_locale
+from engine.forms.messages import LOCALES, MESSAGES, message, normalize_locale
 from engine.forms.registry import FormRegistry, form_name
 from engine.forms.schema import schema_for, validate_submission
 
@@ -42,7 +42,6 @@ __all__ = [
     "FormComponent",
     "FormDefinition",
     "FormRegistry",
-    "Message",
     "form_name",
     "load_form",
     "message",

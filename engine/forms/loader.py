@@ -22,6 +22,7 @@ from engine.forms.definition import (
     FormDefinition,
 )
 from engine.forms.rules import RuleReader, is_feel
+from engine.i18n import N_
 
 # form-js: a key "binds the form field to a form variable. Can be a dot separated path."
 _KEY = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
@@ -83,7 +84,7 @@ def _read(source: str | bytes | Path, name: str | None) -> tuple[str, str]:
         return source, name or "<form>"
     path = Path(source)
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such form file")
+        raise InvalidInput(N_("{path}: no such form file"), path=path)
     return path.read_bytes().decode("utf-8-sig", errors="replace"), name or str(path)
 
 

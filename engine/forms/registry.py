@@ -8,6 +8,7 @@ from pathlib import Path
 from engine.errors import InvalidInput, InvalidModel, ModelProblem, NotFound
 from engine.forms.definition import FormDefinition
 from engine.forms.loader import parse_form
+from engine.i18n import N_
 
 FORM_SUFFIX = ".form"
 # Camunda 7 writes "camunda-forms:deployment:<file>" (or ":app:<path>"); procflow and Camunda 8 write the name or id.
@@ -82,9 +83,10 @@ class FormRegistry:
         if form is not None:
             return form
         if key.strip().startswith(_EMBEDDED):
-            raise NotFound(f"form {key!r} is embedded in the BPMN file, which procflow does not support; "
-                           f"save it as a {FORM_SUFFIX} file and reference it by name")
-        raise NotFound(f"no form {key!r} (looked for {form_name(key)}{FORM_SUFFIX} or a form with that id)")
+            raise NotFound(N_("form '{key}' is embedded in the BPMN file, which procflow does not support; save it as "
+                              "a {suffix} file and reference it by name"), key=key, suffix=FORM_SUFFIX)
+        raise NotFound(N_("no form '{key}' (looked for {name}{suffix} or a form with that id)"), key=key,
+                       name=form_name(key), suffix=FORM_SUFFIX)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.find(key) is not None
@@ -100,7 +102,7 @@ class FormRegistry:
 def _load_folder(folder: Path) -> tuple[list[FormDefinition], list[ModelProblem]]:
     """Load every form file below ``folder``, sorted, collecting the problems of all of them."""
     if not folder.is_dir():
-        raise InvalidInput(f"{folder}: no such forms folder")
+        raise InvalidInput(N_("{folder}: no such forms folder"), folder=folder)
     forms: list[FormDefinition] = []
     problems: list[ModelProblem] = []
     for path in sorted(folder.rglob(f"*{FORM_SUFFIX}")):

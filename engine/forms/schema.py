@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, missing, post_load
 from engine.errors import InvalidInput
 from engine.forms.definition import FormComponent, FormDefinition
 from engine.forms.inputs import BUILDERS, Context
-from engine.forms.messages import message, normalize_locale
+from engine.forms.messages import MESSAGES, normalize_locale
 
 
 def schema_for(form: FormDefinition, *, locale: str = "vi", now: datetime | None = None) -> Schema:
@@ -54,7 +54,7 @@ def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi",
         return schema.load(data)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise InvalidInput(message("invalid_form", normalize_locale(locale)), fields=_flatten(messages)) from None
+        raise InvalidInput(MESSAGES["invalid_form"], _flatten(messages)) from None
 
 
 class _FormSchema(Schema):

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.persistence.case_fields import fold
 from engine.persistence.models import Membership, Unit, User
 from engine.persistence.repository import OpenTask
@@ -79,7 +80,7 @@ def check_query(search: str, limit: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         problems["limit"] = [f"between 1 and {MAX_LIMIT}"]
     if problems:
-        raise InvalidInput("invalid search for colleagues", problems)
+        raise InvalidInput(N_("invalid search for colleagues"), problems)
 
 
 def delegate_choices(conn: Connection, task: OpenTask, user: str, *, search: str = "",

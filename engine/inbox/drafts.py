@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput
+from engine.i18n import N_
 from engine.inbox.work import closed_task_error
 from engine.persistence import repository
 from engine.persistence.case_models import Draft
@@ -63,7 +64,7 @@ class DraftService:
         """
         require_json(data)
         if len(json.dumps(data)) > MAX_DRAFT_BYTES:
-            raise InvalidInput("the draft is too large", {"data": [f"at most {MAX_DRAFT_BYTES // 1024} KB"]})
+            raise InvalidInput(N_("the draft is too large"), {"data": [f"at most {MAX_DRAFT_BYTES // 1024} KB"]})
         now = self.clock.now()
         with self.db.transaction() as conn:
             task = repository.read_task(conn, task_id, user)
@@ -73,7 +74,7 @@ class DraftService:
             try:
                 _upsert(conn, {"task_id": task_id, "username": user, "data": data, "updated_at": now})
             except IntegrityError as exc:  # the task closed between the read and the write (PostgreSQL)
-                raise Conflict(f"task {task_id} was closed meanwhile") from exc
+                raise Conflict(N_("task {task_id} was closed meanwhile"), task_id=task_id) from exc
         return DraftView(task_id, data, now)
 
     def load(self, task_id: str, user: str) -> DraftView | None:

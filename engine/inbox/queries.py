@@ -24,6 +24,7 @@ from engine.cases.queries import TaskView
 from engine.cases.visibility import units_below
 from engine.clock import Clock
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.persistence import repository
 from engine.persistence.case_fields import URGENCY_LEVELS, like_pattern
 from engine.persistence.db import Database
@@ -204,7 +205,7 @@ class InboxQueries:
         """
         filters = filters or InboxFilter()
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise InvalidInput("page must be >= 1 and per_page between 1 and 200",
+            raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
         now = self.clock.now()
         soon = self.due_soon_until(now)
@@ -242,7 +243,7 @@ class InboxQueries:
                                   "urgency": filters.urgency}
         if filters.unit:
             if conn.execute(_UNIT_EXISTS, {"unit": filters.unit}).first() is None:
-                raise InvalidInput(f"no unit '{filters.unit}'", {"unit": ["unknown unit"]})
+                raise InvalidInput(N_("no unit '{unit}'"), {"unit": ["unknown unit"]}, unit=filters.unit)
             params["units"] = sorted(units_below(conn, {filters.unit}))
         if filters.search:
             params["pattern"] = like_pattern(filters.search)

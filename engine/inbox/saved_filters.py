@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.errors import InvalidState, NotFound, no_user
+from engine.i18n import N_
 from engine.inbox.queries import InboxFilter
 from engine.persistence import repository
 from engine.persistence.case_models import SavedFilter
@@ -86,13 +87,13 @@ class SavedFilterService:
             row = session.scalars(select(SavedFilter).where(SavedFilter.username == user,
                                                             SavedFilter.name == name)).first()
             if row is None:
-                raise NotFound(f"no saved filter '{name}'")
+                raise NotFound(N_("no saved filter '{name}'"), name=name)
             session.delete(row)
 
     def _check_room(self, session: Any, user: str) -> None:
         count = session.scalar(select(func.count()).select_from(SavedFilter).where(SavedFilter.username == user))
         if count >= MAX_SAVED_FILTERS:
-            raise InvalidState(f"at most {MAX_SAVED_FILTERS} saved filters; delete one first")
+            raise InvalidState(N_("at most {limit} saved filters; delete one first"), limit=MAX_SAVED_FILTERS)
 
 
 def _view(row: SavedFilter) -> SavedFilterView:

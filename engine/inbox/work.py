@@ -14,7 +14,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
+from engine.i18n import N_
 from engine.inbox.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
+from engine.notify import wording
 from engine.notify.mail import notify
 from engine.persistence import repository
 from engine.persistence.models import HistoryEvent, InboxTask
@@ -47,7 +49,8 @@ class WorkService:
             if task.assignee == user:
                 return
             if task.assignee:
-                raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+                raise Conflict(N_("task {task_id} is already claimed by {assignee}"), task_id=task_id,
+                               assignee=task.assignee)
             check_may_work(task, user)
             repository.assign_task(step.conn, task_id, user)
             self._record(step, task, "task_claimed", user, {})
@@ -62,9 +65,10 @@ class WorkService:
         with self.runtime.transaction() as step:
             task = self._lock(step, task_id, user)
             if not task.assignee:
-                raise InvalidState(f"task {task_id} is not claimed by anyone")
+                raise InvalidState(N_("task {task_id} is not claimed by anyone"), task_id=task_id)
             if task.assignee != user:
-                raise PermissionDenied(f"task {task_id} is assigned to {task.assignee}")
+                raise PermissionDenied(N_("task {task_id} is assigned to {assignee}"), task_id=task_id,
+                                       assignee=task.assignee)
             repository.assign_task(step.conn, task_id, None, offer_to=list(task.group_codes) or [EVERYONE])
             self._record(step, task, "task_unclaimed", user, {"offered_to": list(task.group_codes)})
 
@@ -78,7 +82,7 @@ class WorkService:
             PermissionDenied: ``user`` may not work on the task.
         """
         if to_user == user:
-            raise InvalidInput("a task cannot be delegated to oneself", {"to_user": ["must be someone else"]})
+            raise InvalidInput(N_("a task cannot be delegated to oneself"), {"to_user": ["must be someone else"]})
         with self.runtime.transaction() as step:
             task = self._lock(step, task_id, user)
             check_may_work(task, user)
@@ -115,9 +119,8 @@ class WorkService:
     def _tell_delegate(self, step: Step, task: OpenTask, user: str, to_user: str) -> None:
         """Notify the delegate (stored for the inbox, e-mailed after commit if set up)."""
         name = step.conn.execute(_NAME, {"task_id": task.id}).scalar()
-        message = (f"Đồng chí {user} đã chuyển cho đồng chí việc \u201c{name}\u201d (hồ sơ #{task.instance_id})."
-                   f" / {user} delegated the task \u201c{name}\u201d (case #{task.instance_id}) to you.")
-        step.notifications.extend(notify(step.conn, [to_user], kind="delegated", message=message,
+        about = {"by": user, "task": name, "case": task.instance_id}
+        step.notifications.extend(notify(step.conn, [to_user], kind="delegated", key=wording.DELEGATED, params=about,
                                          instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
 
     def _lock(self, step: Step, task_id: str, user: str) -> OpenTask:
@@ -142,6 +145,6 @@ def closed_task_error(conn: Connection, task_id: str) -> Exception:
     """The error for a task that is no longer open: completed (by whom, when) or unknown."""
     done = conn.execute(_COMPLETED, {"task_id": task_id}).first()
     if done is not None:
-        return Conflict(f"task {task_id} was already completed by {done.actor} at "
-                        f"{done.at.isoformat(timespec='seconds')}")
-    return NotFound(f"no open task {task_id}")
+        return Conflict(N_("task {task_id} was already completed by {actor} at {when}"), task_id=task_id,
+                        actor=done.actor, when=done.at.isoformat(timespec="seconds"))
+    return NotFound(N_("no open task {task_id}"), task_id=task_id)

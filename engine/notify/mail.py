@@ -1,8 +1,10 @@
-"""Notifications: stored for the inbox, and e-mailed through SMTP when it is configured."""
+"""Notifications: stored for the inbox (a wording key and its parameters), and e-mailed through SMTP when it is
+configured, in each recipient's language."""
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -11,6 +13,8 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.clock import Clock
+from engine.i18n import normalize_locale, params_to_json
+from engine.notify.wording import subject, wording
 from engine.persistence.db import Database
 from engine.persistence.models import Membership, Notification, User
 from engine.settings import Settings
@@ -19,11 +23,23 @@ _notes: Table = Notification.__table__  # type: ignore[assignment]
 _INSERT = insert(_notes).returning(_notes.c.id)
 
 
-def notify(conn: Connection, usernames: list[str], *, kind: str, message: str, instance_id: int | None,
-           task_id: str | None, now: datetime) -> list[int]:
-    """Store one notification per user; return their ids (to be e-mailed after commit)."""
-    rows = [{"username": u, "kind": kind, "message": message, "instance_id": instance_id, "task_id": task_id,
-             "created_at": now, "read_at": None, "emailed_at": None, "email_error": None}
+def notify(conn: Connection, usernames: list[str], *, kind: str, key: str, params: Mapping[str, Any],
+           instance_id: int | None, task_id: str | None, now: datetime) -> list[int]:
+    """Store one notification per user; return their ids (to be e-mailed after commit).
+
+    Args:
+        conn: the transaction's connection.
+        usernames: who is told (duplicates and blanks ignored).
+        kind: reminder, escalation, reassigned or delegated (the e-mail's subject).
+        key: what it says, a key of engine/notify/wording.py.
+        params: the values of the wording's placeholders (moments as aware datetimes).
+        instance_id: the case it is about, if any.
+        task_id: the task it is about, if any.
+        now: when it is stored.
+    """
+    stored = params_to_json(params)
+    rows = [{"username": u, "kind": kind, "message_key": key, "params": stored, "instance_id": instance_id,
+             "task_id": task_id, "created_at": now, "read_at": None, "emailed_at": None, "email_error": None}
             for u in dict.fromkeys(usernames) if u]
     return [r.id for r in conn.execute(_INSERT, rows).all()] if rows else []
 
@@ -56,7 +72,8 @@ class Mailer:
             return 0
         with self.db.read() as session:
             rows = session.execute(
-                select(Notification.id, Notification.message, Notification.kind, User.email, User.full_name)
+                select(Notification.id, Notification.message_key, Notification.params, Notification.kind,
+                       User.email, User.full_name, User.language)
                 .join(User, User.username == Notification.username)
                 .where(Notification.id.in_(notification_ids), Notification.emailed_at.is_(None))).all()
         sent = 0
@@ -77,11 +94,12 @@ class Mailer:
     def _send_one(self, smtp: Any, row: Any) -> int:
         if not row.email:
             return 0
+        language = normalize_locale(row.language)  # the recipient's, not the sender's
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
         message["To"] = f"{row.full_name} <{row.email}>"
-        message["Subject"] = f"[procflow] {SUBJECTS.get(row.kind, row.kind)}"
-        message.set_content(row.message)
+        message["Subject"] = f"[procflow] {subject(row.kind, language)}"
+        message.set_content(wording(row.message_key, row.params, language))
         error = None
         try:
             smtp.send_message(message)
@@ -92,10 +110,3 @@ class Mailer:
                 emailed_at=None if error else self.clock.now(), email_error=error))
         return 0 if error else 1
 
-
-SUBJECTS = {
-    "reminder": "Nhắc việc sắp đến hạn / Task due soon",
-    "escalation": "Việc quá hạn / Overdue task",
-    "reassigned": "Việc được chuyển cho đồng chí / Task reassigned to you",
-    "delegated": "Việc được giao cho đồng chí / Task delegated to you",
-}

@@ -10,6 +10,8 @@ from sqlalchemy import Integer, Table, bindparam, func, select, update
 
 from engine.clock import Clock
 from engine.errors import InvalidInput
+from engine.i18n import N_, normalize_locale
+from engine.notify.wording import wording
 from engine.persistence.db import Database
 from engine.persistence.models import Notification
 
@@ -17,8 +19,8 @@ MAX_PER_PAGE = 200
 
 _notes: Table = Notification.__table__  # type: ignore[assignment]
 _MINE = _notes.c.username == bindparam("user")
-_PAGE = (select(_notes.c.id, _notes.c.kind, _notes.c.instance_id, _notes.c.task_id, _notes.c.message,
-                _notes.c.created_at, _notes.c.read_at, func.count().over().label("total"))
+_PAGE = (select(_notes.c.id, _notes.c.kind, _notes.c.instance_id, _notes.c.task_id, _notes.c.message_key,
+                _notes.c.params, _notes.c.created_at, _notes.c.read_at, func.count().over().label("total"))
          .where(_MINE).order_by(_notes.c.read_at.is_not(None), _notes.c.created_at.desc(), _notes.c.id.desc())
          .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 _UNREAD = select(func.count()).select_from(_notes).where(_MINE, _notes.c.read_at.is_(None))
@@ -29,7 +31,7 @@ _MARK_ALL = update(_notes).where(_MINE, _notes.c.read_at.is_(None)).values(read_
 
 @dataclass(frozen=True)
 class NotificationView:
-    """One notification as the inbox lists it."""
+    """One notification as the inbox lists it, its text in the reader's language."""
 
     id: int
     kind: str
@@ -65,17 +67,18 @@ class NotificationService:
         self.db = db
         self.clock = clock
 
-    def list_for(self, user: str, *, page: int = 1, per_page: int = 20) -> NotificationPage:
-        """One page of ``user``'s notifications: unread ones first, then newest first."""
+    def list_for(self, user: str, *, page: int = 1, per_page: int = 20, locale: str = "vi") -> NotificationPage:
+        """One page of ``user``'s notifications: unread ones first, then newest first, worded in ``locale``."""
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise InvalidInput("page must be >= 1 and per_page between 1 and 200",
+            raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
         with self.db.connect() as conn:
             rows = conn.execute(_PAGE, {"user": user, "limit": per_page, "offset": (page - 1) * per_page}).all()
             unread = conn.execute(_UNREAD, {"user": user}).scalar_one()
             total = rows[0].total if rows else self._total(conn, user)
-        views = [NotificationView(r.id, r.kind, r.instance_id, r.task_id, r.message, r.created_at, r.read_at)
-                 for r in rows]
+        language = normalize_locale(locale)
+        views = [NotificationView(r.id, r.kind, r.instance_id, r.task_id, wording(r.message_key, r.params, language),
+                                  r.created_at, r.read_at) for r in rows]
         return NotificationPage(views, int(total), int(unread), page, per_page)
 
     def unread_count(self, user: str) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.errors import InvalidInput, PermissionDenied, no_user
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import LoginFailure, Membership, User
 
@@ -29,7 +30,8 @@ class AccountLocked(PermissionDenied):
     """Too many failed sign-ins for this user name; ``until`` says when it may try again."""
 
     def __init__(self, username: str, until: datetime) -> None:
-        super().__init__(f"too many failed sign-ins for '{username}'; try again after {until.isoformat()}")
+        super().__init__(N_("too many failed sign-ins for '{user}'; try again after {until}"), user=username,
+                         until=until)
         self.until = until
 
 
@@ -47,6 +49,7 @@ class Account:
     email: str | None
     groups: frozenset[str]
     session_token: str
+    language: str = "vi"  # the user's preferred language ("vi" or "en")
 
 
 class AccountService:
@@ -84,7 +87,7 @@ class AccountService:
                 session.execute(delete(LoginFailure).where(LoginFailure.username == username))
                 failed = False
         if failed:
-            raise BadCredentials("wrong user name or password")
+            raise BadCredentials(N_("wrong user name or password"))
         account = self.account(username)
         assert account is not None
         return account
@@ -98,7 +101,7 @@ class AccountService:
             groups = frozenset(session.scalars(select(Membership.group_code)
                                                .where(Membership.username == username)))
             return Account(user.username, user.full_name, user.title, user.unit_code, user.email, groups,
-                           _token(user.password_hash))
+                           _token(user.password_hash), user.language)
 
     def set_password(self, username: str, password: str) -> None:
         """Give ``username`` a new password (at least ``MIN_PASSWORD_LENGTH`` characters) and lift any lock.
@@ -108,8 +111,8 @@ class AccountService:
             InvalidInput: the password is too short.
         """
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-                               {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+            raise InvalidInput(N_("the password must have at least {length} characters"),
+                               {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]}, length=MIN_PASSWORD_LENGTH)
         with self.db.write() as session:
             user = session.get(User, username)
             if user is None:

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, no_user
+from engine.i18n import DEFAULT_LOCALE, LOCALES, N_
 from engine.persistence.db import Database
 from engine.persistence.models import Group, Membership, Unit, User
 
@@ -41,6 +42,8 @@ class UserSchema(Schema):
     title = fields.String(load_default=None, allow_none=True)
     groups = fields.List(fields.String(), load_default=list)
     password_hash = fields.String(load_default=None, allow_none=True)
+    # The language of the user's e-mails and of the web app until they pick one; absent: kept (new users: vi).
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCALES))
 
 
 class OrgFileSchema(Schema):
@@ -65,7 +68,7 @@ class OrgImportResult:
 def read_org_file(path: Path) -> dict[str, Any]:
     """Read an organisation file (YAML, or CSV with one user per row) into the YAML structure."""
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(N_("{path}: no such file"), path=path)
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
         return _csv_to_structure(text)
@@ -74,14 +77,16 @@ def read_org_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise InvalidInput(N_("{path}{where}: not valid YAML ({problem})"), path=path, where=where,
+                           problem=getattr(exc, 'problem', exc)) from exc
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected a mapping with units, groups and users")
+        raise InvalidInput(N_("{path}: expected a mapping with units, groups and users"), path=path)
     return data
 
 
 def _csv_to_structure(text: str) -> dict[str, Any]:
-    """CSV columns: username, full_name, email, unit, unit_name, parent_unit, title, groups (a;b), head (yes)."""
+    """CSV columns: username, full_name, email, unit, unit_name, parent_unit, title, groups (a;b), head (yes),
+    language (vi or en)."""
     units: dict[str, dict[str, Any]] = {}
     groups: dict[str, dict[str, Any]] = {}
     users = []
@@ -98,7 +103,7 @@ def _csv_to_structure(text: str) -> dict[str, Any]:
             groups.setdefault(g, {"code": g, "name": g})
         users.append({"username": row.get("username"), "full_name": row.get("full_name"),
                       "email": row.get("email") or None, "unit": unit, "title": row.get("title") or None,
-                      "groups": names})
+                      "groups": names, "language": row.get("language") or None})
     return {"units": list(units.values()), "groups": list(groups.values()), "users": users}
 
 
@@ -113,7 +118,7 @@ class OrgService:
         try:
             data = OrgFileSchema().load(raw)
         except ValidationError as exc:
-            raise InvalidInput("invalid organisation file", _flatten(exc.messages)) from exc
+            raise InvalidInput(N_("invalid organisation file"), _flatten(exc.messages)) from exc
         _check_references(data)
         result = OrgImportResult()
         with self.db.write() as session:
@@ -148,6 +153,10 @@ class OrgService:
         row.title = user["title"]
         if user["password_hash"]:
             row.password_hash = user["password_hash"]
+        if user["language"]:
+            row.language = user["language"]
+        elif row.language is None:
+            row.language = DEFAULT_LOCALE
         session.flush()
         session.execute(delete(Membership).where(Membership.username == user["username"]))
         for code in dict.fromkeys(user["groups"]):
@@ -161,7 +170,7 @@ class OrgService:
         """Return the active user ``username`` or raise NotFound."""
         user = session.get(User, username)
         if user is None or not user.active:
-            raise NotFound(f"no user '{username}' (import the organisation with `procflow org import`)")
+            raise no_user(username)
         return user
 
     def head_of_unit_of(self, session: Session, username: str) -> str | None:
@@ -229,7 +238,7 @@ def _check_references(data: dict[str, Any]) -> None:
     if cycle:
         errors["units"] = [f"units form a cycle: {' -> '.join(cycle)}"]
     if errors:
-        raise InvalidInput("invalid organisation file", errors)
+        raise InvalidInput(N_("invalid organisation file"), errors)
 
 
 def _find_cycle(parents: dict[str, str | None]) -> list[str]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict
+from engine.i18n import N_
 
 
 class Database:
@@ -83,10 +84,10 @@ def _conflicts_translated() -> Iterator[None]:
     try:
         yield
     except StaleDataError as exc:
-        raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+        raise Conflict(N_("someone else changed this case at the same moment; reload and try again")) from exc
     except DBAPIError as exc:
         if _is_concurrency_failure(exc):
-            raise Conflict("someone else changed this case at the same moment; reload and try again") from exc
+            raise Conflict(N_("someone else changed this case at the same moment; reload and try again")) from exc
         raise
 
 

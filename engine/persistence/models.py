@@ -228,6 +228,8 @@ class User(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the user's e-mails (and of the web app until they pick one): "vi" or "en".
+    language: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
 
 
 class Group(Base):
@@ -349,7 +351,10 @@ class EventSubscription(Base):
 
 
 class Notification(Base):
-    """A message for one user (reminder, escalation, returned work); shown in the inbox, e-mailed if set up."""
+    """A message for one user (reminder, escalation, returned work); shown in the inbox, e-mailed if set up.
+
+    Stored as a key of engine/notify/wording.py and its parameters, rendered in the reader's language when read.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_username_created_at", "username", "created_at"),
@@ -360,7 +365,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
-    message: Mapped[str] = mapped_column(Text)
+    message_key: Mapped[str] = mapped_column(String(60))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON(), default=dict)
     created_at: Mapped[Timestamp]
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict
+from engine.i18n import N_
 from engine.persistence.case_fields import search_text
 from engine.persistence.models import (
     EventSubscription,
@@ -245,7 +246,8 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "summary": record.summary, "urgency": record.urgency,
         "search_text": search_text(record.business_key, record.summary), "waits_for": record.waits_for})
     if changed != 1:
-        raise Conflict(f"instance {record.id} was changed by someone else at the same moment; try again")
+        raise Conflict(N_("instance {instance_id} was changed by someone else at the same moment; try again"),
+                       instance_id=record.id)
     record.lock_version += 1
     record.state = state
     record.completed_tasks += completed_delta

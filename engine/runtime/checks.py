@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.errors import InvalidInput, PermissionDenied, no_user
+from engine.i18n import N_
 from engine.persistence.repository import OpenTask
 from engine.runtime.inbox_rows import USER_PREFIX
 
@@ -40,7 +41,8 @@ def load_input(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         fields_ = {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in messages.items()}
-        raise InvalidInput("; ".join(f"{k}: {' '.join(v)}" for k, v in fields_.items()), fields_) from exc
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields_.items())
+        raise InvalidInput("{problems}", fields_, problems=problems) from exc
     require_json(loaded.get("data", {}))
     return loaded
 
@@ -50,7 +52,7 @@ def require_json(data: dict[str, Any]) -> None:
     try:
         json.dumps(data)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"data must be plain JSON: {exc}", {"data": [str(exc)]}) from exc
+        raise InvalidInput(N_("data must be plain JSON: {error}"), {"data": [str(exc)]}, error=exc) from exc
 
 
 def check_may_work(task: OpenTask, user: str) -> None:
@@ -59,7 +61,9 @@ def check_may_work(task: OpenTask, user: str) -> None:
         raise no_user(user)
     if task.assignee:
         if task.assignee != user:
-            raise PermissionDenied(f"task {task.id} is assigned to {task.assignee}")
+            raise PermissionDenied(N_("task {task_id} is assigned to {assignee}"), task_id=task.id,
+                                   assignee=task.assignee)
         return
     if task.group_codes and not (task.user_is_candidate or USER_PREFIX + user in task.group_codes):
-        raise PermissionDenied(f"task {task.id} is for {', '.join(task.group_codes)}; {user} is not a member")
+        raise PermissionDenied(N_("task {task_id} is for {groups}; {user} is not a member"), task_id=task.id,
+                               groups=', '.join(task.group_codes), user=user)

@@ -32,8 +32,9 @@ from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
 from engine.deployment.form_store import FormStore
 from engine.deployment.service import latest_version
-from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
+from engine.errors import NO_PROCESS, Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
 from engine.forms import validate_submission
+from engine.i18n import N_, Message
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
@@ -93,7 +94,7 @@ class Runtime:
             conn = step.conn
             target = repository.start_target(conn, args["process_id"], user)
             if target is None:
-                raise NotFound(f"no deployed process '{process_id}' (deploy it with `procflow deploy`)")
+                raise NotFound(NO_PROCESS, process_id=process_id)
             if user is not None and not target.user_active:
                 raise no_user(user)
             spec = self.specs.get(conn, target.version_id)
@@ -122,7 +123,8 @@ class Runtime:
         if started_by_case is not None:
             workflow.correlations[STARTED_BY_CASE] = started_by_case
         if start_at is not None and not prime_start_event(workflow, start_at, trigger):
-            raise InvalidState(f"{spec.process_id} has no start event {start_at}")
+            raise InvalidState(N_("{process_id} has no start event {start_at}"), process_id=spec.process_id,
+                               start_at=start_at)
         workflow.data.update(data)
         for task in tasks_in_state(workflow, TaskState.READY):
             task.data.update(data)
@@ -155,7 +157,7 @@ class Runtime:
             workflow = self.restore(record, spec)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or not task.has_state(TaskState.READY):
-                raise Conflict(f"task {task_id} is no longer open")
+                raise Conflict(N_("task {task_id} is no longer open"), task_id=task_id)
             now = self.clock.now()
             history = [history_event(record.id, now, "task_completed", task_id=task_id, element_id=open_task.element_id,
                               element_type=type(task.task_spec).__name__, actor=user,
@@ -186,7 +188,8 @@ class Runtime:
             conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.SUSPENDED:
-                raise InvalidState(f"instance {instance_id} is {record.status.value}, not suspended")
+                raise InvalidState(N_("instance {instance_id} is {status}, not suspended"), instance_id=instance_id,
+                                   status=status_name(record.status))
             record.status = InstanceStatus.RUNNING
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self.restore(record, spec)
@@ -200,7 +203,8 @@ class Runtime:
             conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status in ENDED:
-                raise InvalidState(f"instance {instance_id} has already ended ({record.status.value})")
+                raise InvalidState(N_("instance {instance_id} has already ended ({status})"), instance_id=instance_id,
+                                   status=status_name(record.status))
             spec = self.specs.get(conn, record.process_version_id)
             workflow = self.restore(record, spec)
             workflow.cancel()
@@ -217,7 +221,8 @@ class Runtime:
             conn = step.conn
             record = self._lock(conn, instance_id)
             if record.status is not InstanceStatus.ERROR:
-                raise InvalidState(f"instance {instance_id} is {record.status.value}; only failed ones are retried")
+                raise InvalidState(N_("instance {instance_id} is {status}; only failed ones are retried"),
+                                   instance_id=instance_id, status=status_name(record.status))
             spec = self.specs.get(conn, record.process_version_id)
             if upgrade:
                 spec = self._upgrade(conn, record, spec)
@@ -255,7 +260,8 @@ class Runtime:
             try:
                 workflow.send_event(event)
             except WorkflowException as exc:
-                raise InvalidState(f"instance {instance_id} is not waiting for the message '{message_name}'") from exc
+                raise InvalidState(N_("instance {instance_id} is not waiting for the message '{message_name}'"),
+                                   instance_id=instance_id, message_name=message_name) from exc
             history = [history_event(instance_id, self.clock.now(), "message_received", actor=user,
                               data={"message": message_name, "payload": payload or {}})]
             outcome = run_until_waiting(workflow)
@@ -274,11 +280,14 @@ class Runtime:
         if instance_id is not None:
             return instance_id
         if not business_key:
-            raise InvalidInput("name the instance: an id or a business key", {"instance": ["required"]})
+            raise InvalidInput(N_("name the instance: an id or a business key"), {"instance": ["required"]})
         found = conn.execute(select(Instance.id).where(Instance.business_key == business_key,
                                                        Instance.status == InstanceStatus.RUNNING.value)).scalars().all()
-        if len(found) != 1:
-            raise NotFound(f"{len(found) or 'no'} running instance(s) with business key '{business_key}'")
+        if not found:
+            raise NotFound(N_("no running instance with business key '{business_key}'"), business_key=business_key)
+        if len(found) > 1:
+            raise NotFound(N_("{count} running instances with business key '{business_key}'"), count=len(found),
+                           business_key=business_key)
         return found[0]
 
     def fire_timers(self, instance_id: int) -> bool:
@@ -307,16 +316,17 @@ class Runtime:
     def _lock(self, conn: Connection, instance_id: int) -> InstanceRecord:
         record = repository.lock_instance(conn, instance_id)
         if record is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
         return record
 
     def _gone(self, conn: Connection, task_id: str) -> Exception:
         done = conn.execute(select(HistoryEvent.actor, HistoryEvent.at).where(
             HistoryEvent.task_id == task_id, HistoryEvent.kind == "task_completed")).first()
         if done is not None:
-            when = done.at.isoformat(timespec="seconds")
-            return Conflict(f"task {task_id} was already completed by {done.actor} at {when}")
-        return NotFound(f"no open task {task_id}")
+            when = done.at.astimezone(ZoneInfo(self.timezone))  # written in the reader's format when rendered
+            return Conflict(N_("task {task_id} was already completed by {actor} at {when}"), task_id=task_id,
+                            actor=done.actor, when=when)
+        return NotFound(N_("no open task {task_id}"), task_id=task_id)
 
     def restore(self, record: InstanceRecord, spec: LoadedSpec) -> BpmnWorkflow:
         """The workflow of ``record``, restored from its saved state with ``spec``."""
@@ -330,20 +340,22 @@ class Runtime:
         names = {t["task_spec"] for t in json.loads(record.state)["tasks"].values()}
         missing = sorted(n for n in names if n not in target.spec.task_specs)
         if missing:
-            raise InvalidState(f"version {newest.version} of {record.process_id} lacks elements this instance "
-                               f"is using: {', '.join(missing)}")
+            raise InvalidState(N_("version {version} of {process_id} lacks elements this instance is using: {missing}"),
+                               version=newest.version, process_id=record.process_id, missing=', '.join(missing))
         record.process_version_id = newest.id
         return target
 
     # -- checks -------------------------------------------------------------------------------
     def _require_running(self, record: InstanceRecord) -> None:
         if record.status is not InstanceStatus.RUNNING:
-            raise InvalidState(f"instance {record.id} is {record.status.value}")
+            raise InvalidState(N_("instance {instance_id} is {status}"), instance_id=record.id,
+                               status=status_name(record.status))
 
     def _check_may_start(self, conn: Connection, spec: LoadedSpec, user: str | None) -> None:
         groups = repository.user_groups(conn, user) if user is not None else None
         if not (groups or set()) & set(spec.starter_groups):
-            raise PermissionDenied(f"only members of {', '.join(spec.starter_groups)} may start {spec.process_id}")
+            raise PermissionDenied(N_("only members of {groups} may start {process_id}"),
+                                   groups=', '.join(spec.starter_groups), process_id=spec.process_id)
 
     # -- persisting ---------------------------------------------------------------------------
     def persist(self, step: Step, record: InstanceRecord, spec: LoadedSpec, workflow: BpmnWorkflow,
@@ -377,3 +389,18 @@ def _live_states(workflow: BpmnWorkflow) -> dict[Any, int]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# How a case's status reads inside a message (English as stored; the catalog has the Vietnamese).
+STATUS_NAMES = {
+    InstanceStatus.RUNNING: N_("running"),
+    InstanceStatus.SUSPENDED: N_("suspended"),
+    InstanceStatus.ERROR: N_("error"),
+    InstanceStatus.COMPLETED: N_("completed"),
+    InstanceStatus.TERMINATED: N_("terminated"),
+}
+
+
+def status_name(status: InstanceStatus) -> Message:
+    """A status as a message parameter, so it is read in the message's language."""
+    return Message(STATUS_NAMES[status])

@@ -11,6 +11,7 @@ from engine.bpmn.execution import run_until_waiting
 from engine.clock import Clock
 from engine.deployment.service import latest_versions
 from engine.errors import NotFound
+from engine.i18n import N_
 from engine.persistence import repository
 from engine.persistence.models import InstanceStatus
 from engine.runtime.routing import MESSAGE, SIGNAL, DeliveryBudget, Thrown, copy_of, in_delivery_order, start_event_for
@@ -56,8 +57,8 @@ class EventRouter:
             delivered = self._deliver(step, thrown)
             started = self._start_by(step, thrown) if thrown.kind == SIGNAL or not delivered else []
             if thrown.source_id is None and not delivered and not started:
-                raise NotFound(f"no running case waits for the {thrown.kind} '{thrown.name}' and no process "
-                               f"starts on it")
+                raise NotFound(N_("no running case waits for the {kind} '{name}' and no process starts on it"),
+                               kind=thrown.kind, name=thrown.name)
             if thrown.source_id is not None:
                 repository.add_history(step.conn, [history_event(
                     thrown.source_id, self.runtime.clock.now(), f"{thrown.kind}_sent",

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import InvalidState
+from engine.i18n import N_
 from engine.runtime.specs import LoadedSpec
 from engine.runtime.start_events import top_start_events
 
@@ -135,5 +136,6 @@ class DeliveryBudget:
     def spend(self, thrown: Thrown) -> None:
         self.used += 1
         if self.used > MAX_DELIVERIES:
-            raise InvalidState(f"more than {MAX_DELIVERIES} messages and signals in one step (the last: "
-                               f"{thrown.kind} '{thrown.name}'); do the models send each other messages for ever?")
+            raise InvalidState(N_("more than {limit} messages and signals in one step (the last: {kind} '{name}'); do "
+                                  "the models send each other messages for ever?"), limit=MAX_DELIVERIES,
+                               kind=thrown.kind, name=thrown.name)

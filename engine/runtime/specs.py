@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.serializer import StateSerializer
 from engine.errors import NotFound
+from engine.i18n import N_
 from engine.persistence.models import ProcessVersion
 
 
@@ -52,7 +53,7 @@ class SpecCache:
                                   ProcessVersion.spec_json, ProcessVersion.tasks_meta)
                            .where(ProcessVersion.id == version_id)).first()
         if row is None:
-            raise NotFound(f"no process version {version_id}")
+            raise NotFound(N_("no process version {version_id}"), version_id=version_id)
         spec, subs = self.serializer.spec_from_json(row.spec_json)
         meta = row.tasks_meta or {}
         loaded = LoadedSpec(row.id, row.process_id, row.version, spec, subs, meta.get("tasks", {}),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict, InvalidInput
+from engine.i18n import N_
 from engine.persistence.models import Instance, InstanceStatus
 from engine.runtime.specs import LoadedSpec
 
@@ -24,8 +25,11 @@ def apply_start_rules(conn: Connection, spec: LoadedSpec, data: dict[str, Any], 
     """
     rules = spec.start or {}
     if rules.get("refuse_if") and _evaluate(environment, rules["refuse_if"], data, "refuseIf"):
-        message = rules.get("refuse_message") or f"{spec.process_id} cannot be started with this data"
-        raise InvalidInput(message, {"_": [message]})
+        refused = rules.get("refuse_message")  # the designer's own words, shown as written
+        if refused:
+            raise InvalidInput("{message}", {"_": [refused]}, message=refused)
+        raise InvalidInput(N_("{process_id} cannot be started with this data"),
+                           {"_": [f"{spec.process_id} cannot be started with this data"]}, process_id=spec.process_id)
     key = business_key
     if key is None and rules.get("business_key"):
         key = str(_evaluate(environment, rules["business_key"], data, "businessKey"))
@@ -38,8 +42,8 @@ def _evaluate(environment: Any, expression: str, data: dict[str, Any], rule: str
     try:
         return environment.evaluate(expression, dict(data))
     except Exception as exc:  # the designer's expression meets data it did not expect: say which rule
-        raise InvalidInput(f"the start data does not fit the process's {rule} rule ({expression}): {exc}",
-                           {"_": [str(exc)]}) from exc
+        raise InvalidInput(N_("the start data does not fit the process's {rule} rule ({expression}): {error}"),
+                           {"_": [str(exc)]}, rule=rule, expression=expression, error=exc) from exc
 
 
 def _refuse_duplicate(conn: Connection, process_id: str, key: str, timezone: str) -> None:
@@ -47,6 +51,6 @@ def _refuse_duplicate(conn: Connection, process_id: str, key: str, timezone: str
         Instance.process_id == process_id, Instance.business_key == key,
         Instance.status != InstanceStatus.TERMINATED.value).order_by(Instance.id).limit(1)).first()
     if existing is not None:
-        when = existing.started_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
-        raise Conflict(f"trùng với hồ sơ #{existing.id} ({key}), vào sổ lúc {when} / "
-                       f"duplicate of case #{existing.id} ({key}) registered at {when}")
+        when = existing.started_at.astimezone(ZoneInfo(timezone))
+        raise Conflict(N_("duplicate of case #{case} ({key}) registered at {when}"), case=existing.id, key=key,
+                       when=when)

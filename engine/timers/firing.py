@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from engine.notify import wording
 from engine.notify.mail import group_members, notify
 from engine.org.service import head_for
 from engine.persistence import repository
@@ -131,9 +132,7 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         users = [task.assignee] if task.assignee else _candidates(step, task.group_codes)
-        message = (f"Việc \u201c{task.name}\u201d (hồ sơ #{row.instance_id}) đến hạn lúc "
-                   f"{self._local(task.due_at)}. / Task \u201c{task.name}\u201d is due at {self._local(task.due_at)}.")
-        self._tell(step, users, "reminder", message, row, now)
+        self._tell(step, users, "reminder", wording.REMINDER_DUE, self._about(task, row), row, now)
         return self._done(step, row, now, "reminder_sent", {"to": users})
 
     def _escalate(self, step: Step, row: Any, now: datetime) -> str:
@@ -143,9 +142,9 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         target = self._target(step, row, task)
-        message = (f"Việc \u201c{task.name}\u201d (hồ sơ #{row.instance_id}, {task.assignee or 'chưa nhận'}) "
-                   f"đã quá hạn {self._local(task.due_at)}. / Task \u201c{task.name}\u201d is overdue.")
-        self._tell(step, target.told, "escalation", message, row, now)
+        about = {**self._about(task, row), "assignee": task.assignee} if task.assignee else self._about(task, row)
+        key = wording.OVERDUE if task.assignee else wording.OVERDUE_UNCLAIMED
+        self._tell(step, target.told, "escalation", key, about, row, now)
         return self._done(step, row, now, "escalated", target.escalated(task.assignee))
 
     def _reassign(self, step: Step, row: Any, now: datetime) -> str:
@@ -158,9 +157,7 @@ class TimerService:
             return self._done(step, row, now, "reassign_skipped", {"reason": _why_not(target, task.assignee),
                                                                    **target.details()})
         repository.assign_task(step.conn, task.id, head)
-        message = (f"Việc \u201c{task.name}\u201d quá hạn đã được chuyển cho đồng chí. "
-                   "/ An overdue task was given to you.")
-        self._tell(step, [head], "reassigned", message, row, now)
+        self._tell(step, [head], "reassigned", wording.REASSIGNED_OVERDUE, self._about(task, row), row, now)
         return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head, **target.details()})
 
     def _target(self, step: Step, row: Any, task: Any) -> Escalation:
@@ -184,11 +181,14 @@ class TimerService:
         task = workflow.get_task_from_id(UUID(row.task_id))
         return dict(task.data) if task is not None else {}
 
-    def _local(self, moment: datetime | None) -> str:
-        return moment.astimezone(self.zone).strftime("%H:%M %d/%m/%Y") if moment else "-"
+    def _about(self, task: Any, row: Any) -> dict[str, Any]:
+        """The parameters every timer's notification has: the task, its case and its deadline (local time)."""
+        return {"task": task.name, "case": row.instance_id,
+                "due": task.due_at.astimezone(self.zone) if task.due_at else "-"}
 
-    def _tell(self, step: Step, users: list[str], kind: str, message: str, row: Any, now: datetime) -> None:
-        step.notifications.extend(notify(step.conn, users, kind=kind, message=message,
+    def _tell(self, step: Step, users: list[str], kind: str, key: str, params: dict[str, Any], row: Any,
+              now: datetime) -> None:
+        step.notifications.extend(notify(step.conn, users, kind=kind, key=key, params=params,
                                          instance_id=row.instance_id, task_id=row.task_id, now=now))
 
     def _done(self, step: Step, row: Any, now: datetime, kind: str | None = None,

@@ -58,7 +58,7 @@ class Cli:
 def cli(services: Services, settings: Settings, tmp_path: Path) -> Cli:
     """The CLI on the test database (``services`` empties the tables afterwards)."""
     return Cli({"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(tmp_path),
-                "PROCFLOW_FORMS": str(settings.forms_dir)})
+                "PROCFLOW_FORMS": str(settings.forms_dir), "PROCFLOW_LANG": None, "LANG": "C.UTF-8"})
 
 
 @pytest.fixture
@@ -346,6 +346,18 @@ def test_completing_a_task_twice_names_who_completed_it(approve_cli: Cli) -> Non
     approve_cli.ok("complete", task_id, "--user", "chanhvp", "--data", '{"approved": true}')
     line = approve_cli.error("complete", task_id, "--user", "bithu", "--data", '{"approved": false}')
     assert line.startswith(f"error: task {task_id} was already completed by chanhvp at ")
+
+
+def test_the_command_line_speaks_vietnamese_when_asked_and_keeps_its_hints(approve_cli: Cli) -> None:
+    task_id = open_task_id(approve_cli, start(approve_cli))
+    approve_cli.env["LANG"] = "vi_VN.UTF-8"
+    assert approve_cli.error("complete", task_id, "--user", "vanthu") == (
+        f"error: Việc {task_id} dành cho lanh_dao; vanthu không phải thành viên")
+    approve_cli.env.update({"LANG": "C.UTF-8", "PROCFLOW_LANG": "vi"})
+    assert approve_cli.error("complete", task_id, "--user", "ghost") == (
+        "error: Không có người dùng “ghost” (import the organisation with `procflow org import`)")
+    approve_cli.env["PROCFLOW_LANG"] = "en"
+    assert approve_cli.error("start", "nope") == "error: no deployed process 'nope' (deploy it with `procflow deploy`)"
 
 
 def test_a_user_without_permission_may_not_complete(approve_cli: Cli) -> None:

@@ -214,7 +214,7 @@ def test_engine_refusals_are_messages_not_errors(client: FlaskClient, auth: Auth
     auth.login(ADMIN)
     message = flashed(client, act(auth, instance_id, "resume"))  # it is running, not suspended
     assert f"Không thể tiếp tục xử lý hồ sơ #{instance_id} (hồ sơ hiện ở trạng thái “Đang xử lý”): " in message
-    assert "not suspended" in message
+    assert "đang ở trạng thái đang xử lý, không phải tạm dừng" in message and "not suspended" not in message
     message = flashed(client, act(auth, instance_id, "retry", {"data": '{"divisor": 5}'}))
     assert f"Không thể chạy lại hồ sơ #{instance_id} (hồ sơ hiện ở trạng thái “Đang xử lý”)" in message
     assert "Hồ sơ #424242 không tồn tại." in flashed(client, act(auth, 424242, "suspend"))

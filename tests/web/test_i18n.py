@@ -87,3 +87,16 @@ def test_the_catalogue_covers_every_string_in_the_code() -> None:
     with (TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as po:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(po, locale="vi") if m.id}
     assert sorted(found - known) == []
+
+
+def test_an_engine_error_is_shown_in_the_pages_language(client: FlaskClient, auth: Auth,
+                                                        web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    auth.login("vanthu")
+    page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert f"vanthu không được xem hồ sơ #{instance_id}" in page and "may not see" not in page
+    client.set_cookie("procflow_lang", "en")
+    page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert f"vanthu may not see case #{instance_id}" in page
+    client.delete_cookie("procflow_lang")
+    assert "Không có hồ sơ #424242" in client.get("/cases/424242").get_data(as_text=True)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from engine.notify.mail import notify
+from engine.notify.wording import OLD_TEXT, REMINDED_BY
+from engine.persistence.models import User
 from engine.services import Services
 from tests.web.conftest import Auth, start_approval
 
 
 def _notify(services: Services, user: str, message: str, instance_id: int | None = None) -> int:
+    """A notification stored as before migration 0013: its "vi / en" text under the ``old_text`` key."""
+    vi, _, en = message.partition(" / ")
     with services.db.transaction() as conn:
-        (note_id,) = notify(conn, [user], kind="reminder", message=message, instance_id=instance_id, task_id=None,
-                            now=services.clock.now())
+        (note_id,) = notify(conn, [user], kind="reminder", key=OLD_TEXT, params={"vi": vi, "en": en},
+                            instance_id=instance_id, task_id=None, now=services.clock.now())
     return note_id
 
 
@@ -42,3 +50,23 @@ def test_marking_read(client: FlaskClient, auth: Auth, web_services: Services) -
     assert auth.post("/notifications/read", {"all": "1"}, page="/notifications/").status_code == 302
     assert web_services.notifications.unread_count("chanhvp") == 0
     assert 'id="unread-count"' not in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_a_notification_is_worded_when_read_in_the_readers_language(client: FlaskClient, auth: Auth,
+                                                                     web_services: Services) -> None:
+    instance_id, _ = start_approval(web_services)
+    with web_services.db.transaction() as conn:
+        conn.execute(update(User).where(User.username == "bithu").values(language="en"))
+        notify(conn, ["chanhvp", "bithu"], kind="reminder", key=REMINDED_BY,
+               params={"by": "vanthu", "task": "Duyệt", "case": instance_id,
+                       "due": datetime(2026, 5, 4, 16, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))},
+               instance_id=instance_id, task_id=None, now=web_services.clock.now())
+    auth.login("chanhvp")  # Vietnamese, the default
+    assert (f"Đồng chí vanthu nhắc việc “Duyệt” (hồ sơ #{instance_id}), hạn 16:30 04/05/2026."
+            in client.get("/notifications/").get_data(as_text=True))
+    auth.logout()
+    auth.login("bithu")  # prefers English, and has not switched the page's language
+    assert (f"vanthu reminds you of the task “Duyệt” (case #{instance_id}), due at 16:30, 4 May 2026."
+            in client.get("/notifications/").get_data(as_text=True))
+    client.set_cookie("procflow_lang", "vi")  # the page's language, once chosen, wins
+    assert f"(hồ sơ #{instance_id}), hạn 16:30 04/05/2026." in client.get("/notifications/").get_data(as_text=True)

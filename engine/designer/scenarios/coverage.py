@@ -19,6 +19,7 @@ from lxml import etree
 from engine.bpmn.metadata import BPMN_NS
 from engine.cases.queries import HistoryView
 from engine.errors import InvalidInput
+from engine.i18n import N_
 
 FLOW_NODES = frozenset({
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
@@ -63,7 +64,7 @@ def read_model_file(path: Path) -> ModelFile:
     try:
         root = etree.parse(str(path)).getroot()
     except (OSError, etree.XMLSyntaxError) as exc:
-        raise InvalidInput(f"{path}: cannot read the model ({exc})") from exc
+        raise InvalidInput(N_("{path}: cannot read the model ({error})"), path=path, error=exc) from exc
     if path.suffix == ".dmn":
         return ModelFile(path, decisions=frozenset(d.get("id") for d in root.iter("{*}decision") if d.get("id")))
     processes = tuple(_process(path, p) for p in root.iter(f"{{{BPMN_NS}}}process"))

@@ -12,6 +12,7 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.org.demo import DEMO_ORG
 from engine.persistence.models import InstanceStatus
 
@@ -236,12 +237,13 @@ def load_scenario_file(path: Path, *, now: datetime | None = None) -> ScenarioFi
         loaded = _FILE.load(raw)
     except ValidationError as exc:
         problems = [f"{_where(where, raw)}{message}" for where, message in _flatten(exc.messages, ())]
-        raise InvalidInput(f"{path}: " + "; ".join(problems)) from exc
+        raise InvalidInput(N_("{path}: {problems}"), path=path, problems="; ".join(problems)) from exc
     models = tuple(path.parent / m for m in loaded.get("models") or [stem_of(path) + ".bpmn"])
     org = path.parent / loaded["org"] if "org" in loaded else DEMO_ORG
     for field_name, wanted in [*(("models", m) for m in models), ("org", org)]:
         if not wanted.is_file():
-            raise InvalidInput(f"{path}: {field_name}: no such file {wanted}")
+            raise InvalidInput(N_("{path}: {field_name}: no such file {wanted}"), path=path, field_name=field_name,
+                               wanted=wanted)
     scenarios = tuple(_scenario(s) for s in loaded["scenarios"])
     start_at = loaded.get("start_at") or now or datetime.now(UTC)
     return ScenarioFile(path, loaded["process"], models, org, start_at, scenarios)
@@ -251,13 +253,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from exc
+        raise InvalidInput(N_("{path}: cannot read it ({error})"), path=path, error=exc.strerror) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from exc
+        raise InvalidInput(N_("{path}{where}: not valid YAML ({problem})"), path=path, where=where,
+                           problem=getattr(exc, 'problem', None) or exc) from exc
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected a mapping with process and scenarios")
+        raise InvalidInput(N_("{path}: expected a mapping with process and scenarios"), path=path)
     return data
 
 

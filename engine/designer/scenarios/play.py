@@ -17,6 +17,7 @@ from engine.designer.scenarios.checks import Observed, differences, show
 from engine.designer.scenarios.coverage import Visit, trace_of, visits_of
 from engine.designer.scenarios.format import WORKING, Scenario
 from engine.errors import InvalidState, NotFound, ProcflowError
+from engine.i18n import N_
 from engine.persistence.models import Notification
 from engine.services import Services
 from engine.timers.firing import WAITING
@@ -97,7 +98,7 @@ class ScenarioPlay:
         task = next((t for t in open_tasks if t.element_id == args["task"]), None)
         if task is None:
             names = ", ".join(t.element_id for t in open_tasks) or "none"
-            raise NotFound(f"no open task {args['task']} (open tasks: {names})")
+            raise NotFound(N_("no open task {task} (open tasks: {names})"), task=args['task'], names=names)
         self.services.runtime.complete_task(task.id, user=args["as_"], data=args["data"])
 
     def deliver(self, args: dict[str, Any]) -> None:
@@ -117,13 +118,15 @@ class ScenarioPlay:
                 self.clock.set(due[0].due_at)
             if self.services.timers.fire(due[0].id) == WAITING:
                 waiting.add(due[0].id)
-        raise InvalidState(f"more than {MAX_FIRINGS} timers fell due in one advance: a timer that never settles?")
+        raise InvalidState(N_("more than {limit} timers fell due in one advance: a timer that never settles?"),
+                           limit=MAX_FIRINGS)
 
     def _target(self, args: dict[str, Any]) -> datetime:
         now = self.clock.now()
         if "to" in args:
             if args["to"] < now:
-                raise InvalidState(f"the clock does not run backwards: it is {show(now, self.zone)} already")
+                raise InvalidState(N_("the clock does not run backwards: it is {now} already"),
+                                   now=show(now, self.zone))
             return cast(datetime, args["to"])
         if set(args) & set(WORKING):
             duration = WorkingDuration(days=args.get("working_days", 0),
@@ -159,7 +162,7 @@ class ScenarioPlay:
 
     def _instance(self) -> int:
         if self.instance_id is None:
-            raise InvalidState("the instance did not start")
+            raise InvalidState(N_("the instance did not start"))
         return self.instance_id
 
 

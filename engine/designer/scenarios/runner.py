@@ -32,6 +32,7 @@ from engine.designer.scenarios.coverage import (
 from engine.designer.scenarios.format import Scenario, ScenarioFile, is_scenario_file, load_scenario_file, stem_of
 from engine.designer.scenarios.play import Failure, ScenarioPlay
 from engine.errors import InvalidInput, ProcflowError
+from engine.i18n import N_
 from engine.services import Services, build_services, upgrade_database
 from engine.settings import Settings
 
@@ -109,9 +110,9 @@ def discover(paths: Sequence[str | Path]) -> Targets:
             models.append(path)
             scenario_files.extend(p for p in _beside(path) if p.is_file())
         elif path.is_file():
-            raise InvalidInput(f"{path}: neither a scenario file (*.scenarios.yaml) nor a BPMN file")
+            raise InvalidInput(N_("{path}: neither a scenario file (*.scenarios.yaml) nor a BPMN file"), path=path)
         else:
-            raise InvalidInput(f"{path}: no such file or folder")
+            raise InvalidInput(N_("{path}: no such file or folder"), path=path)
     return Targets(_unique(scenario_files), _unique(models))
 
 

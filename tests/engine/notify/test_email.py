@@ -76,3 +76,26 @@ def test_a_reminder_reaches_the_candidates_mailbox(mailing: Services, clock: Vir
     with mailing.db.read() as session:
         sent = {n.username: n.emailed_at for n in session.scalars(select(Notification))}
     assert sent == {"chuyenvien": clock.now(), "nomail": None}  # no address: shown in the inbox only
+
+
+def test_each_recipient_is_mailed_in_their_own_language(mailing: Services, clock: VirtualClock, smtp) -> None:
+    inbox, _ = smtp
+    org = {"units": [{"code": "VP", "name": "Văn phòng", "head": "chanhvp"}],
+           "groups": [{"code": "chuyen_vien", "name": "Chuyên viên"}],
+           "users": [{"username": "chuyenvien", "full_name": "Hoàng Văn Viên", "email": "vien@tinhuy.vn",
+                      "unit": "VP", "groups": ["chuyen_vien"]},
+                     {"username": "expert", "full_name": "Anna Expert", "email": "anna@tinhuy.vn", "unit": "VP",
+                      "groups": ["chuyen_vien"], "language": "en"},
+                     {"username": "chanhvp", "full_name": "Trần Thị Chánh", "unit": "VP"}]}
+    mailing.org.import_structure(org)
+    mailing.deployment.deploy(collect_sources([FIXTURES / "deadlines.bpmn"]))
+    case = mailing.runtime.start("deadlines", data={"urgency": "thuong"}, user="chanhvp")
+    clock.set(datetime.fromisoformat("2026-05-04T16:30:00+07:00").astimezone(UTC))
+    assert mailing.timers.fire_due() == 1
+    mails = {str(make_header(decode_header(m["To"]))): m for m in inbox.messages}
+    vi, en = mails["Hoàng Văn Viên <vien@tinhuy.vn>"], mails["Anna Expert <anna@tinhuy.vn>"]
+    assert str(make_header(decode_header(vi["Subject"]))) == "[procflow] Nhắc việc sắp đến hạn"
+    assert str(make_header(decode_header(en["Subject"]))) == "[procflow] Task due soon"
+    vi_body, en_body = (m.get_payload(decode=True).decode() for m in (vi, en))
+    assert f"(hồ sơ #{case}) đến hạn lúc " in vi_body and "case #" not in vi_body
+    assert f"(case #{case}) is due at " in en_body and "hồ sơ" not in en_body

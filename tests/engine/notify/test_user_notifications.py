@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import InvalidInput
 from engine.notify.mail import notify
+from engine.notify.wording import OLD_TEXT, OVERDUE
+from engine.persistence.models import Notification
 from engine.services import Services
 from tests.engine.inbox.inbox_support import prepare, start_document, task_of
 
@@ -19,8 +22,8 @@ def org(services: Services) -> Services:
 
 def tell(services: Services, user: str, message: str) -> int:
     with services.db.transaction() as conn:
-        ids = notify(conn, [user], kind="reminder", message=message, instance_id=None, task_id=None,
-                     now=services.clock.now())
+        ids = notify(conn, [user], kind="reminder", key=OLD_TEXT, params={"vi": message, "en": message},
+                     instance_id=None, task_id=None, now=services.clock.now())
     services.clock.advance(timedelta(minutes=1))
     return ids[0]
 
@@ -65,3 +68,22 @@ def test_reminders_and_escalations_reach_the_inbox(org: Services) -> None:
     org.timers.fire_due()
     assert [n.kind for n in org.notifications.list_for("chuyenvien").rows] == ["reminder"]
     assert [n.kind for n in org.notifications.list_for("truongphong").rows] == ["escalation"]
+
+
+def test_a_notification_is_stored_as_a_key_and_worded_when_read(org: Services) -> None:
+    instance_id = start_document(org, "VB-1", han="working:P2D")
+    task = task_of(org, instance_id)
+    org.work.claim(task.id, "chuyenvien")
+    org.clock.advance(timedelta(days=10))
+    org.timers.fire_due()
+    with org.db.read() as session:
+        stored = session.execute(select(Notification.message_key, Notification.params)
+                                 .where(Notification.username == "truongphong")).one()
+    assert (stored.message_key, stored.params["case"], stored.params["assignee"]) == (OVERDUE, instance_id,
+                                                                                        "chuyenvien")
+    (vi,) = org.notifications.list_for("truongphong", locale="vi").rows
+    (en,) = org.notifications.list_for("truongphong", locale="en").rows
+    assert vi.message.startswith(f"Việc “{task.name}” (hồ sơ #{instance_id}, đồng chí chuyenvien đang xử lý) "
+                                 "đã quá hạn ")
+    assert en.message.startswith(f"Task “{task.name}” (case #{instance_id}, with chuyenvien) was due at ")
+    assert vi.id == en.id and vi.as_dict()["message"] == vi.message

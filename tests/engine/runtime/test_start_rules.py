@@ -32,8 +32,11 @@ def test_a_confidential_document_is_refused_with_the_processs_message(clerk: Ser
 def test_the_business_key_is_computed_and_duplicates_are_refused(clerk: Services) -> None:
     first = clerk.runtime.start("register_incoming", data=DOC)
     assert clerk.queries.instance(first).business_key == "12/UBND-VP|UBND tỉnh|2026"
-    with pytest.raises(Conflict, match=f"trùng với hồ sơ #{first}"):
+    with pytest.raises(Conflict, match=f"duplicate of case #{first}") as refused:
         clerk.runtime.start("register_incoming", data=DOC)
+    assert refused.value.render("vi") == (f"Trùng với hồ sơ #{first} (12/UBND-VP|UBND tỉnh|2026), "
+                                          "vào sổ lúc 09:00 29/04/2026")
+    assert refused.value.render("en").endswith("registered at 09:00, 29 Apr 2026")
     other_year = clerk.runtime.start("register_incoming", data={**DOC, "ngay_ban_hanh": "2025-12-30"})
     assert other_year != first
 
