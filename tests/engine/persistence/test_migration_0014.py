@@ -1,4 +1,4 @@
-"""Migration 0013: notifications stored as "vi / en" text become a wording key with parameters; users get a language."""
+"""Migration 0014: notifications stored as "vi / en" text become a wording key with parameters; users get a language."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_old_notifications_are_read_back_into_keys_and_parameters(fresh_url: str) -> None:
-    upgrade_database(fresh_url, "0012")
+    upgrade_database(fresh_url, "0013")
     engine = create_engine(fresh_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO users (username, full_name, active) VALUES ('chuyenvien', 'Hoàng Văn Viên', "
@@ -68,7 +68,7 @@ def test_old_notifications_are_read_back_into_keys_and_parameters(fresh_url: str
                          {"name": name, "message": message, "at": T})
     engine.dispose()
 
-    upgrade_database(fresh_url, "0013")
+    upgrade_database(fresh_url, "0014")
 
     engine = create_engine(fresh_url)
     with engine.connect() as conn:

@@ -4,8 +4,8 @@ Existing notifications were stored as finished text, "Vietnamese / English". The
 read back into their keys and parameters (engine/notify/wording.py); anything else keeps its text under the key
 ``old_text`` with its two halves, so each reader still sees their own half.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07
 """
 import json
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
