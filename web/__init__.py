@@ -71,5 +71,5 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage, admin):
         app.register_blueprint(module.bp)
-    app.add_url_rule("/", "index", inbox.index)
+    app.add_url_rule("/", "index", inbox.views.index)
 

@@ -19,9 +19,9 @@ from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput, NotFound
 from engine.inbox.delegates import CANDIDATE, MAX_SEARCH, OTHER, SAME_UNIT, Colleague, DelegateChoices
-from web import access
 from web.extensions import services, user
 from web.manage.params import load
+from web.tasks import access
 
 LIMIT = 20
 TIER_LABELS = {CANDIDATE: _l("In the groups the task is for"), SAME_UNIT: _l("In your unit"),

@@ -16,12 +16,12 @@ from flask_login import login_required
 from engine.cases.queries import TaskView
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, ProcflowError
 from engine.forms import FormDefinition
-from web import access, delegation
-from web.delegation import Picker
 from web.errors import status_of
 from web.extensions import services, user
 from web.forms import file_fields, flat_values, initial_values, submitted
 from web.i18n import locale
+from web.tasks import access, delegation
+from web.tasks.delegation import Picker
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
