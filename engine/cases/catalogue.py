@@ -91,6 +91,21 @@ class ProcessCatalogue:
                 raise NotFound(f"no deployed process '{process_id}'")
             return _entry(row)
 
+    def process_diagram(self, process_id: str) -> str:
+        """The BPMN XML of the newest deployed version of ``process_id`` (the managers' bottleneck heatmap).
+
+        Raises:
+            NotFound: nothing of that id is deployed.
+        """
+        with self.db.read() as session:
+            xml = session.scalars(select(DeployedFile.content)
+                                  .join(ProcessVersion, ProcessVersion.file_id == DeployedFile.id)
+                                  .where(ProcessVersion.process_id == process_id)
+                                  .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if xml is None:
+            raise NotFound(f"no deployed process '{process_id}'")
+        return xml
+
     def task_form(self, instance_id: int, element_id: str) -> FormDefinition | None:
         """The form version a case's task was deployed with (None if the task has no form).
 

@@ -20,7 +20,7 @@ from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
 from web.cases.views import STATUS_LABELS
 from web.extensions import login_manager, services, user
 from web.i18n import safe_next
-from web.manage.params import load
+from web.params import load
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50

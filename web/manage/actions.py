@@ -11,8 +11,9 @@ from engine.errors import InvalidInput
 from web.i18n import safe_next
 from web.manage import bp
 from web.manage.common import analytics, me
-from web.manage.params import ConfirmSchema, load, thresholds_from_form
+from web.manage.params import ConfirmSchema, thresholds_from_form
 from web.manage.views import evaluation_page
+from web.params import load
 
 
 @bp.post("/tasks/<task_id>/remind")

@@ -15,8 +15,9 @@ from web.manage import bp
 from web.manage.charts import heatmap, rate_chart, trend_chart
 from web.manage.common import analytics, chosen_period, chosen_year, manager_scope, me
 from web.manage.diagrams import process_xml
-from web.manage.params import BottleneckSchema, TrendSchema, load
+from web.manage.params import BottleneckSchema, TrendSchema
 from web.manage.tables import TABLES
+from web.params import load
 
 TYPES = {
     "csv": "text/csv",  # Werkzeug adds "; charset=utf-8"
