@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.serializer import StateSerializer
 from engine.deployment.form_store import FormStore
-from engine.errors import NotFound
+from engine.errors import NotFound, PermissionDenied
 from engine.forms import FormDefinition
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedFile, HistoryEvent, Instance, Membership, ProcessVersion
@@ -45,6 +45,14 @@ class Diagram:
     failed: str | None
 
 
+class NotAStarter(PermissionDenied):
+    """The user is in none of the procedure's starter groups (``groups``)."""
+
+    def __init__(self, process_id: str, groups: list[str]) -> None:
+        super().__init__(f"only members of {', '.join(groups)} may start {process_id}")
+        self.groups = groups
+
+
 class ProcessCatalogue:
     """Answers which procedures a user may start and what a case's diagram shows."""
 
@@ -70,6 +78,18 @@ class ProcessCatalogue:
             entries = [_entry(row) for row in rows]
         allowed = [e for e in entries if not e.starter_groups or groups & set(e.starter_groups)]
         return sorted(allowed, key=lambda e: (e.name.casefold(), e.process_id))
+
+    def startable_process(self, process_id: str, username: str) -> ProcessEntry:
+        """The latest version of ``process_id``, if ``username`` may start it (the rule of :meth:`startable`).
+
+        Raises:
+            NotFound: nothing of that id is deployed.
+            NotAStarter: the user is in none of its starter groups (a PermissionDenied).
+        """
+        entry = self.process(process_id)
+        if not any(e.process_id == process_id for e in self.startable(username)):
+            raise NotAStarter(process_id, entry.starter_groups)
+        return entry
 
     def names(self) -> dict[str, str]:
         """The name of every deployed procedure (its latest version's), by process id."""

@@ -63,6 +63,12 @@ class ConfirmSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class ReassignSchema(Schema):
+    """Whom to give an open task to (blank: the page asks to choose)."""
+
+    to_user = fields.String(load_default="", validate=validate.Length(max=100))
+
+
 class ThresholdsFormSchema(Schema):
     """The thresholds form: the lowest on-time rate (in %) and the longest lateness (working days) per level."""
 
