@@ -72,7 +72,7 @@ def register_certificate(ctx: click.Context, username: str, certificate: Path) -
     click.echo(f"{row.username}  {row.fingerprint}  {row.subject}  until {row.not_after}")
 
 
-def _signing():  # type: ignore[no-untyped-def]
+def _signing():
     """engine.signing.verify, imported only when a command needs it: pyHanko is slow to import."""
     # pyHanko logs every failed path building with a traceback; the result already says why, in one line.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)

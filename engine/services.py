@@ -18,6 +18,7 @@ from engine.cases.service import CaseService
 from engine.cases.visibility import CaseAccess
 from engine.clock import Clock, SystemClock
 from engine.deployment.service import DeploymentService
+from engine.inbox.desk import TaskDesk
 from engine.inbox.drafts import DraftService
 from engine.inbox.queries import InboxQueries
 from engine.inbox.saved_filters import SavedFilterService
@@ -63,6 +64,7 @@ class Services:
     inbox: InboxQueries
     saved_filters: SavedFilterService
     drafts: DraftService
+    desk: TaskDesk
     comments: CommentService
     attachments: AttachmentService
     notifications: NotificationService
@@ -99,6 +101,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
                       serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state,
                       timezone=settings.timezone)
     queries = Queries(db=db, serializer=serializer, specs=specs)
+    catalogue = ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms)
     return Services(
         settings=settings,
         db=db,
@@ -114,29 +117,35 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
         accounts=AccountService(db=db, clock=clock),
-        catalogue=ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms),
-        **_inbox_services(settings, runtime, queries, calendar if calendar is not None else calendar_service),
+        catalogue=catalogue,
+        **_inbox_services(settings, runtime, queries, catalogue,
+                          calendar if calendar is not None else calendar_service),
         analytics=AnalyticsService(db=db, calendar=runtime.calendar, clock=clock, runtime=runtime,
                                    leader_group=settings.leader_group),
         admin=AdminCaseService(db=db, admin_group=settings.admin_group),
     )
 
 
-def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, calendar: Any) -> dict[str, Any]:
+def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, catalogue: ProcessCatalogue,
+                    calendar: Any) -> dict[str, Any]:
     """The staff inbox's services, sharing the runtime's database handle and clock."""
     db, clock = runtime.db, runtime.clock
     access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
+    attachments = AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
+                                    max_bytes=settings.attachment_max_bytes)
+    drafts = DraftService(db=db, clock=clock)
     return {
         "access": access,
         "work": WorkService(runtime=runtime),
         "inbox": InboxQueries(db=db, clock=clock, calendar=calendar),
         "saved_filters": SavedFilterService(db=db, clock=clock),
-        "drafts": DraftService(db=db, clock=clock),
+        "drafts": drafts,
+        "desk": TaskDesk(queries=queries, catalogue=catalogue, attachments=attachments, drafts=drafts,
+                         runtime=runtime),
         "comments": CommentService(db=db, clock=clock, access=access),
-        "attachments": AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
-                                         max_bytes=settings.attachment_max_bytes),
+        "attachments": attachments,
         "notifications": NotificationService(db=db, clock=clock),
-        "cases": CaseService(db=db, queries=queries, access=access),
+        "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue),
     }
 
 

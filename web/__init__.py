@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     environment), ``PROCFLOW_SERVICES`` (services already built), ``PROCFLOW_REDIS`` (a Redis client for
     timers), ``PROCFLOW_CLOCK`` (the engine's clock), ``NODE_MODULES`` (where npm put the front-end libraries).
     """
+    given = (config or {}).get("PROCFLOW_SERVICES")
+    settings: Settings = (given.settings if given is not None else (config or {}).get("PROCFLOW_SETTINGS")
+                          or Settings.from_env())
     app = Flask(__name__)
-    app.config.from_mapping(_defaults())
+    app.config.from_mapping(_defaults(settings))
     if config:
         app.config.update(config)
-    given = app.config.get("PROCFLOW_SERVICES")
-    settings: Settings = (given.settings if given is not None else app.config.get("PROCFLOW_SETTINGS")
-                          or Settings.from_env())
     app.config["PROCFLOW_SETTINGS"] = settings
     app.config["BABEL_DEFAULT_TIMEZONE"] = settings.timezone
 
@@ -46,13 +45,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _defaults() -> dict[str, Any]:
-    env = os.environ
+def _defaults(settings: Settings) -> dict[str, Any]:
     return {
         "SESSION_COOKIE_NAME": "procflow_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("PROCFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": SESSION_HOURS * 3600,
@@ -60,9 +58,9 @@ def _defaults() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
-        "NODE_MODULES": env.get("PROCFLOW_NODE_MODULES") or str(ROOT / "node_modules"),
-        "PROCFLOW_PROXY_FIX": int(env.get("PROCFLOW_PROXY_FIX", "0") or 0),
-        "SECRET_KEY": env.get("PROCFLOW_SECRET_KEY") or None,
+        "NODE_MODULES": str(settings.node_modules or ROOT / "node_modules"),
+        "PROCFLOW_PROXY_FIX": settings.proxy_fix,
+        "SECRET_KEY": settings.secret_key or None,
     }
 
 
@@ -71,5 +69,5 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage, admin):
         app.register_blueprint(module.bp)
-    app.add_url_rule("/", "index", inbox.index)
+    app.add_url_rule("/", "index", inbox.views.index)
 

@@ -1,7 +1,8 @@
-"""Camunda forms on the server: reading a submission, showing values and the designer's text.
+"""Camunda forms on the server: showing values, choices and the designer's text as HTML form fields.
 
 Which form a task or start event has comes from the engine (the version deployed with the process), and the
-engine validates submissions; this module only translates between HTML form fields and form data.
+engine reads and validates submissions (``engine.forms.data_from_fields``); this module shows form data as HTML
+form fields.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from flask import Flask
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import FormComponent, FormDefinition
+from engine.forms import FormComponent, FormDefinition, data_from_fields
 from web.i18n import locale
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_LIST_TYPES = ("checklist", "taglist")
 
 
 def init_app(app: Flask) -> None:
@@ -27,27 +27,9 @@ def init_app(app: Flask) -> None:
                                  text_html=text_html, choices_for=choices_for, file_list=file_list)
 
 
-def submitted(form: FormDefinition | None, values: MultiDict[str, str],
-              files: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The data a posted HTML form carries for ``form``'s input fields, nested by data path.
-
-    Args:
-        files: the value of each file picker, by data path, when the caller has stored the uploads.
-    """
-    data: dict[str, Any] = {}
-    for component in form.input_fields if form else ():
-        assert component.name is not None
-        if component.type == "filepicker":
-            empty: Any = [] if component.constraints.multiple else None
-            _put(data, component.name, (files or {}).get(component.name, empty))
-        else:
-            _put(data, component.name, _posted(component, values))
-    return data
-
-
-def file_fields(form: FormDefinition | None) -> list[FormComponent]:
-    """The file pickers that take input."""
-    return [c for c in (form.input_fields if form else ()) if c.type == "filepicker"]
+def submitted(form: FormDefinition | None, values: MultiDict[str, str]) -> dict[str, Any]:
+    """The data a posted HTML form carries for ``form``'s input fields, nested by data path (the engine reads it)."""
+    return data_from_fields(form, values.to_dict(flat=False))
 
 
 def initial_values(form: FormDefinition | None, case_data: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,23 +100,6 @@ def text_html(text: str) -> Markup:
 def choices_for(component: FormComponent) -> Iterable[tuple[str, str]]:
     """The options of a select, radio group or list, labelled in the user's language."""
     return [(c.value, c.label_for(locale())) for c in component.choices]
-
-
-def _posted(component: FormComponent, values: MultiDict[str, str]) -> Any:
-    name = component.name or ""
-    if component.type == "checkbox":
-        return name in values
-    if component.type in _LIST_TYPES:
-        return values.getlist(name)
-    return values.get(name, "")
-
-
-def _put(data: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    level = data
-    for part in parents:
-        level = level.setdefault(part, {})
-    level[last] = value
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:

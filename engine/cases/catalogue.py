@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.serializer import StateSerializer
 from engine.deployment.form_store import FormStore
-from engine.errors import NotFound
+from engine.errors import NotFound, PermissionDenied
 from engine.forms import FormDefinition
 from engine.i18n import N_
 from engine.persistence.db import Database
@@ -46,6 +46,14 @@ class Diagram:
     failed: str | None
 
 
+class NotAStarter(PermissionDenied):
+    """The user is in none of the procedure's starter groups (``groups``)."""
+
+    def __init__(self, process_id: str, groups: list[str]) -> None:
+        super().__init__(f"only members of {', '.join(groups)} may start {process_id}")
+        self.groups = groups
+
+
 class ProcessCatalogue:
     """Answers which procedures a user may start and what a case's diagram shows."""
 
@@ -72,6 +80,18 @@ class ProcessCatalogue:
         allowed = [e for e in entries if not e.starter_groups or groups & set(e.starter_groups)]
         return sorted(allowed, key=lambda e: (e.name.casefold(), e.process_id))
 
+    def startable_process(self, process_id: str, username: str) -> ProcessEntry:
+        """The latest version of ``process_id``, if ``username`` may start it (the rule of :meth:`startable`).
+
+        Raises:
+            NotFound: nothing of that id is deployed.
+            NotAStarter: the user is in none of its starter groups (a PermissionDenied).
+        """
+        entry = self.process(process_id)
+        if not any(e.process_id == process_id for e in self.startable(username)):
+            raise NotAStarter(process_id, entry.starter_groups)
+        return entry
+
     def names(self) -> dict[str, str]:
         """The name of every deployed procedure (its latest version's), by process id."""
         with self.db.read() as session:
@@ -91,6 +111,21 @@ class ProcessCatalogue:
             if row is None:
                 raise NotFound(N_("no deployed process '{process_id}'"), process_id=process_id)
             return _entry(row)
+
+    def process_diagram(self, process_id: str) -> str:
+        """The BPMN XML of the newest deployed version of ``process_id`` (the managers' bottleneck heatmap).
+
+        Raises:
+            NotFound: nothing of that id is deployed.
+        """
+        with self.db.read() as session:
+            xml = session.scalars(select(DeployedFile.content)
+                                  .join(ProcessVersion, ProcessVersion.file_id == DeployedFile.id)
+                                  .where(ProcessVersion.process_id == process_id)
+                                  .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if xml is None:
+            raise NotFound(N_("no deployed process '{process_id}'"), process_id=process_id)
+        return xml
 
     def task_form(self, instance_id: int, element_id: str) -> FormDefinition | None:
         """The form version a case's task was deployed with (None if the task has no form).

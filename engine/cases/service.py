@@ -1,4 +1,4 @@
-"""Cases as a user sees them: "my cases" (started or worked on), and one case's page and history, if visible."""
+"""Cases as a user sees them: "my cases" (started or worked on), one case's page, history and diagram, if visible."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, Table, bindparam, func, select, union
 from sqlalchemy.sql import Select
 
+from engine.cases.catalogue import Diagram, ProcessCatalogue
 from engine.cases.queries import HistoryView, InstanceView, Queries
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
@@ -96,10 +97,11 @@ _MY_CASES = {flag: _my_cases(flag) for flag in (False, True)}
 class CaseService:
     """A user's cases, and one case's page and history for those who may see it."""
 
-    def __init__(self, *, db: Database, queries: Queries, access: CaseAccess) -> None:
+    def __init__(self, *, db: Database, queries: Queries, access: CaseAccess, catalogue: ProcessCatalogue) -> None:
         self.db = db
         self.queries = queries
         self.access = access
+        self.catalogue = catalogue
 
     def my_cases(self, user: str, *, status: str | None = None, page: int = 1, per_page: int = 20) -> CasePage:
         """The cases ``user`` started or acted on, most recently changed first, each with its open tasks.
@@ -132,6 +134,15 @@ class CaseService:
         """The case's history, oldest first, if ``user`` may see the case."""
         self._require(instance_id, user)
         return self.queries.history(instance_id)
+
+    def diagram(self, instance_id: int, user: str) -> Diagram:
+        """The case's diagram with where it stands (``ProcessCatalogue.diagram``), if ``user`` may see the case.
+
+        Raises:
+            NotFound: no such case; PermissionDenied: the user may not see it.
+        """
+        self._require(instance_id, user)
+        return self.catalogue.diagram(instance_id)
 
     def _require(self, instance_id: int, user: str) -> None:
         with self.db.connect() as conn:

@@ -5,6 +5,7 @@ The pieces, each usable without Flask:
 * :func:`load_form` reads one definition into a :class:`FormDefinition` (components in the designer's order,
   labels in Vietnamese and English) or raises :class:`~engine.errors.InvalidModel` with located problems;
 * :class:`FormRegistry` loads a folder and finds a form by the key a BPMN user task gives;
+* :func:`data_from_fields` turns a posted form's fields into form data;
 * :func:`schema_for` builds the marshmallow schema of a form; :func:`validate_submission` cleans one
   submission or raises :class:`~engine.errors.InvalidInput` with messages per field, in either language.
 
@@ -26,6 +27,7 @@ from engine.forms.loader import load_form, parse_form
 from engine.forms.messages import LOCALES, MESSAGES, message, normalize_locale
 from engine.forms.registry import FormRegistry, form_name
 from engine.forms.schema import schema_for, validate_submission
+from engine.forms.submission import data_from_fields
 
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
@@ -42,6 +44,7 @@ __all__ = [
     "FormComponent",
     "FormDefinition",
     "FormRegistry",
+    "data_from_fields",
     "form_name",
     "load_form",
     "message",

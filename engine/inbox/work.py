@@ -141,6 +141,12 @@ class WorkService:
                                             "data": data}])
 
 
+def completed_by(conn: Connection, task_id: str) -> tuple[str | None, datetime] | None:
+    """Who completed ``task_id`` and when; None if nobody did."""
+    done = conn.execute(_COMPLETED, {"task_id": task_id}).first()
+    return (done.actor, done.at) if done is not None else None
+
+
 def closed_task_error(conn: Connection, task_id: str) -> Exception:
     """The error for a task that is no longer open: completed (by whom, when) or unknown."""
     done = conn.execute(_COMPLETED, {"task_id": task_id}).first()

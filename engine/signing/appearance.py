@@ -17,6 +17,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.signing.fonts import em1000_copy, serif_font
 
 BLUE = (0.0, 0.0, 1.0)
@@ -44,7 +45,7 @@ def load_image(png: bytes | Path) -> PdfImage:
         opened = Image.open(BytesIO(png) if isinstance(png, bytes) else png)
         opened.load()
     except (OSError, UnidentifiedImageError) as exc:
-        raise InvalidInput(f"the signature image is not a readable PNG: {exc}") from exc
+        raise InvalidInput(N_("the signature image is not a readable PNG: {exc}"), exc=exc) from exc
     return PdfImage(opened if opened.mode == "RGBA" else opened.convert("RGBA"))
 
 

@@ -17,6 +17,7 @@ from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
 
 from engine.errors import InvalidState
+from engine.i18n import N_
 from engine.settings import KeySpec
 
 
@@ -46,15 +47,16 @@ def open_signer(spec: KeySpec) -> Iterator[signers.Signer]:
 
 def _pkcs12(spec: KeySpec) -> signers.Signer:
     if not spec.path.is_file():
-        raise KeyUnavailable(f"the PKCS#12 file {spec.path} does not exist")
+        raise KeyUnavailable(N_("the PKCS#12 file {path} does not exist"), path=spec.path)
     try:
         signer = signers.SimpleSigner.load_pkcs12(str(spec.path), passphrase=spec.secret.encode() or None,
                                                   other_certs=load_certificates(spec.chain))
     except (ValueError, OSError) as exc:
-        raise KeyUnavailable(f"cannot open the PKCS#12 file {spec.path}: wrong passphrase or not a PKCS#12 "
-                             f"file ({exc})") from exc
+        raise KeyUnavailable(N_("cannot open the PKCS#12 file {path}: wrong passphrase or not a PKCS#12 file ({exc})"),
+                             path=spec.path, exc=exc) from exc
     if signer is None:
-        raise KeyUnavailable(f"cannot open the PKCS#12 file {spec.path}: wrong passphrase or not a PKCS#12 file")
+        raise KeyUnavailable(N_("cannot open the PKCS#12 file {path}: wrong passphrase or not a PKCS#12 file"),
+                             path=spec.path)
     return KeptKeySigner(signing_key=signer.signing_key, signing_cert=signer.signing_cert,
                          cert_registry=signer.cert_registry, signature_mechanism=signer.signature_mechanism)
 
@@ -88,15 +90,16 @@ def _pkcs11(spec: KeySpec) -> Iterator[signers.Signer]:
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     if not spec.path.is_file():
-        raise KeyUnavailable(f"the PKCS#11 module {spec.path} does not exist")
+        raise KeyUnavailable(N_("the PKCS#11 module {path} does not exist"), path=spec.path)
     try:
         session = open_pkcs11_session(str(spec.path), token_criteria=TokenCriteria(label=spec.token_label),
                                       user_pin=spec.secret or None)
     except pkcs11.PinIncorrect as exc:
-        raise KeyUnavailable(f"wrong PIN for the token '{spec.token_label}'") from exc
+        raise KeyUnavailable(N_("wrong PIN for the token '{token_label}'"), token_label=spec.token_label) from exc
     except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
-        raise KeyUnavailable(f"cannot open the token '{spec.token_label}' with {spec.path}: "
-                             f"{type(exc).__name__} {exc}".rstrip()) from exc
+        raise KeyUnavailable(N_("cannot open the token '{token_label}' with {path}: {error}"),
+                             token_label=spec.token_label, path=spec.path,
+                             error=f"{type(exc).__name__} {exc}".rstrip()) from exc
     try:
         cert = load_certificates([spec.cert_file])[0] if spec.cert_file else None
         signer = PKCS11Signer(session, key_label=spec.key_label, cert_label=spec.cert_label or spec.key_label,
@@ -104,8 +107,9 @@ def _pkcs11(spec: KeySpec) -> Iterator[signers.Signer]:
         try:
             signer.signing_cert  # noqa: B018 - loads key and certificate now, so a wrong label fails here
         except Exception as exc:  # python-pkcs11 and pyHanko raise assorted errors for a missing object
-            raise KeyUnavailable(f"no key '{spec.key_label}' with a certificate on the token "
-                                 f"'{spec.token_label}': {type(exc).__name__} {exc}".rstrip()) from exc
+            raise KeyUnavailable(N_("no key '{key_label}' with a certificate on the token '{token_label}': {error}"),
+                                 key_label=spec.key_label, token_label=spec.token_label,
+                                 error=f"{type(exc).__name__} {exc}".rstrip()) from exc
         yield signer
     finally:
         session.close()

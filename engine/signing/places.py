@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Place:
     def __post_init__(self) -> None:
         x1, y1, x2, y2 = self.box
         if self.page < 0 or x2 <= x1 or y2 <= y1:
-            raise InvalidInput(f"not a usable place: page {self.page}, box {self.box}")
+            raise InvalidInput(N_("not a usable place: page {page}, box {box}"), page=self.page, box=self.box)
 
     @property
     def width(self) -> float:

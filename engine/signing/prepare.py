@@ -18,6 +18,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.signing.places import Place
 
 NUMBER_FIELD = "so_ky_hieu"
@@ -78,7 +79,8 @@ def prepare_document(pdf: bytes, layout: DocumentLayout) -> bytes:
                                                                    for p in layout.appendix_first_pages]]
     for place in places:
         if place.page >= pages:
-            raise InvalidInput(f"page {place.page + 1} does not exist: the document has {pages} page(s)")
+            raise InvalidInput(N_("page {value} does not exist: the document has {pages} page(s)"),
+                               value=place.page + 1, pages=pages)
     _add_text_field(writer, NUMBER_FIELD, layout.number)
     _add_text_field(writer, DATE_FIELD, layout.date)
     append_signature_field(writer, SigFieldSpec(PERSON_FIELD, on_page=layout.signing_place.page,
@@ -111,7 +113,7 @@ def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
     try:
         return IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     except (PdfError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"the PDF cannot be read: {exc}") from exc
+        raise InvalidInput(N_("the PDF cannot be read: {exc}"), exc=exc) from exc
 
 
 def _add_text_field(writer: IncrementalPdfFileWriter, name: str, place: Place) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound, no_user
+from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import User
 from engine.persistence.signing_models import UserCertificate
@@ -67,7 +68,8 @@ class CertificateRegistry:
                 raise no_user(username)
             row = session.get(UserCertificate, cert.sha256.hex())
             if row is not None and row.username != username:
-                raise Conflict(f"the certificate {row.fingerprint[:16]}… is already registered for '{row.username}'")
+                raise Conflict(N_("the certificate {fingerprint}… is already registered for '{username}'"),
+                               fingerprint=row.fingerprint[:16], username=row.username)
             if row is None:
                 row = UserCertificate(
                     fingerprint=cert.sha256.hex(), username=username, subject=cert.subject.human_friendly,
@@ -83,7 +85,7 @@ class CertificateRegistry:
         with self.db.write() as session:
             row = session.get(UserCertificate, fingerprint.lower())
             if row is None:
-                raise NotFound(f"no registered certificate {fingerprint}")
+                raise NotFound(N_("no registered certificate {fingerprint}"), fingerprint=fingerprint)
             row.revoked_at = self.clock.now()
 
     def identity_of(self, username: str) -> SignerIdentity:

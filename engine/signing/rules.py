@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.signing.registry import SignerIdentity
 from engine.signing.verify import SignatureResult, Verifier
 
@@ -44,9 +45,11 @@ def require_signed_by(pdf: bytes, signer: SignerIdentity, *, verifier: Verifier)
     theirs = [r for r in results if r.fingerprint in signer.fingerprints]
     if not theirs:
         names = ", ".join(sorted({r.signer_name for r in results}))
-        registered = "" if signer.fingerprints else f" ('{signer.username}' has no registered certificate)"
-        raise InvalidInput(f"the document is not signed by '{signer.username}': it is signed by {names}"
-                           f"{registered}")
+        if not signer.fingerprints:
+            raise InvalidInput(N_("the document is not signed by '{username}': it is signed by {names} ('{username}' "
+                                  "has no registered certificate)"), username=signer.username, names=names)
+        raise InvalidInput(N_("the document is not signed by '{username}': it is signed by {names}"),
+                           username=signer.username, names=names)
     last = theirs[-1]
     if not last.valid:
         raise InvalidInput(_message(last, last.problems[0]))

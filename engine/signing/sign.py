@@ -23,6 +23,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.stamp import BaseStampStyle, TextStamp
 
 from engine.errors import InvalidInput, InvalidState
+from engine.i18n import N_
 from engine.signing import appearance
 from engine.signing.prepare import AGENCY_FIELD, APPENDIX_FIELD, PERSON_FIELD, open_writer
 
@@ -143,7 +144,7 @@ def _sign(writer: IncrementalPdfFileWriter, signer: signers.Signer, meta: signer
     try:
         pdf_signer.sign_pdf(writer, existing_fields_only=True, appearance_text_params=text, output=out)
     except SigningError as exc:
-        raise InvalidState(f"the document cannot be signed: {exc}") from exc
+        raise InvalidState(N_("the document cannot be signed: {exc}"), exc=exc) from exc
     return out.getvalue()
 
 
@@ -162,9 +163,9 @@ def _require_field(writer: IncrementalPdfFileWriter, name: str, *, kind: str = "
                    empty: bool = False) -> generic.DictionaryObject:
     found = _fields(writer).get(name)
     if found is None or found.get("/FT") != kind:
-        raise InvalidInput(f"the document has no prepared field '{name}' (prepare it before signing)")
+        raise InvalidInput(N_("the document has no prepared field '{name}' (prepare it before signing)"), name=name)
     if empty and "/V" in found:
-        raise InvalidState(f"the field '{name}' is already signed")
+        raise InvalidState(N_("the field '{name}' is already signed"), name=name)
     return found
 
 

@@ -25,6 +25,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 from engine.settings import SigningSettings
 from engine.signing.keys import der_blobs, files_in, load_certificates
 from engine.signing.prepare import AGENCY_FIELD, PERSON_FIELD
@@ -141,7 +142,7 @@ class Verifier:
             reader = PdfFileReader(BytesIO(pdf), strict=False)
             signatures = list(reader.embedded_signatures)
         except (PdfError, ValueError, KeyError) as exc:
-            raise InvalidInput(f"the PDF cannot be read: {exc}") from exc
+            raise InvalidInput(N_("the PDF cannot be read: {exc}"), exc=exc) from exc
         return [self._verify(signature) for signature in signatures]
 
     def _verify(self, signature: EmbeddedPdfSignature) -> SignatureResult:

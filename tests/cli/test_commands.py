@@ -385,3 +385,9 @@ def test_the_installed_console_script_reports_a_mistake_in_one_line(services: Se
     assert done.stdout == ""
     assert done.stderr == "error: no instance 424242\n"
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_setting_is_one_error_line_naming_the_variable(cli: Cli) -> None:
+    cli.env["SMTP_PORT"] = "abc"
+    for command in (("tasks",), ("worker", "--burst"), ("db", "upgrade")):
+        assert cli.error(*command) == "error: SMTP_PORT must be a whole number between 1 and 65535, got 'abc'"

@@ -8,7 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine.errors import InvalidInput
 from engine.services import Services
+from engine.settings import Settings
 from tests.web.conftest import Auth, csrf_token, start_approval
 from web import create_app
 
@@ -54,11 +56,23 @@ def test_secure_cookies_when_configured(web_services: Services, translations: Pa
     assert "Secure" in lang_cookie and "HttpOnly" in lang_cookie
 
 
-def test_secure_cookie_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                          web_services: Services) -> None:
+def test_cookie_and_proxy_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                             settings: Settings) -> None:
     monkeypatch.setenv("PROCFLOW_SECURE_COOKIES", "true")
-    app = create_app({"PROCFLOW_SERVICES": web_services, "SECRET_KEY": "x"})
-    assert app.config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("PROCFLOW_PROXY_FIX", "1")
+    monkeypatch.setenv("PROCFLOW_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PROCFLOW_HOME", str(settings.home))
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["PROCFLOW_PROXY_FIX"] == 1
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    app.extensions["procflow"].close()
+
+
+def test_a_bad_setting_stops_the_app_at_start_up_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PORT", "abc")
+    with pytest.raises(InvalidInput, match="^SMTP_PORT must be a whole number between 1 and 65535, got 'abc'$"):
+        create_app()
 
 
 def test_the_secret_key_is_made_once_and_kept(web_services: Services, tmp_path: Path) -> None:

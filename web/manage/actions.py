@@ -11,8 +11,9 @@ from engine.errors import InvalidInput
 from web.i18n import safe_next
 from web.manage import bp
 from web.manage.common import analytics, me
-from web.manage.params import ConfirmSchema, load, thresholds_from_form
+from web.manage.params import ConfirmSchema, PeriodSchema, ReassignSchema, thresholds_from_form
 from web.manage.views import evaluation_page
+from web.params import load, load_or_default
 
 
 @bp.post("/tasks/<task_id>/remind")
@@ -28,7 +29,7 @@ def remind(task_id: str) -> ResponseReturnValue:
 @login_required
 def reassign(task_id: str) -> ResponseReturnValue:
     """Give an open task to someone in the manager's units; they are told."""
-    to_user = request.form.get("to_user", "").strip()
+    to_user = load(ReassignSchema(), request.form)["to_user"].strip()
     if not to_user:
         raise InvalidInput(_("Choose whom to give the task to."), {"to_user": [_("Choose whom to give the task to.")]})
     analytics().reassign(me(), task_id, to_user)
@@ -54,7 +55,7 @@ def confirm(year: int, username: str) -> ResponseReturnValue:
 @login_required
 def set_thresholds() -> ResponseReturnValue:
     """Replace the thresholds the proposals follow (agency leaders only)."""
-    year = request.form.get("year", type=int)
+    year = load_or_default(PeriodSchema(), {"year": request.form.get("year")})["year"]
     try:
         analytics().set_thresholds(me(), thresholds_from_form(request.form))
     except InvalidInput as exc:

@@ -12,7 +12,8 @@ from engine.analytics import AnalyticsService, Scope
 from web.extensions import services, user
 from web.i18n import locale
 from web.manage import bp
-from web.manage.params import PeriodChoice, PeriodSchema, load, period_choice
+from web.manage.params import PeriodChoice, PeriodSchema, period_choice
+from web.params import load
 
 
 def analytics() -> AnalyticsService:

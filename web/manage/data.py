@@ -14,9 +14,9 @@ from web.i18n import locale
 from web.manage import bp
 from web.manage.charts import heatmap, rate_chart, trend_chart
 from web.manage.common import analytics, chosen_period, chosen_year, manager_scope, me
-from web.manage.diagrams import process_xml
-from web.manage.params import BottleneckSchema, TrendSchema, load
+from web.manage.params import BottleneckSchema, TrendSchema
 from web.manage.tables import TABLES
+from web.params import load
 
 TYPES = {
     "csv": "text/csv",  # Werkzeug adds "; charset=utf-8"
@@ -45,7 +45,7 @@ def heatmap_data(process_id: str) -> ResponseReturnValue:
     """The procedure's diagram and, per step, its colour step by waiting time or by share of late completions."""
     measure = load(BottleneckSchema(), request.args)["measure"]
     found = analytics().bottlenecks(me(), process_id, chosen_period().period)
-    return jsonify(heatmap(found, measure, process_xml(process_id)))
+    return jsonify(heatmap(found, measure, services().catalogue.process_diagram(process_id)))
 
 
 @bp.get("/export/<name>.<fmt>")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engine.analytics import Period
-from engine.errors import InvalidInput
+from web.params import load
 
 PARTS = ("", "q1", "q2", "q3", "q4", *(f"m{n}" for n in range(1, 13)))
 MEASURES = ("wait", "late")
@@ -63,6 +63,12 @@ class ConfirmSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class ReassignSchema(Schema):
+    """Whom to give an open task to (blank: the page asks to choose)."""
+
+    to_user = fields.String(load_default="", validate=validate.Length(max=100))
+
+
 class ThresholdsFormSchema(Schema):
     """The thresholds form: the lowest on-time rate (in %) and the longest lateness (working days) per level."""
 
@@ -103,19 +109,6 @@ class PeriodChoice:
     def last_day(self) -> date:
         """The period's last day (its end is excluded)."""
         return self.period.end - timedelta(days=1)
-
-
-def load(schema: Schema, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate query or form arguments; empty values count as not given. Raises InvalidInput (a 422 page)."""
-    given = {key: value for key, value in raw.items() if key in schema.fields and value not in ("", None)}
-    try:
-        return schema.load(given)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        fields_ = {key: [str(m) for m in (value if isinstance(value, list) else [value])]
-                   for key, value in messages.items()}
-        raise InvalidInput(_("Some of the choices are not valid: %(fields)s", fields=", ".join(fields_)),
-                           fields_) from exc
 
 
 def period_choice(raw: Mapping[str, Any], current_year: int) -> PeriodChoice:

@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from engine.analytics import columns
 from web.i18n import locale
 from web.manage.common import analytics, chosen_period, chosen_year
-from web.manage.params import BottleneckSchema, DeadlineSchema, TrendSchema, load
+from web.manage.params import BottleneckSchema, DeadlineSchema, TrendSchema
+from web.params import load
 
 EXPORT_LIMIT = 5000  # tasks and cases in a "deadlines now" download (the page lists fewer)
 

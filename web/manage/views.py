@@ -24,7 +24,8 @@ from web.manage.common import (
     period_label,
     scope,
 )
-from web.manage.params import LEVEL_CODES, BottleneckSchema, DeadlineSchema, load
+from web.manage.params import LEVEL_CODES, BottleneckSchema, DeadlineSchema
+from web.params import load
 
 DEADLINE_ROWS = 100  # tasks and cases listed on "deadlines now" (downloads hold them all)
 

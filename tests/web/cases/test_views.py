@@ -134,3 +134,12 @@ def test_an_overdue_task_shows_whom_it_was_reported_to(client: FlaskClient, auth
     auth.login("chuyenvien")
     page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
     assert "Quá hạn, đã báo cáo</strong>: Lãnh đạo duyệt → truongphong" in page
+
+
+def test_my_cases_with_a_stale_status_or_page_shows_the_first_page_of_all(client: FlaskClient, auth: Auth,
+                                                                          web_services: Services) -> None:
+    mine, _ = start_approval(web_services, title="Của tôi")
+    auth.login("chuyenvien")
+    for query in ("status=lost", "page=abc", "page=0", "page=123456789012345678901", "status=running&page=-3"):
+        response = client.get(f"/cases/?{query}")
+        assert response.status_code == 200 and f'id="case-{mine}"' in response.get_data(as_text=True), query

@@ -70,3 +70,15 @@ def test_a_notification_is_worded_when_read_in_the_readers_language(client: Flas
             in client.get("/notifications/").get_data(as_text=True))
     client.set_cookie("procflow_lang", "vi")  # the page's language, once chosen, wins
     assert f"(hồ sơ #{instance_id}), hạn 16:30 04/05/2026." in client.get("/notifications/").get_data(as_text=True)
+def test_malformed_choices_are_refused_and_a_stale_page_shows_the_first(client: FlaskClient, auth: Auth,
+                                                                        web_services: Services) -> None:
+    note = _notify(web_services, "chanhvp", "Một")
+    auth.login("chanhvp")
+    for bad in (["abc"], ["-1"], [str(2**70)], [str(note)] * 31):
+        response = auth.post("/notifications/read", {"id": bad}, page="/notifications/")
+        assert response.status_code == 422, bad
+    assert auth.post("/notifications/read", {"all": "maybe"}, page="/notifications/").status_code == 422
+    assert web_services.notifications.unread_count("chanhvp") == 1
+    for page in ("0", "abc", "99999999999999999999"):
+        response = client.get(f"/notifications/?page={page}")
+        assert response.status_code == 200 and f'id="notification-{note}"' in response.get_data(as_text=True)

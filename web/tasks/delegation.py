@@ -19,9 +19,9 @@ from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput, NotFound
 from engine.inbox.delegates import CANDIDATE, MAX_SEARCH, OTHER, SAME_UNIT, Colleague, DelegateChoices
-from web import access
 from web.extensions import services, user
-from web.manage.params import load
+from web.params import load, load_or_default
+from web.tasks.messages import in_words
 
 LIMIT = 20
 TIER_LABELS = {CANDIDATE: _l("In the groups the task is for"), SAME_UNIT: _l("In your unit"),
@@ -75,22 +75,26 @@ def searched(task_id: str, args: Mapping[str, Any]) -> Picker:
     return picker(task_id, given["q"], given["to_user"])
 
 
-def hand_over(instance_id: int, task_id: str, form: Mapping[str, Any]) -> tuple[str | None, dict[str, list[str]]]:
-    """Hand the task to the colleague chosen in ``form``: their full name, or the field errors (nothing changed)."""
+def hand_over(instance_id: int, task_id: str,
+              form: Mapping[str, Any]) -> tuple[str | None, dict[str, list[str]], dict[str, Any]]:
+    """Hand the task to the colleague chosen in ``form``: their full name, or the field errors (nothing changed),
+    and the search to show the picker with again."""
+    search = load_or_default(SearchSchema(), form)
     try:
         to_user = load(ChoiceSchema(), form)["to_user"]
     except InvalidInput as exc:
-        return None, {name: [_message(name)] for name in exc.fields}
+        return None, {name: [_message(name)] for name in exc.fields}, search
     try:
         services().work.delegate(task_id, user().username, to_user)
     except InvalidInput:
-        return None, {"to_user": [_("You cannot hand a task to yourself; choose a colleague.")]}
+        return None, {"to_user": [_("You cannot hand a task to yourself; choose a colleague.")]}, search
     except NotFound:
-        access.open_task(user(), instance_id, task_id)  # the task itself has gone: its own page says so
+        with in_words():  # the task itself has gone: its own page says so
+            services().desk.open_task(user().username, instance_id, task_id)
         return None, {"to_user": [_("This colleague cannot receive tasks (unknown or no longer active); "
-                                    "choose someone from the list.")]}
+                                    "choose someone from the list.")]}, search
     account = services().accounts.account(to_user)
-    return account.full_name if account else to_user, {}
+    return account.full_name if account else to_user, {}, search
 
 
 def _message(name: str) -> str:

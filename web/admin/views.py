@@ -17,11 +17,11 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from engine.cases.admin import STATUSES, AdminCaseRow
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
-from web.cases import STATUS_LABELS
+from web.cases.views import STATUS_LABELS
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
 from web.i18n import safe_next
-from web.manage.params import load
+from web.params import load
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50

@@ -7,11 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from marshmallow import Schema, fields, validate
 
 from engine.cases.queries import HistoryView
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.models import InstanceStatus
 from web.extensions import services, user
+from web.params import load, load_or_default, page_field
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 25
@@ -48,17 +50,25 @@ EVENT_LABELS = {
 }
 
 
+class MineSchema(Schema):
+    """"My cases": of one status (default: all), a page; a stale value shows the first page of all."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in InstanceStatus]))
+    page = page_field()
+
+
+class CommentSchema(Schema):
+    """A remark on the case (the engine refuses a blank or overlong one)."""
+
+    text = fields.String(load_default="", validate=validate.Length(max=100_000))
+
+
 @bp.get("/")
 @login_required
 def mine() -> ResponseReturnValue:
     """The cases the user started or worked on, most recently changed first."""
-    status = request.args.get("status") or None
-    if status not in {None, *(s.value for s in InstanceStatus)}:
-        status = None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    wanted = load_or_default(MineSchema(), request.args)
+    status, page = wanted["status"], wanted["page"]
     found = services().cases.my_cases(user().username, status=status, page=page, per_page=PER_PAGE)
     return render_template("cases/mine.html", result=found, status=status, names=services().catalogue.names(),
                            status_labels=STATUS_LABELS, pages=max(1, -(-found.total // PER_PAGE)))
@@ -82,8 +92,7 @@ def show(instance_id: int) -> ResponseReturnValue:
 @login_required
 def diagram(instance_id: int) -> ResponseReturnValue:
     """The case's BPMN XML and the elements to mark, for the diagram viewer."""
-    services().cases.history(instance_id, user().username)  # refuses users who may not see the case
-    found = services().catalogue.diagram(instance_id)
+    found = services().cases.diagram(instance_id, user().username)
     return jsonify(xml=found.xml, current=found.current, finished=found.finished, failed=found.failed)
 
 
@@ -91,7 +100,7 @@ def diagram(instance_id: int) -> ResponseReturnValue:
 @login_required
 def comment(instance_id: int) -> ResponseReturnValue:
     """Add a remark to the case."""
-    services().comments.add(instance_id, user().username, request.form.get("text", ""))
+    services().comments.add(instance_id, user().username, load(CommentSchema(), request.form)["text"])
     flash(_("Comment added."), "success")
     return redirect(url_for("cases.show", instance_id=instance_id) + "#case-comments")
 

@@ -10,11 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput
 from engine.inbox.queries import InboxFilter
 from engine.persistence.case_fields import URGENCY_LEVELS
 from web.extensions import services, user
+from web.params import PageSchema, load, load_or_default
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 PER_PAGE = 50
@@ -23,11 +25,10 @@ URGENCY_LABELS = {"flash": _l("Flash"), "top_urgent": _l("Top urgent"), "urgent"
                   "normal": _l("Normal")}
 
 
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
+class FilterNameSchema(Schema):
+    """A saved filter's name (the engine refuses a blank or overlong one when saving)."""
+
+    name = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 @bp.get("/")
@@ -41,7 +42,8 @@ def index() -> ResponseReturnValue:
     except InvalidInput as exc:
         filters, status = InboxFilter(), 422
         alert = _("Some filters are not valid and were ignored: %(fields)s", fields=", ".join(exc.fields))
-    result = services().inbox.page(user().username, filters, page=_page_number(), per_page=PER_PAGE)
+    page = load_or_default(PageSchema(), request.args)["page"]
+    result = services().inbox.page(user().username, filters, page=page, per_page=PER_PAGE)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
     return render_template(template, result=result, filters=filters, raw=raw, alert=alert,
                            names=services().catalogue.names(), units=services().queries.units(),
@@ -55,7 +57,8 @@ def index() -> ResponseReturnValue:
 def save_filter() -> ResponseReturnValue:
     """Keep the current filters under a name."""
     filters = InboxFilter.load({k: request.form.get(k, "") for k in FILTER_KEYS})
-    saved = services().saved_filters.save(user().username, request.form.get("name", "").strip(), filters)
+    name = load(FilterNameSchema(), request.form)["name"]
+    saved = services().saved_filters.save(user().username, name.strip(), filters)
     flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
     return redirect(_filter_url(filters.as_dict()))
 
@@ -64,7 +67,7 @@ def save_filter() -> ResponseReturnValue:
 @login_required
 def delete_filter() -> ResponseReturnValue:
     """Forget a saved filter."""
-    name = request.form.get("name", "")
+    name = load(FilterNameSchema(), request.form)["name"]
     services().saved_filters.delete(user().username, name)
     flash(_("Filter “%(name)s” deleted.", name=name), "success")
     return redirect(url_for("inbox.index"))

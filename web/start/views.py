@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.cases.catalogue import ProcessEntry
+from engine.cases.catalogue import NotAStarter, ProcessEntry
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from web.errors import engine_text, status_of
 from web.extensions import services, user
@@ -25,11 +25,11 @@ def index() -> ResponseReturnValue:
 
 
 def _startable(process_id: str) -> ProcessEntry:
-    entry = services().catalogue.process(process_id)
-    if not any(e.process_id == process_id for e in services().catalogue.startable(user().username)):
+    try:
+        return services().catalogue.startable_process(process_id, user().username)
+    except NotAStarter as exc:
         raise PermissionDenied(_("Only members of %(groups)s may start this procedure.",
-                                 groups=", ".join(entry.starter_groups)))
-    return entry
+                                 groups=", ".join(exc.groups))) from exc
 
 
 @bp.route("/<process_id>", methods=["GET", "POST"])

@@ -1,0 +1,217 @@
+"""The task desk: one task as the person working on it sees it, each use case one call.
+
+A user may work on an open task assigned to them, or offered to them, to one of their groups or to everyone (the
+inbox's rule, ``Queries.tasks(user=...)``); :meth:`TaskDesk.open_task` applies it and says why not otherwise (the
+task is for other people, or closed: completed by whom and when). The page, the draft and the completion go through
+it first. Completing takes the posted form as it came (fields and files): the desk reads it against the form the
+case's version was deployed with, stores the files as the case's attachments, and asks the runtime to complete the
+task, answering with everything needed to show the form again when that is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.cases.attachments import AttachmentService, Readable
+from engine.cases.catalogue import ProcessCatalogue
+from engine.cases.queries import InstanceView, Queries, TaskView
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError
+from engine.forms import FormDefinition, data_from_fields
+from engine.i18n import N_
+from engine.inbox.drafts import DraftService, DraftView
+from engine.inbox.work import completed_by
+from engine.persistence.repository import InstanceRecord
+from engine.runtime.core import Runtime
+
+
+@dataclass(frozen=True)
+class DoneBy:
+    """Who completed a task, and when."""
+
+    actor: str | None
+    at: datetime
+
+
+class TaskClosed(NotFound):
+    """The task is not open (any more); ``done`` says who completed it and when, if anyone did."""
+
+    def __init__(self, task_id: str, done: DoneBy | None) -> None:
+        if done is None:
+            super().__init__(f"no open task {task_id}")
+        else:
+            super().__init__(f"task {task_id} was already completed by {done.actor} at "
+                             f"{done.at.isoformat(timespec='seconds')}")
+        self.task_id = task_id
+        self.done = done
+
+
+class TaskOfOthers(PermissionDenied):
+    """The task is open, but for other people or groups."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form: the name the user's machine gave it, and its content."""
+
+    filename: str
+    stream: Readable
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A posted task form: each field's texts by name, the files by field name, and the form element the page
+    showed (so that what was typed can be shown again even when the task has gone meanwhile)."""
+
+    fields: Mapping[str, Sequence[str]]
+    files: Mapping[str, Sequence[Upload]] = field(default_factory=dict)
+    element_id: str = ""
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """An open task with its case, its form and the user's draft of it."""
+
+    task: TaskView
+    case: InstanceView
+    form: FormDefinition | None
+    draft: DraftView | None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How a completion ended: the case's record when done; otherwise why not, with what is needed to show the
+    form again (the data as submitted, the case's data for read-only fields, the files refused per field)."""
+
+    form: FormDefinition | None
+    data: dict[str, Any]
+    task: TaskView | None = None
+    record: InstanceRecord | None = None
+    error: ProcflowError | None = None
+    file_errors: dict[str, list[str]] = field(default_factory=dict)
+    case_data: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskDesk:
+    """Opens, shows, drafts and completes a task for the user working on it."""
+
+    def __init__(self, *, queries: Queries, catalogue: ProcessCatalogue, attachments: AttachmentService,
+                 drafts: DraftService, runtime: Runtime) -> None:
+        self.queries = queries
+        self.catalogue = catalogue
+        self.attachments = attachments
+        self.drafts = drafts
+        self.runtime = runtime
+
+    def open_task(self, user: str, instance_id: int, task_id: str) -> TaskView:
+        """The open task ``task_id`` of case ``instance_id``, if ``user`` may work on it.
+
+        Raises:
+            TaskOfOthers: the task is open but for other people or groups (a PermissionDenied).
+            TaskClosed: no such open task; it says who completed it, if anyone did (a NotFound).
+        """
+        for task in self.queries.tasks(user=user, instance_id=instance_id):
+            if task.id == task_id:
+                return task
+        if any(task.id == task_id for task in self.queries.tasks(instance_id=instance_id)):
+            raise TaskOfOthers(f"task {task_id} is for other people or groups")
+        raise TaskClosed(task_id, self._done(task_id))
+
+    def page(self, user: str, instance_id: int, task_id: str) -> TaskPage:
+        """What the task's page shows: the task, its case (without history), its form and ``user``'s draft.
+
+        Raises:
+            TaskOfOthers, TaskClosed: as :meth:`open_task`.
+        """
+        task = self.open_task(user, instance_id, task_id)
+        case = self.queries.instance(instance_id, with_history=False)
+        form = self.catalogue.task_form(instance_id, task.element_id)
+        return TaskPage(task, case, form, self.drafts.load(task_id, user))
+
+    def save_draft(self, user: str, instance_id: int, task_id: str,
+                   fields: Mapping[str, Sequence[str]]) -> DraftView:
+        """Keep what ``user`` has typed into the task's form so far (file pickers are not kept).
+
+        Raises:
+            TaskOfOthers, TaskClosed: as :meth:`open_task`; InvalidInput: the draft is too large.
+        """
+        task = self.open_task(user, instance_id, task_id)
+        form = self.catalogue.task_form(instance_id, task.element_id)
+        return self.drafts.save(task_id, user, data_from_fields(form, fields))
+
+    def complete(self, user: str, instance_id: int, task_id: str, submission: Submission, *,
+                 locale: str = "vi") -> Completion:
+        """Complete the task with the posted form: files first (as the case's attachments), then the data.
+
+        Refusals are not raised but answered in :attr:`Completion.error`: the task is for others or closed
+        (``task`` is then None), a file was refused (``file_errors``; nothing completed), the form's validation
+        (InvalidInput with messages per field in ``locale``), the case not running (InvalidState), or someone else
+        completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict).
+        """
+        try:
+            task = self.open_task(user, instance_id, task_id)
+        except (TaskOfOthers, TaskClosed) as exc:
+            form = self._form_or_none(instance_id, submission.element_id)
+            return self._refused(instance_id, form, data_from_fields(form, submission.fields), exc)
+        form = self.catalogue.task_form(instance_id, task.element_id)
+        files, file_errors = self._store_files(form, user, instance_id, task_id, submission, locale)
+        data = data_from_fields(form, submission.fields, files)
+        if file_errors:
+            error = InvalidInput(N_("some files could not be attached"), file_errors)
+            return self._refused(instance_id, form, data, error, task=task, file_errors=file_errors)
+        try:
+            record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale)
+        except Conflict as exc:
+            done = self._done(task_id)
+            return self._refused(instance_id, form, data, TaskClosed(task_id, done) if done else exc, task=task)
+        except ProcflowError as exc:
+            return self._refused(instance_id, form, data, exc, task=task)
+        return Completion(form, data, task=task, record=record)
+
+    def _refused(self, instance_id: int, form: FormDefinition | None, data: dict[str, Any], error: ProcflowError,
+                 **more: Any) -> Completion:
+        return Completion(form, data, error=error, case_data=self._case_data(instance_id), **more)
+
+    def _store_files(self, form: FormDefinition | None, user: str, instance_id: int, task_id: str,
+                     submission: Submission, locale: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """Attach the uploaded files to the case; give each file picker its values (kept ones and new ones)."""
+        pickers = [c for c in (form.input_fields if form else ()) if c.type == "filepicker"]
+        if not pickers:
+            return {}, {}
+        known = {a.sha256: a for a in self.attachments.list_for(instance_id, user)}
+        values: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for picker in pickers:
+            name = picker.name or ""
+            chosen = [known[digest].file_value() for digest in submission.fields.get(name, ()) if digest in known]
+            for upload in submission.files.get(name, ()):
+                if not upload.filename:
+                    continue
+                try:
+                    chosen.append(self.attachments.add(instance_id, user, upload.filename, upload.stream,
+                                                       task_id=task_id).file_value())
+                except InvalidInput as exc:
+                    errors.setdefault(name, []).append(exc.render(locale))
+            values[name] = chosen if picker.constraints.multiple else (chosen[-1] if chosen else None)
+        return values, errors
+
+    def _form_or_none(self, instance_id: int, element_id: str) -> FormDefinition | None:
+        """The form of the case's element ``element_id``, to show what was typed; None if there is none."""
+        try:
+            return self.catalogue.task_form(instance_id, element_id) if element_id else None
+        except NotFound:
+            return None
+
+    def _case_data(self, instance_id: int) -> dict[str, Any]:
+        """The case's current data, for the read-only fields of a form shown again."""
+        try:
+            return self.queries.instance(instance_id, with_history=False).data
+        except NotFound:
+            return {}
+
+    def _done(self, task_id: str) -> DoneBy | None:
+        with self.queries.db.connect() as conn:
+            found = completed_by(conn, task_id)
+        return DoneBy(*found) if found else None

@@ -1,0 +1,58 @@
+"""Settings: every variable read in one place, a bad value stopped at start-up with a message naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.settings import Settings
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    settings = Settings.from_env({})
+    assert (settings.smtp_port, settings.smtp_starttls, settings.attachment_max_bytes) == (25, False, 20 * 1024 * 1024)
+    assert (settings.secret_key, settings.secure_cookies, settings.proxy_fix, settings.node_modules) == (
+        "", False, 0, None)
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_the_web_apps_variables_are_settings_too() -> None:
+    settings = Settings.from_env({"PROCFLOW_SECRET_KEY": "k" * 40, "PROCFLOW_SECURE_COOKIES": "Yes",
+                                  "PROCFLOW_PROXY_FIX": "2", "PROCFLOW_NODE_MODULES": "/opt/npm/node_modules",
+                                  "SMTP_PORT": " 587 ", "SMTP_STARTTLS": "1", "PROCFLOW_ATTACHMENT_MAX_MB": "0.5"})
+    assert (settings.secret_key, settings.secure_cookies, settings.proxy_fix) == ("k" * 40, True, 2)
+    assert settings.node_modules == Path("/opt/npm/node_modules")
+    assert (settings.smtp_port, settings.smtp_starttls, settings.attachment_max_bytes) == (587, True, 512 * 1024)
+
+
+def test_secrets_stay_out_of_the_settings_repr() -> None:
+    text = repr(Settings.from_env({"PROCFLOW_SECRET_KEY": "very-secret", "SMTP_PASSWORD": "also-secret"}))
+    assert "very-secret" not in text and "also-secret" not in text
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SMTP_PORT", "abc", "SMTP_PORT must be a whole number between 1 and 65535, got 'abc'"),
+    ("SMTP_PORT", "0", "SMTP_PORT must be a whole number between 1 and 65535, got '0'"),
+    ("SMTP_PORT", "70000", "SMTP_PORT must be a whole number between 1 and 65535, got '70000'"),
+    ("SMTP_PORT", "25.5", "SMTP_PORT must be a whole number between 1 and 65535, got '25.5'"),
+    ("PROCFLOW_PROXY_FIX", "-1", "PROCFLOW_PROXY_FIX must be a whole number between 0 and 10, got '-1'"),
+    ("PROCFLOW_PROXY_FIX", "yes", "PROCFLOW_PROXY_FIX must be a whole number between 0 and 10, got 'yes'"),
+    ("PROCFLOW_ATTACHMENT_MAX_MB", "twenty",
+     "PROCFLOW_ATTACHMENT_MAX_MB must be a number of megabytes above 0 (at most 100000), got 'twenty'"),
+    ("PROCFLOW_ATTACHMENT_MAX_MB", "nan",
+     "PROCFLOW_ATTACHMENT_MAX_MB must be a number of megabytes above 0 (at most 100000), got 'nan'"),
+    ("PROCFLOW_ATTACHMENT_MAX_MB", "0",
+     "PROCFLOW_ATTACHMENT_MAX_MB must be a number of megabytes above 0 (at most 100000), got '0'"),
+    ("SMTP_STARTTLS", "ture", "SMTP_STARTTLS must be 1, true, yes or on (or 0, false, no, off), got 'ture'"),
+    ("PROCFLOW_SECURE_COOKIES", "sometimes",
+     "PROCFLOW_SECURE_COOKIES must be 1, true, yes or on (or 0, false, no, off), got 'sometimes'"),
+    ("PROCFLOW_TIMEZONE", "Mars/Olympus",
+     "PROCFLOW_TIMEZONE must be an IANA time zone such as Asia/Ho_Chi_Minh, got 'Mars/Olympus'"),
+])
+def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        Settings.from_env({name: value})
+    assert str(raised.value) == message
+    assert raised.value.fields == {name: [value]}

@@ -1,0 +1,182 @@
+"""The task page: the task's form rendered on the server, drafts, claiming and handing on, and completion.
+
+The form is the version deployed with the case's process; the runtime validates a submission against it and
+answers with messages per field in the user's language. Whatever goes wrong, the user's input is shown again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+from marshmallow import Schema, fields, validate
+
+from engine.cases.queries import TaskView
+from engine.errors import Conflict, InvalidInput
+from engine.forms import FormDefinition
+from engine.inbox.desk import Completion, Submission, TaskClosed, TaskPage, Upload
+from web.errors import engine_text, status_of
+from web.extensions import services, user
+from web.forms import flat_values, initial_values
+from web.i18n import locale
+from web.params import load
+from web.tasks import delegation
+from web.tasks.delegation import Picker
+from web.tasks.messages import explain, in_words, refusal
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+class CompletionSchema(Schema):
+    """The task form's own hidden fields: which form element and task name the page showed (the form's fields are
+    read by the engine against the form definition)."""
+
+    element = fields.String(data_key="_element", load_default="", validate=validate.Length(max=255))
+    task_name = fields.String(data_key="_task_name", load_default="", validate=validate.Length(max=1000))
+
+
+@bp.get("/<int:instance_id>/<task_id>")
+@login_required
+def show(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Show an open task with its form, filled with the user's draft or else the case's current data."""
+    with in_words():
+        found = services().desk.page(user().username, instance_id, task_id)
+    return _task_page(found, delegation.searched(task_id, request.args))
+
+
+@bp.post("/<int:instance_id>/<task_id>")
+@login_required
+def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Complete the task with the submitted form; on any refusal, show the form again with the input."""
+    hidden = load(CompletionSchema(), request.form)
+    uploads = {name: [Upload(f.filename or "", f.stream) for f in request.files.getlist(name)]
+               for name in request.files}
+    submission = Submission(request.form.to_dict(flat=False), uploads, hidden["element"])
+    outcome = services().desk.complete(user().username, instance_id, task_id, submission, locale=locale())
+    if outcome.error is None:
+        assert outcome.task is not None and outcome.record is not None
+        flash(_("Task “%(name)s” completed.", name=outcome.task.name), "success")
+        if outcome.record.error_message:
+            flash(_("The case then stopped with an error; the administrator must look at it."), "warning")
+        return redirect(url_for("inbox.index"))
+    return _refused(instance_id, task_id, outcome, hidden)
+
+
+@bp.post("/<int:instance_id>/<task_id>/draft")
+@login_required
+def save_draft(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Keep what the user has typed so far (htmx autosave); answers with a short status line."""
+    with in_words():
+        draft = services().desk.save_draft(user().username, instance_id, task_id, request.form.to_dict(flat=False))
+    return render_template("tasks/_draft_status.html", draft_at=draft.updated_at)
+
+
+@bp.post("/<int:instance_id>/<task_id>/claim")
+@login_required
+def claim(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Take a task offered to one's group."""
+    return _take(instance_id, task_id, "claim")
+
+
+@bp.post("/<int:instance_id>/<task_id>/unclaim")
+@login_required
+def unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Give a taken task back to its groups."""
+    return _take(instance_id, task_id, "unclaim")
+
+
+@bp.get("/<int:instance_id>/<task_id>/delegates")
+@login_required
+def delegates(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """The delegation picker's list alone, for what is typed in its search box (htmx)."""
+    with in_words():
+        services().desk.open_task(user().username, instance_id, task_id)
+    return render_template("tasks/_delegate_choices.html", picker=delegation.searched(task_id, request.args))
+
+
+@bp.post("/<int:instance_id>/<task_id>/delegate")
+@login_required
+def delegate(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Hand the task to the colleague chosen in the picker; a refused choice shows the page again (422)."""
+    with in_words():
+        services().desk.open_task(user().username, instance_id, task_id)
+    name, errors, search = delegation.hand_over(instance_id, task_id, request.form)
+    if errors:
+        with in_words():
+            found = services().desk.page(user().username, instance_id, task_id)
+        picker = delegation.picker(task_id, search["q"], search["to_user"], errors)
+        return _task_page(found, picker, status=422)
+    flash(_("The task was handed to %(name)s.", name=name), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _take(instance_id: int, task_id: str, action: str) -> ResponseReturnValue:
+    """Claim or unclaim; an htmx request gets the task's refreshed inbox row, others go back."""
+    work = services().work
+    try:
+        getattr(work, action)(task_id, user().username)
+    except Conflict as exc:
+        if not request.headers.get("HX-Request"):
+            raise
+        return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=engine_text(exc)), 409
+    if request.headers.get("HX-Request"):
+        return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=None)
+    flash(_("You have taken the task.") if action == "claim" else _("The task is back with its groups."), "success")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                    else url_for("tasks.show", instance_id=instance_id, task_id=task_id))
+
+
+def _row(instance_id: int, task_id: str) -> TaskView | None:
+    return next((t for t in services().queries.tasks(instance_id=instance_id) if t.id == task_id), None)
+
+
+def _refused(instance_id: int, task_id: str, outcome: Completion, hidden: dict[str, str]) -> ResponseReturnValue:
+    """The form again with what was typed, and why the task was not completed."""
+    error = outcome.error
+    assert error is not None
+    values = flat_values(outcome.form, outcome.data, outcome.case_data)
+    if outcome.task is None:  # no longer the user's: say why; what they typed stays, to copy
+        return _page(instance_id, task_id, task=None, form=outcome.form, values=values, alert=refusal(error),
+                     status=_status(error), can_submit=False, name=hidden["task_name"], element=hidden["element"])
+    if outcome.file_errors:
+        errors = {name: [_("The file could not be attached: %(why)s", why=why) for why in found]
+                  for name, found in outcome.file_errors.items()}
+        return _page(instance_id, task_id, task=outcome.task, form=outcome.form, values=values, errors=errors,
+                     alert=_("Some files could not be attached."), status=422)
+    if isinstance(error, InvalidInput):
+        return _page(instance_id, task_id, task=outcome.task, form=outcome.form, values=values, errors=error.fields,
+                     alert=engine_text(error), status=422)
+    return _page(instance_id, task_id, task=outcome.task, form=outcome.form, values=values, alert=explain(error),
+                 status=_status(error), can_submit=False)
+
+
+def _status(error: Exception) -> int:
+    """A task someone else completed first is a conflict (409); other refusals by their kind."""
+    if isinstance(error, TaskClosed) and error.done is not None:
+        return 409
+    return status_of(error)
+
+
+def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseReturnValue:
+    """The page of an open task the user may work on, its form filled with their draft or the case's data."""
+    draft = found.draft
+    values = flat_values(found.form, draft.data) if draft else initial_values(found.form, found.case.data)
+    return _page(found.case.id, found.task.id, task=found.task, form=found.form, values=values, case=found.case,
+                 draft_at=draft.updated_at if draft else None, picker=picker, status=status)
+
+
+def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDefinition | None,
+          values: dict[str, Any], errors: dict[str, list[str]] | None = None, alert: str | None = None,
+          status: int = 200, can_submit: bool = True, case: Any = None, name: str = "", element: str = "",
+          draft_at: Any = None, picker: Picker | None = None) -> ResponseReturnValue:
+    if picker is None and task is not None and can_submit:
+        picker = delegation.picker(task_id)
+    return render_template(
+        "tasks/show.html", instance_id=instance_id, task_id=task_id, task=task, form=form, values=values,
+        errors=errors or {}, alert=alert, can_submit=can_submit and task is not None, case=case,
+        names=services().catalogue.names(), task_name=task.name if task else name,
+        element=task.element_id if task else element, me=user().username, draft_at=draft_at,
+        files_allowed=can_submit and task is not None, picker=picker), status
