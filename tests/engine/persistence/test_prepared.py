@@ -10,13 +10,14 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from engine.deployment.service import collect_sources
+from engine.persistence.base import table_of
 from engine.persistence.models import HistoryEvent, InboxTask, TaskCandidateGroup
 from engine.persistence.prepared import Prepared
 from engine.services import Services
 from tests.conftest import FIXTURES
 
 ICT = timezone(timedelta(hours=7))
-_INSERT_TASK = Prepared(insert(InboxTask.__table__), columns=(
+_INSERT_TASK = Prepared(insert(table_of(InboxTask)), columns=(
     "id", "instance_id", "process_id", "element_id", "name", "lane", "form_key", "assignee", "created_at", "due_at",
     "group_codes"))
 _READ_TASK = Prepared(select(InboxTask.id, InboxTask.created_at, InboxTask.due_at, InboxTask.group_codes)
@@ -24,7 +25,7 @@ _READ_TASK = Prepared(select(InboxTask.id, InboxTask.created_at, InboxTask.due_a
 _EVERYONE_OFFERS = Prepared(select(TaskCandidateGroup.task_id)
                             .where(TaskCandidateGroup.group_code.in_([bindparam("code"), "*"]))
                             .order_by(TaskCandidateGroup.task_id))
-_OFFER = Prepared(insert(TaskCandidateGroup.__table__), columns=("task_id", "group_code"))
+_OFFER = Prepared(insert(table_of(TaskCandidateGroup)), columns=("task_id", "group_code"))
 
 
 def _instance(services: Services) -> int:
@@ -67,7 +68,7 @@ def test_literal_parameters_and_rowcount(services: Services) -> None:
         _OFFER.executemany(conn, [{"task_id": "t1", "group_code": "*"}, {"task_id": "t2", "group_code": "van_thu"},
                                   {"task_id": "t3", "group_code": "lanh_dao"}])
         assert [r[0] for r in _EVERYONE_OFFERS.rows(conn, {"code": "van_thu"})] == ["t1", "t2"]
-        gone = Prepared(delete(TaskCandidateGroup.__table__).where(TaskCandidateGroup.task_id == bindparam("t")))
+        gone = Prepared(delete(table_of(TaskCandidateGroup)).where(TaskCandidateGroup.task_id == bindparam("t")))
         assert gone.rowcount(conn, {"t": "t3"}) == 1
         assert gone.rowcount(conn, {"t": "t3"}) == 0
 
@@ -103,8 +104,8 @@ def test_missing_values_are_stored_as_sqlalchemy_stores_them(services: Services)
     columns = ("instance_id", "at", "kind", "data", "due_at")
     row = {"instance_id": instance_id, "at": datetime(2026, 4, 29, 2, tzinfo=UTC), "data": None, "due_at": None}
     with services.db.transaction() as conn:
-        Prepared(insert(HistoryEvent.__table__), columns=columns).executemany(conn, [{**row, "kind": "fast"}])
-        conn.execute(insert(HistoryEvent.__table__), [{**row, "kind": "orm"}])
+        Prepared(insert(table_of(HistoryEvent)), columns=columns).executemany(conn, [{**row, "kind": "fast"}])
+        conn.execute(insert(table_of(HistoryEvent)), [{**row, "kind": "orm"}])
         stored = {kind: (data, due) for kind, data, due in conn.execute(text(
             "SELECT kind, CAST(data AS TEXT), due_at FROM history WHERE kind IN ('fast', 'orm')"))}
     assert stored["fast"] == stored["orm"] == ("null", None)
