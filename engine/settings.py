@@ -24,6 +24,8 @@ class Settings:
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
+        sql_echo: log every SQL statement and its parameters (``PROCFLOW_SQL_ECHO``), through SQLAlchemy's
+            ``echo``: the ``sqlalchemy.engine`` logger, printed to standard output.
     """
 
     database_url: str
@@ -42,6 +44,7 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
+    sql_echo: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -63,16 +66,22 @@ class Settings:
             smtp_from=env.get("SMTP_FROM", "procflow@localhost"),
             smtp_user=env.get("SMTP_USER", ""),
             smtp_password=env.get("SMTP_PASSWORD", ""),
-            smtp_starttls=env.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            smtp_starttls=_flag(env.get("SMTP_STARTTLS", "")),
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
+            sql_echo=_flag(env.get("PROCFLOW_SQL_ECHO", "")),
         )
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def _flag(value: str) -> bool:
+    """An on/off environment variable: 1, true or yes (any case) mean on."""
+    return value.strip().lower() in ("1", "true", "yes")
 
 
 def normalize_database_url(url: str) -> str:
