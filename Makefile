@@ -18,10 +18,11 @@ setup:
 	$(BIN)/procflow db upgrade
 
 ## lock: pin every dependency of pyproject.toml (runtime + the dev extra, for every platform) with its hashes
-## into requirements.lock; run it after changing the dependencies, then `make setup`
+## into requirements.lock; run it after changing the dependencies, then `make setup`. Pins already in the lock
+## are kept while pyproject.toml allows them; `make lock LOCK_ARGS=--upgrade` moves them all to the newest
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
-		--quiet -o requirements.lock
+		--quiet $(LOCK_ARGS) -o requirements.lock
 
 ## translations: extract the web app's strings and merge them into web/translations/*/messages.po
 translations:
