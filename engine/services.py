@@ -91,7 +91,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         verify_state: check every saved state with a serializer round trip (tests).
     """
     clock = clock or SystemClock()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, echo=settings.sql_echo)
     calendar_service = CalendarService(db=db, clock=clock, timezone=settings.timezone)
     serializer = StateSerializer()
     specs = SpecCache(serializer)

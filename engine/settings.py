@@ -37,6 +37,8 @@ class Settings:
         proxy_fix: how many reverse proxies' ``X-Forwarded-*`` headers the web app trusts (``PROCFLOW_PROXY_FIX``).
         node_modules: where npm put the web app's front-end libraries (``PROCFLOW_NODE_MODULES``; None: the
             repository's ``node_modules``).
+        sql_echo: log every SQL statement and its parameters (``PROCFLOW_SQL_ECHO``), through SQLAlchemy's
+            ``echo``: the ``sqlalchemy.engine`` logger, printed to standard output.
     """
 
     database_url: str
@@ -60,6 +62,7 @@ class Settings:
     secure_cookies: bool = False
     proxy_fix: int = 0
     node_modules: Path | None = None
+    sql_echo: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +97,7 @@ class Settings:
             secure_cookies=_flag(env, "PROCFLOW_SECURE_COOKIES"),
             proxy_fix=_whole(env, "PROCFLOW_PROXY_FIX", 0, 0, 10),
             node_modules=Path(env["PROCFLOW_NODE_MODULES"]) if env.get("PROCFLOW_NODE_MODULES") else None,
+            sql_echo=_flag(env, "PROCFLOW_SQL_ECHO"),
         )
 
     @property

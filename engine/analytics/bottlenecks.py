@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from engine.analytics.periods import Period
 from engine.analytics.scope import Scope
 from engine.analytics.sql import COMPLETED, OPEN_FROM, between, history, history_in_scope, inbox, open_in_scope
+from engine.persistence.base import table_of
 from engine.persistence.models import ProcessVersion
 
 
@@ -116,7 +117,7 @@ def _step(element_id: str, name: str, done: _Done | None, waiting: tuple[int, in
 
 def _step_names(conn: Connection, process_id: str) -> dict[str, str]:
     """Step names from the newest version's task metadata (no workflow is loaded)."""
-    v = ProcessVersion.__table__.c
+    v = table_of(ProcessVersion).c
     meta = conn.execute(select(v.tasks_meta).where(v.process_id == process_id)
                         .order_by(v.version.desc()).limit(1)).scalar()
     tasks = (meta or {}).get("tasks", meta or {})  # deployments keep the tasks under "tasks"

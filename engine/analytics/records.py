@@ -26,6 +26,7 @@ from engine.analytics.sql import (
     task_months,
     users,
 )
+from engine.persistence.base import table_of
 from engine.persistence.models import ProcessVersion
 
 
@@ -265,7 +266,7 @@ def _process_names(conn: Connection, process_ids: set[str]) -> dict[str, str]:
     """The name of each process's newest version."""
     if not process_ids:
         return {}
-    v = ProcessVersion.__table__.c
+    v = table_of(ProcessVersion).c
     rows = conn.execute(select(v.process_id, v.name, v.version).where(v.process_id.in_(sorted(process_ids)))
                         .order_by(v.process_id, v.version)).all()
     return {r.process_id: r.name for r in rows}

@@ -23,6 +23,7 @@ from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.i18n import N_, render
 from engine.persistence.analytics_models import AnalyticsSetting, Evaluation
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import User
 from engine.runtime.core import Runtime
@@ -265,7 +266,7 @@ class AnalyticsService:
         """What evaluating ``year`` needs, with the decisions already recorded."""
         offset = rollups.offset_minutes(conn)
         period = Period.year(year)
-        e = Evaluation.__table__.c
+        e = table_of(Evaluation).c
         decisions = {r.username: r for r in conn.execute(
             select(e.username, e.final, e.reason, e.confirmed_by, e.confirmed_at).where(e.year == year))}
         return yearly.YearContext(year, local_midnight(period.start, offset), local_midnight(period.end, offset),

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from typing import cast as typed
 
-from sqlalchemy import Integer, Table, and_, case, cast, func, literal, true
+from sqlalchemy import Integer, and_, case, cast, func, literal, true
 from sqlalchemy.sql import ColumnElement
 
 from engine.analytics.scope import Scope
 from engine.persistence.analytics_models import ALL_UNITS, CaseMonthFigure, TaskMonthFigure
+from engine.persistence.base import table_of
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, User
 
-history: Table = typed(Table, HistoryEvent.__table__)
-inbox: Table = typed(Table, InboxTask.__table__)
-instances: Table = typed(Table, Instance.__table__)
-users: Table = typed(Table, User.__table__)
-task_months: Table = typed(Table, TaskMonthFigure.__table__)
-case_months: Table = typed(Table, CaseMonthFigure.__table__)
+history = table_of(HistoryEvent)
+inbox = table_of(InboxTask)
+instances = table_of(Instance)
+users = table_of(User)
+task_months = table_of(TaskMonthFigure)
+case_months = table_of(CaseMonthFigure)
 assignees = users.alias("assignee_user")
 
 # An open task counts for its assignee's unit; unassigned, for its case's unit (the starter's, docs/managers.md),

@@ -8,7 +8,6 @@ of ISO 8601 dates, durations and cycles but ask ``workflow.script_engine.clock``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -16,9 +15,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.task import Task
 
 
-def clock_now(my_task: Any) -> datetime:
+def clock_now(my_task: Task) -> datetime:
     """Return "now" for ``my_task`` from the clock of its workflow's script engine."""
     engine = my_task.workflow.script_engine
     clock = getattr(engine, "clock", None)
@@ -29,7 +29,7 @@ def clock_now(my_task: Any) -> datetime:
     return clock.now()
 
 
-def duration_due(my_task: Any, expression: str, start: datetime) -> datetime:
+def duration_due(my_task: Task, expression: str, start: datetime) -> datetime:
     """Return the moment a duration ``expression`` started at ``start`` falls due.
 
     Working-time notations are delegated to the engine's business calendar when one is set.
@@ -47,7 +47,7 @@ def duration_due(my_task: Any, expression: str, start: datetime) -> datetime:
 class ClockTimeDateEventDefinition(TimeDateEventDefinition):
     """A timer at a fixed date and time."""
 
-    def has_fired(self, my_task):
+    def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -60,7 +60,7 @@ class ClockTimeDateEventDefinition(TimeDateEventDefinition):
 class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
     """A timer that falls due a duration after the event was reached."""
 
-    def has_fired(self, my_task):
+    def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         now = clock_now(my_task)
         if event_value is None:
@@ -75,7 +75,7 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
 class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):
     """A repeating timer (``R3/PT1H``, ``R/2026-01-05T08:00/P7D``, ...)."""
 
-    def cycle_complete(self, my_task):
+    def cycle_complete(self, my_task: Task) -> bool:
         now = clock_now(my_task)
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:

@@ -7,21 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, exists, func, select
+from sqlalchemy import Integer, bindparam, exists, func, select
 from sqlalchemy.sql import Select
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.i18n import N_
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import Instance, InstanceStatus, Membership, ProcessVersion, User
 
 STATUSES = tuple(s.value for s in InstanceStatus)
 MAX_PER_PAGE = 200
 
-_instances: Table = Instance.__table__  # type: ignore[assignment]
-_versions: Table = ProcessVersion.__table__  # type: ignore[assignment]
-_users: Table = User.__table__  # type: ignore[assignment]
-_members: Table = Membership.__table__  # type: ignore[assignment]
+_instances = table_of(Instance)
+_versions = table_of(ProcessVersion)
+_users = table_of(User)
+_members = table_of(Membership)
 
 _IS_ADMIN = select(exists().where(_users.c.username == bindparam("user"), _users.c.active.is_(True),
                                   exists().where(_members.c.username == _users.c.username,

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 
 from engine.cases.file_types import HEAD_BYTES, clean_filename, detect, type_by_name
 from engine.cases.visibility import CaseAccess, require_task_of_case
@@ -28,12 +28,13 @@ from engine.errors import InvalidInput, NotFound
 from engine.forms.files import DEFAULT_MAX_FILE_SIZE
 from engine.i18n import N_
 from engine.persistence import repository
+from engine.persistence.base import table_of
 from engine.persistence.case_models import Attachment
 from engine.persistence.db import Database
 
 CHUNK = 64 * 1024
 _STORED = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
-_attachments: Table = Attachment.__table__  # type: ignore[assignment]
+_attachments = table_of(Attachment)
 _COLUMNS = (_attachments.c.id, _attachments.c.instance_id, _attachments.c.task_id, _attachments.c.username,
             _attachments.c.filename, _attachments.c.content_type, _attachments.c.size, _attachments.c.sha256,
             _attachments.c.created_at)

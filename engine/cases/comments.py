@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 
 from engine.cases.visibility import CaseAccess, require_task_of_case
 from engine.clock import Clock
 from engine.persistence import repository
+from engine.persistence.base import table_of
 from engine.persistence.case_models import Comment
 from engine.persistence.db import Database
 from engine.runtime.checks import load_input
 
 MAX_COMMENT_LENGTH = 4000
 
-_comments: Table = Comment.__table__  # type: ignore[assignment]
+_comments = table_of(Comment)
 _INSERT = insert(_comments).returning(_comments.c.id)
 _LIST = (select(_comments.c.id, _comments.c.instance_id, _comments.c.task_id, _comments.c.username,
                 _comments.c.text, _comments.c.created_at)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, func, select, union
+from sqlalchemy import Integer, bindparam, func, select, union
 from sqlalchemy.sql import Select
 
 from engine.cases.catalogue import Diagram, ProcessCatalogue
@@ -14,14 +14,15 @@ from engine.cases.queries import HistoryView, InstanceView, Queries
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
 from engine.i18n import N_
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
 
 MAX_PER_PAGE = 200
 
-_instances: Table = Instance.__table__  # type: ignore[assignment]
-_history: Table = HistoryEvent.__table__  # type: ignore[assignment]
-_inbox: Table = InboxTask.__table__  # type: ignore[assignment]
+_instances = table_of(Instance)
+_history = table_of(HistoryEvent)
+_inbox = table_of(InboxTask)
 _OPEN = (select(_inbox.c.id, _inbox.c.instance_id, _inbox.c.name, _inbox.c.assignee, _inbox.c.created_at,
                 _inbox.c.due_at)
          .where(_inbox.c.instance_id.in_(bindparam("ids", expanding=True))).order_by(_inbox.c.created_at))

@@ -15,23 +15,24 @@ A user may see a case when they are active and one of these holds (docs/inbox.md
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, exists, literal, or_, select, union
+from sqlalchemy import bindparam, exists, literal, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.i18n import N_
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, Membership, TaskCandidateGroup, Unit, User
 from engine.runtime.inbox_rows import EVERYONE, USER_PREFIX
 
-_users: Table = User.__table__  # type: ignore[assignment]
-_units: Table = Unit.__table__  # type: ignore[assignment]
-_members: Table = Membership.__table__  # type: ignore[assignment]
-_inbox: Table = InboxTask.__table__  # type: ignore[assignment]
-_offers: Table = TaskCandidateGroup.__table__  # type: ignore[assignment]
-_history: Table = HistoryEvent.__table__  # type: ignore[assignment]
-_instances: Table = Instance.__table__  # type: ignore[assignment]
+_users = table_of(User)
+_units = table_of(Unit)
+_members = table_of(Membership)
+_inbox = table_of(InboxTask)
+_offers = table_of(TaskCandidateGroup)
+_history = table_of(HistoryEvent)
+_instances = table_of(Instance)
 
 _USER: BindParameter[str] = bindparam("user")
 _CASE: BindParameter[int] = bindparam("instance_id")

@@ -157,8 +157,8 @@ class DeploymentService:
             if _is_dmn(source):
                 continue
             root = etree.fromstring(source.content)
-            defined.update(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process"))
-            called.update(c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity"))
+            defined.update(p.get("id", "") for p in root.iter(f"{{{BPMN_NS}}}process"))
+            called.update(ref for c in root.iter(f"{{{BPMN_NS}}}callActivity") if (ref := c.get("calledElement")))
             decisions.update(_decision_refs(root))
         file_ids: list[int] = []
         for pid in called - defined:
@@ -213,7 +213,7 @@ class DeploymentService:
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if not has_start(process):
                 continue  # a black-box pool in a collaboration: nothing to run
-            pid = process.get("id")
+            pid = process.get("id", "")
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)
             spec_json = self.serializer.spec_to_json(spec, subprocess_specs)
@@ -280,7 +280,8 @@ def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, A
             continue
         root = etree.fromstring(source.content)
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            found[process.get("id")] = {"id": process.get("id"), **process_metadata(root, process.get("id"))}
+            pid = process.get("id", "")
+            found[pid] = {"id": pid, **process_metadata(root, pid)}
     return found
 
 

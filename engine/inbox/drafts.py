@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -22,13 +22,14 @@ from engine.errors import Conflict, InvalidInput
 from engine.i18n import N_
 from engine.inbox.work import closed_task_error
 from engine.persistence import repository
+from engine.persistence.base import table_of
 from engine.persistence.case_models import Draft
 from engine.persistence.db import Database
 from engine.runtime.checks import check_may_work, require_json
 
 MAX_DRAFT_BYTES = 512 * 1024
 
-_drafts: Table = Draft.__table__  # type: ignore[assignment]
+_drafts = table_of(Draft)
 _KEY = (_drafts.c.task_id == bindparam("task_id")) & (_drafts.c.username == bindparam("user"))
 _LOAD = select(_drafts.c.data, _drafts.c.updated_at).where(_KEY)
 _DELETE = delete(_drafts).where(_KEY)

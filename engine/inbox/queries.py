@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
-from sqlalchemy import Integer, Table, bindparam, case, func, or_, select, union
+from sqlalchemy import Integer, bindparam, case, func, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -26,6 +26,7 @@ from engine.clock import Clock
 from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.persistence import repository
+from engine.persistence.base import table_of
 from engine.persistence.case_fields import URGENCY_LEVELS, like_pattern
 from engine.persistence.db import Database
 from engine.persistence.models import InboxTask, Instance, TaskCandidateGroup, Unit
@@ -36,9 +37,9 @@ STATES = ("all", "overdue", "due_soon", "no_deadline")
 SCOPES = ("all", "assigned", "offered")
 MAX_PER_PAGE = 200
 
-_inbox: Table = InboxTask.__table__  # type: ignore[assignment]
-_offers: Table = TaskCandidateGroup.__table__  # type: ignore[assignment]
-_instances: Table = Instance.__table__  # type: ignore[assignment]
+_inbox = table_of(InboxTask)
+_offers = table_of(TaskCandidateGroup)
+_instances = table_of(Instance)
 _UNIT_EXISTS = select(Unit.code).where(Unit.code == bindparam("unit"))
 
 

@@ -9,17 +9,18 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.clock import Clock
 from engine.i18n import normalize_locale, params_to_json
 from engine.notify.wording import subject, wording
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import Membership, Notification, User
 from engine.settings import Settings
 
-_notes: Table = Notification.__table__  # type: ignore[assignment]
+_notes = table_of(Notification)
 _INSERT = insert(_notes).returning(_notes.c.id)
 
 

@@ -6,18 +6,19 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 
 from engine.clock import Clock
 from engine.errors import InvalidInput
 from engine.i18n import N_, normalize_locale
 from engine.notify.wording import wording
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import Notification
 
 MAX_PER_PAGE = 200
 
-_notes: Table = Notification.__table__  # type: ignore[assignment]
+_notes = table_of(Notification)
 _MINE = _notes.c.username == bindparam("user")
 _PAGE = (select(_notes.c.id, _notes.c.kind, _notes.c.instance_id, _notes.c.task_id, _notes.c.message_key,
                 _notes.c.params, _notes.c.created_at, _notes.c.read_at, func.count().over().label("total"))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.persistence.base import Base, Timestamp
+from engine.persistence.base import Base, Timestamp, table_of
 from engine.persistence.models import HistoryEvent
 
 # unit_code of a case figure row that counts the cases of every unit (the agency leader's view).
@@ -85,7 +85,7 @@ class Evaluation(Base):
     confirmed_at: Mapped[Timestamp]
 
 
-_history = HistoryEvent.__table__
+_history = table_of(HistoryEvent)
 _completed = _history.c.kind == "task_completed"
 # Bottlenecks of one procedure in a period read completed tasks by process and time.
 Index("ix_history_completed_process_at", _history.c.process_id, _history.c.at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 
@@ -48,3 +48,15 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for statements built with SQLAlchemy Core.
+
+    SQLAlchemy types ``Model.__table__`` as any ``FromClause`` (a class may be mapped onto a join); every
+    procflow model is mapped onto one table, and this says so once, checked, instead of a cast at each use.
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped onto a single table")
+    return table

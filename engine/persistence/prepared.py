@@ -6,8 +6,14 @@ context, result set-up, events), about 60 µs on SQLite, several times what SQLi
 for the statement. A :class:`Prepared` statement is built with SQLAlchemy as usual, compiled once
 for each dialect it meets (SQL text, parameter order, the column types' own bind and result
 processors, all public API), and executed on the DBAPI cursor of the connection's current
-transaction. Types behave exactly as through SQLAlchemy (UTC datetimes, JSON, enums), and driver
-errors are wrapped as SQLAlchemy's ``DBAPIError`` subclasses so callers see the usual exceptions.
+transaction. Types behave exactly as through SQLAlchemy (UTC datetimes, JSON, enums). A driver error
+goes through the connection's own error handling, the one ``Connection.execute`` uses: it arrives as
+SQLAlchemy's ``DBAPIError`` subclass, ``handle_error`` events run, and a lost connection is flagged
+(``connection_invalidated``) and invalidated in the pool, so the next transaction gets a fresh one. That
+handler (``Connection._handle_dbapi_exception``) is the one private name used here; SQLAlchemy is pinned
+below 2.2 and tests/engine/persistence/test_prepared.py drops a connection on both databases. With the
+engine's ``echo`` on (``PROCFLOW_SQL_ECHO``) or the ``sqlalchemy.engine`` logger at INFO, statements and
+their parameters are logged there as SQLAlchemy logs its own.
 
 Only plain statements are accepted: no expanding ``IN`` parameters and no Python-side column
 defaults (give every value).
@@ -15,12 +21,14 @@ defaults (give every value).
 
 from __future__ import annotations
 
+import logging
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -74,26 +82,28 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run once with ``params``; return the DBAPI cursor (rows unconverted: use :meth:`rows`)."""
         plan = self._plan(conn.dialect)
-        cursor = _cursor(conn)
         values = _values(plan, params)
+        _echo(conn, plan.sql, values, many=False)
+        cursor = None
         try:
+            cursor = _cursor(conn)
             cursor.execute(plan.sql, values)
         except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise _wrapped(plan, values, exc, conn) from exc
+            _failed(conn, plan.sql, values, cursor, exc)
         return cursor
 
     def executemany(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run once for each of ``rows`` (one driver call)."""
         plan = self._plan(conn.dialect)
-        cursor = _cursor(conn)
         values = [_values(plan, row) for row in rows]
+        _echo(conn, plan.sql, values, many=True)
+        cursor = None
         try:
+            cursor = _cursor(conn)
             cursor.executemany(plan.sql, values)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(plan, values, exc, conn) from exc
-        finally:
-            cursor.close()
+            _failed(conn, plan.sql, values, cursor, exc)
+        cursor.close()
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run once and return how many rows it changed."""
@@ -109,8 +119,9 @@ class Prepared:
         cursor = self.execute(conn, params)
         try:
             fetched = cursor.fetchall()
-        finally:
-            cursor.close()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            _failed(conn, plan.sql, params, cursor, exc)
+        cursor.close()
         if not any(plan.result):
             return [tuple(row) for row in fetched]
         return [tuple(p(v) if p else v for p, v in zip(plan.result, row, strict=True)) for row in fetched]
@@ -144,7 +155,30 @@ def _values(plan: _Plan, params: Mapping[str, Any]) -> Any:
     return processed if plan.positional else dict(zip(plan.names, processed, strict=True))
 
 
-def _wrapped(plan: _Plan, values: Any, exc: Exception, conn: Connection) -> DBAPIError:
-    error = DBAPIError.instance(plan.sql, values, exc, conn.dialect.loaded_dbapi.Error,
-                                dialect=conn.dialect)
-    return error if isinstance(error, DBAPIError) else DBAPIError(plan.sql, values, exc)
+def _failed(conn: Connection, sql: str, values: Any, cursor: Any, exc: Exception) -> NoReturn:
+    """Raise a driver error as ``Connection.execute`` would, invalidating a lost connection on the way."""
+    try:
+        conn._handle_dbapi_exception(exc, sql, values, cursor, None)
+    finally:
+        if cursor is not None:
+            with suppress(Exception):  # the cursor of a lost connection may not close cleanly
+                cursor.close()
+
+
+_shown = reprlib.Repr()
+_shown.maxlist = _shown.maxtuple = _shown.maxdict = 10
+_shown.maxstring = _shown.maxother = 300
+
+
+def _echo(conn: Connection, sql: str, values: Any, *, many: bool) -> None:
+    """Log the statement and its parameters where and when SQLAlchemy logs its own (``echo``)."""
+    logger = conn.engine.logger
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    logger.info(sql)
+    if conn.engine.hide_parameters:
+        logger.info("[prepared] [SQL parameters hidden due to hide_parameters=True]")
+    elif many:
+        logger.info("[prepared, %d rows] %s", len(values), _shown.repr(values))
+    else:
+        logger.info("[prepared] %s", _shown.repr(values))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict
 from engine.i18n import N_
+from engine.persistence.base import table_of
 from engine.persistence.case_fields import search_text
 from engine.persistence.models import (
     EventSubscription,
@@ -30,14 +31,14 @@ from engine.persistence.models import (
 )
 from engine.persistence.prepared import Prepared
 
-_instances: Table = cast(Table, Instance.__table__)
-_inbox: Table = cast(Table, InboxTask.__table__)
-_candidates: Table = cast(Table, TaskCandidateGroup.__table__)
-_history: Table = cast(Table, HistoryEvent.__table__)
-_versions: Table = cast(Table, ProcessVersion.__table__)
-_users: Table = cast(Table, User.__table__)
-_members: Table = cast(Table, Membership.__table__)
-_subscriptions: Table = cast(Table, EventSubscription.__table__)
+_instances = table_of(Instance)
+_inbox = table_of(InboxTask)
+_candidates = table_of(TaskCandidateGroup)
+_history = table_of(HistoryEvent)
+_versions = table_of(ProcessVersion)
+_users = table_of(User)
+_members = table_of(Membership)
+_subscriptions = table_of(EventSubscription)
 
 
 @dataclass

@@ -13,16 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from engine.persistence.base import table_of
 from engine.persistence.models import Counter
 
-_counters: Table = cast(Table, Counter.__table__)
+_counters = table_of(Counter)
 _current: ContextVar[tuple[Connection, datetime, str] | None] = ContextVar("procflow_step", default=None)
 _task: ContextVar[Any] = ContextVar("procflow_script_task", default=None)
 CLAIMS = "procflow_numbers"

@@ -16,14 +16,15 @@ from typing import Any, Protocol
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.bpmn.execution import tasks_in_state
 from engine.calendar.working_time import WorkingDuration
+from engine.persistence.base import table_of
 from engine.persistence.models import Timer, TimerKind, TimerStatus
 
-_timers: Table = Timer.__table__  # type: ignore[assignment]
+_timers = table_of(Timer)
 
 DEFAULT_REMINDER = "working:P1D"
 TASK_KINDS = (TimerKind.REMINDER.value, TimerKind.ESCALATION.value, TimerKind.REASSIGN.value)

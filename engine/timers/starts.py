@@ -33,13 +33,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.timers import parse_recurring
 from engine.clock import Clock
+from engine.persistence.base import table_of
 from engine.persistence.models import ProcessVersion, Timer, TimerKind, TimerStatus
 from engine.runtime.core import Runtime
 from engine.runtime.scheduling import Dispatcher, DueTimer, InlineDispatcher, mark_fired, shift
@@ -48,7 +49,7 @@ from engine.runtime.step_writer import Step
 
 DATE, DURATION, CYCLE = "date", "duration", "cycle"
 log = logging.getLogger("procflow.start_timers")
-_timers: Table = Timer.__table__  # type: ignore[assignment]
+_timers = table_of(Timer)
 _INSERT = insert(_timers).returning(_timers.c.id, _timers.c.due_at)
 
 

@@ -66,7 +66,7 @@ def read_model_file(path: Path) -> ModelFile:
     except (OSError, etree.XMLSyntaxError) as exc:
         raise InvalidInput(N_("{path}: cannot read the model ({error})"), path=path, error=exc) from exc
     if path.suffix == ".dmn":
-        return ModelFile(path, decisions=frozenset(d.get("id") for d in root.iter("{*}decision") if d.get("id")))
+        return ModelFile(path, decisions=frozenset(i for d in root.iter("{*}decision") if (i := d.get("id"))))
     processes = tuple(_process(path, p) for p in root.iter(f"{{{BPMN_NS}}}process"))
     return ModelFile(path, processes=tuple(p for p in processes if p.nodes))
 

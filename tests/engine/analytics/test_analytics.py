@@ -26,6 +26,7 @@ from engine.calendar.working_time import WorkingCalendar, default_calendar
 from engine.clock import VirtualClock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.persistence.analytics_models import CaseMonthFigure, TaskMonthFigure
+from engine.persistence.base import table_of
 from engine.persistence.models import (
     DeployedFile,
     HistoryEvent,
@@ -442,8 +443,8 @@ def test_csv_and_xlsx_exports(agency: Services) -> None:
 
 def _rollups(services: Services) -> tuple[list[Any], list[Any]]:
     with services.db.read() as session:
-        tasks = sorted(tuple(r) for r in session.execute(select(*TaskMonthFigure.__table__.c)))
-        cases = sorted(tuple(r) for r in session.execute(select(*CaseMonthFigure.__table__.c)))
+        tasks = sorted(tuple(r) for r in session.execute(select(*table_of(TaskMonthFigure).c)))
+        cases = sorted(tuple(r) for r in session.execute(select(*table_of(CaseMonthFigure).c)))
     return tasks, cases
 
 
