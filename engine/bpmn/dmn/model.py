@@ -199,8 +199,9 @@ class _Reader:
         if not source:
             raise DmnError("the input has no expression", column.get("id"), column.sourceline)
         values = column.find(f"{self.tag('inputValues')}/{self.tag('text')}")
-        return Column(column.get("id"), column.get("label") or (text.text or "").strip(), source,
-                      expression.get("typeRef"), self._tests(values, column))
+        label = column.get("label") or (text.text or "").strip() if text is not None else column.get("label")
+        type_ref = expression.get("typeRef") if expression is not None else None
+        return Column(column.get("id"), label or "", source, type_ref, self._tests(values, column))
 
     def _output(self, column: Any) -> Column:
         values = column.find(f"{self.tag('outputValues')}/{self.tag('text')}")

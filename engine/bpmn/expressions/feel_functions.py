@@ -94,7 +94,8 @@ def feel_sub(left: Any, right: Any) -> Any:
     if isinstance(left, date) and isinstance(right, date):
         if isinstance(left, datetime) != isinstance(right, datetime):
             return None
-        return (left - right) if isinstance(left, datetime) else timedelta(days=(left - right).days)
+        difference: timedelta = left - right  # both datetimes or both dates
+        return difference if isinstance(left, datetime) else timedelta(days=difference.days)
     return feel_add(left, feel_neg(right))
 
 

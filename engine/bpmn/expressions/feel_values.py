@@ -96,8 +96,10 @@ def compare(left: Any, right: Any) -> int | None:
         a, b = left, right
     elif isinstance(left, datetime) and isinstance(right, datetime):
         a, b = _aware(left), _aware(right)
-    elif isinstance(left, str | date | time | timedelta | YearsMonths) and type(left) is type(right):
-        a, b = (left.months, right.months) if isinstance(left, YearsMonths) else (left, right)
+    elif isinstance(left, YearsMonths) and isinstance(right, YearsMonths):
+        a, b = left.months, right.months
+    elif isinstance(left, str | date | time | timedelta) and type(left) is type(right):
+        a, b = left, right
     else:
         return None
     try:
