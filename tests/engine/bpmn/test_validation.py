@@ -119,12 +119,13 @@ def test_a_broken_feel_condition_says_where() -> None:
     text = (INVALID / "bad_condition.bpmn").read_text().replace("${amount &gt; 100 &amp;&amp;}", "=amount &gt;")
     problems = validate_sources([SourceFile("feel.bpmn", text.encode())])
     assert [(p.code, p.line, p.element_id) for p in problems] == [("E031", 12, "f_yes")]
-    assert problems[0].message == "condition '=amount >' is not valid FEEL: expected a value, found the end (at column 10)"
+    assert problems[0].message == ("condition '=amount >' is not valid FEEL: expected a value, found the end "
+                                   "(at column 10)")
 
 
 def test_a_dmn_problem_names_the_entry() -> None:
     problem = only_problem(INVALID / "bad_feel.dmn")
-    assert problem.message.startswith("FEEL '[1..' in r1i: ") or "FEEL '[1..'" in problem.message
+    assert problem.message == "FEEL '[1..': expected a value, found the end (at column 5)"
 
 
 @pytest.mark.parametrize(("kind", "text"), [
