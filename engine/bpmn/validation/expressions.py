@@ -163,8 +163,8 @@ def timer_problem(kind: str, text: str) -> str | None:
     noun, example = _TIMER_KINDS[kind]
     try:  # ISO 8601 as BPMN writes it (PT1H), FEEL or JUEL: checked as the Python they become
         text = translate(text, PYTHON, "timer", declared=False) or text
-    except ExpressionError as error:
-        return f"{kind} is not a valid expression: {error}"
+    except ExpressionError as problem:
+        return f"{kind} is not a valid expression: {problem}"
     value = text.strip()
     if not value:
         return f"{kind} is empty; write a {noun} such as {example}"
