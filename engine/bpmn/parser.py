@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
@@ -41,6 +43,8 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 
 from engine.bpmn.adhoc import ProcflowAdHocParser
+from engine.bpmn.dmn import DmnError, read_definitions
+from engine.bpmn.dmn.task import DecisionCall, decision_reference
 from engine.bpmn.events import (
     ProcflowBoundaryEvent,
     ProcflowEndEvent,
@@ -50,6 +54,7 @@ from engine.bpmn.events import (
     ProcflowReceiveTask,
     ProcflowScriptTask,
 )
+from engine.bpmn.expressions import translate_tree
 from engine.bpmn.gateways import ComplexGateway, ComplexGatewayParser
 from engine.bpmn.links import LinkThrowParserMixin
 from engine.bpmn.messages import MessagePayloadParserMixin
@@ -103,11 +108,11 @@ class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
 
 
 class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskParser):
-    """Finds the decision in ``spiffworkflow:calledDecisionId`` or in Camunda Modeler's ``camunda:decisionRef``."""
+    """Finds the decision in ``spiffworkflow:calledDecisionId``, ``camunda:decisionRef`` or ``zeebe:calledDecision``."""
 
     @staticmethod
     def get_decision_ref(node: Any) -> Any:
-        return BusinessRuleTaskParser.get_decision_ref(node) or node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        return decision_reference(node)[0]
 
 
 class ProcflowParser(SpiffBpmnParser):
@@ -144,3 +149,35 @@ class ProcflowParser(SpiffBpmnParser):
 
     def __init__(self, validate_schema: bool = True) -> None:
         super().__init__(validator=VALIDATOR if validate_schema else None)
+        self.decision_files: dict[str, str] = {}  # decision id -> the DMN file that defines it
+
+    def add_bpmn_xml(self, bpmn: Any, filename: str | None = None) -> None:
+        """Add a BPMN file, its FEEL and JUEL expressions translated to Python (engine.bpmn.expressions)."""
+        failed = translate_tree(bpmn)
+        if failed:
+            first = failed[0]
+            raise ValidationException(f"expression {first.element.text!r} cannot be read: {first.error}",
+                                      node=first.element, file_name=filename)
+        super().add_bpmn_xml(bpmn, filename)
+
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        """Add a DMN 1.1-1.5 file for procflow's DMN engine (engine.bpmn.dmn), every decision in it."""
+        try:
+            definitions = read_definitions(node)
+        except DmnError as error:
+            raise ValidationException(error.message, file_name=filename or "", id=error.element_id or "",
+                                      line_number=error.line or "") from error
+        content = etree.tostring(node, encoding="unicode")
+        for decision_id in definitions.decisions:
+            self.decision_files[decision_id] = content
+        self.dmn_dependencies.add(filename)
+
+    def get_engine(self, decision_ref: str, node: Any) -> Any:
+        """What a business rule task runs: the decision ``decision_ref`` with procflow's DMN engine."""
+        content = self.decision_files.get(decision_ref)
+        if content is None:
+            known = ", ".join(sorted(self.decision_files)) or "none"
+            raise ValidationException(f"no decision {decision_ref!r} (decisions deployed with it: {known})",
+                                      node=node, file_name="")
+        result_variable = decision_reference(node)[1] if node is not None else None
+        return DecisionCall(content, decision_ref, result_variable)

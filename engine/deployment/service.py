@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from engine.bpmn.dmn.task import decision_reference
 from engine.bpmn.metadata import BPMN_NS, process_metadata
 from engine.bpmn.parser import ProcflowParser
 from engine.bpmn.parsing import has_start
@@ -287,15 +288,8 @@ def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, A
 
 
 def _decision_refs(root: Any) -> set[str]:
-    refs = set()
-    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
-        ref = task.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
-        if ref:
-            refs.add(ref)
-        for node in task.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId"):
-            if node.text:
-                refs.add(node.text.strip())
-    return refs
+    refs = (decision_reference(task)[0] for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"))
+    return {ref for ref in refs if ref}
 
 
 @dataclass(frozen=True)

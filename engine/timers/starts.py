@@ -7,7 +7,7 @@ transaction. Firing that row (engine/timers/firing.py, row locked) starts a case
 counts as fired, and for a cycle inserts the row of the next occurrence: one row is pending per timer start event
 at a time. A hand start (``procflow start``) is unchanged: its start event waits for the timer inside the case.
 
-Occurrences follow SpiffWorkflow's reading of the timer (expressions are Python; ``engine.bpmn.timers``):
+Occurrences follow SpiffWorkflow's reading of the timer (ISO 8601 text or an expression; ``engine.bpmn.timers``):
 
 * timeDate: once, at that moment; nothing if it is already past.
 * timeDuration: once, that long after the deployment (``working:`` durations use the business calendar).

@@ -8,7 +8,6 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E003 an id is used twice in one file
 * E004 the file is neither BPMN nor DMN, or a ``.dmn`` file holds BPMN (or the other way round)
 * E005 a process or decision id is defined in more than one of the files
-* E006 a DMN file holds more than one decision (SpiffWorkflow loads only the first)
 * E010 ``incoming``/``outgoing`` names a sequence flow that does not exist
 * E011 a sequence flow's ``sourceRef``/``targetRef`` names no element of its process
 * E012 a ``default`` flow does not exist or does not leave the element
@@ -16,8 +15,9 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E014 a boundary event is attached to nothing, or to something that is not an activity
 * E015 a ``messageRef``/``signalRef``/``errorRef``/``escalationRef`` names no definition in the file
 * E020 a flow leaving an exclusive/inclusive gateway has neither a condition nor is the default
-* E030 a timer expression is empty, not Python, unquoted, or not an ISO 8601 date/duration/cycle
-* E031 a condition or script is not valid Python
+* E030 a timer is empty, not an expression, or not an ISO 8601 date/duration/cycle
+* E031 a condition or script is not valid Python, FEEL or JUEL (engine.bpmn.expressions)
+* E032 a DMN file cannot be evaluated by procflow's DMN engine (engine.bpmn.dmn)
 * E040 a call activity calls a process that is neither in the files nor deployed
 * E041 a business rule task calls a decision that is neither in the files nor deployed
 * E050 SpiffWorkflow refuses the model (tried only when no other error was found)
@@ -29,7 +29,7 @@ This module runs them and fills the tables; the rest lives next to it:
 
 * engine.bpmn.validation.model: the files as loaded (E001, E004) and indexed, and the tables themselves
 * engine.bpmn.validation.structure: the XML schema, ids and references (E002 to E015, E040, E041)
-* engine.bpmn.validation.expressions: conditions, scripts and timers (E020, E030, E031)
+* engine.bpmn.validation.expressions: conditions, scripts, timers and decisions (E020, E030-E032)
 * engine.bpmn.validation.spiff: SpiffWorkflow's own verdict (E050)
 """
 
@@ -39,6 +39,7 @@ from collections.abc import Collection, Sequence
 
 from engine.bpmn.validation.expressions import (
     PYTHON_TAGS,
+    check_dmn,
     check_gateway_conditions,
     check_python,
     check_timer,
@@ -72,7 +73,6 @@ from engine.bpmn.validation.structure import (
     check_event_reference,
     check_flow_ends,
     check_flow_reference,
-    check_one_decision,
     check_schema,
     check_unique_definitions,
 )
@@ -81,8 +81,8 @@ from engine.errors import ModelProblem
 __all__ = [
     "ACTIVITIES", "BATCH_CHECKS", "ELEMENT_CHECKS", "EVENT_REFS", "FILE_CHECKS", "PYTHON_TAGS", "BatchCheck",
     "Element", "ElementCheck", "FileCheck", "ParsedFile", "SourceFile", "check_attachment", "check_called_decision",
-    "check_called_process", "check_default_flow", "check_duplicate_ids", "check_event_reference", "check_flow_ends",
-    "check_flow_reference", "check_gateway_conditions", "check_one_decision", "check_python", "check_schema",
+    "check_called_process", "check_default_flow", "check_dmn", "check_duplicate_ids", "check_event_reference",
+    "check_flow_ends", "check_flow_reference", "check_gateway_conditions", "check_python", "check_schema",
     "check_timer", "check_unique_definitions", "python_syntax_error", "register", "timer_problem", "validate_sources",
 ]
 
@@ -114,7 +114,7 @@ def validate_sources(files: Sequence[SourceFile], *, known_processes: Collection
 
 
 # -- the tables -----------------------------------------------------------------------------------
-FILE_CHECKS.extend([check_schema, check_duplicate_ids, check_one_decision])
+FILE_CHECKS.extend([check_schema, check_duplicate_ids, check_dmn])
 BATCH_CHECKS.append(check_unique_definitions)
 
 register(check_flow_reference, bpmn_tag("incoming"), bpmn_tag("outgoing"))

@@ -1,8 +1,10 @@
-"""Deploy-time checks of the Python a model runs (see engine.bpmn.validation): conditions, scripts and timers.
+"""Deploy-time checks of the expressions a model runs (see engine.bpmn.validation): conditions, scripts,
+timers and decisions, in Python, FEEL or JUEL (engine.bpmn.expressions chooses and translates).
 
 * E020 a flow leaving an exclusive/inclusive gateway has neither a condition nor is the default
-* E030 a timer expression is empty, not Python, unquoted, or not an ISO 8601 date/duration/cycle
-* E031 a condition or script is not valid Python
+* E030 a timer expression is empty, not an expression, or not an ISO 8601 date/duration/cycle
+* E031 a condition or script is not valid Python, FEEL or JUEL (whichever it is written in)
+* E032 a DMN file cannot be evaluated (FEEL that does not parse, an unknown hit policy, unsupported logic)
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn.dmn import DmnError, read_definitions
+from engine.bpmn.expressions import EXPRESSION_TAGS, PYTHON, ExpressionError, language_for, translate
 from engine.bpmn.metadata import SPIFF_NS
 from engine.bpmn.timers import parse_recurring
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of
+from engine.bpmn.validation.structure import check_schema
 from engine.calendar.working_time import WORKING_PREFIX, parse_working_duration
 from engine.errors import ModelProblem
 
@@ -50,11 +55,20 @@ def check_gateway_conditions(parsed: ParsedFile, gateway: Element) -> Iterator[M
 
 
 def check_python(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
-    """E031: conditions must be Python expressions and scripts Python statements."""
+    """E031: conditions must be expressions of their language (Python, FEEL or JUEL), scripts Python statements."""
     what, mode = PYTHON_TAGS[node.tag]
     if not (node.text or "").strip():
         return
-    error = python_syntax_error(node.text, mode)
+    text = node.text
+    kind = EXPRESSION_TAGS.get(local_name(node))
+    if kind is not None:
+        try:
+            text = translated(node, kind)
+        except ExpressionError as problem:
+            yield parsed.problem("E031", owner_of(node), _expression_message(node, what, problem),
+                                 line=node.sourceline)
+            return
+    error = python_syntax_error(text, mode)
     if error is None:
         return
     row = error.lineno or 1
@@ -62,10 +76,39 @@ def check_python(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
     yield parsed.problem("E031", owner_of(node), message, line=node.sourceline + row - 1)
 
 
+def translated(node: Element, kind: str) -> str:
+    """The Python the engine will run for the expression ``node`` (FEEL and JUEL translated)."""
+    language, declared = language_for(node)
+    source = translate(node.text or "", language, kind, declared=declared)
+    return node.text or "" if source is None else source
+
+
+def _expression_message(node: Element, what: str, problem: ExpressionError) -> str:
+    language, declared = language_for(node)
+    stripped = (node.text or "").strip()
+    if not declared:
+        language = "feel" if stripped.startswith("=") else "juel"
+    name = {"feel": "FEEL", "juel": "JUEL"}.get(language, language)
+    return f"{what} {stripped!r} is not valid {name}: {problem}"
+
+
+def check_dmn(parsed: ParsedFile) -> Iterator[ModelProblem]:
+    """E032: every decision of a DMN file must be readable by procflow's DMN engine (engine.bpmn.dmn)."""
+    if parsed.kind != "dmn" or any(True for _ in check_schema(parsed)):
+        return  # E002 already says what is wrong
+    try:
+        read_definitions(parsed.root)
+    except DmnError as error:
+        element = parsed.ids.get(error.element_id or "")
+        line = error.line or (element if element is not None else parsed.root).sourceline
+        yield ModelProblem(parsed.name, line, error.element_id, error.message,
+                           code="E032")
+
+
 def _hint(text: str, error: SyntaxError) -> str:
     """A likely cause of ``error`` users can act on, or nothing."""
     if text.strip().startswith(("${", "#{")):
-        return " (this looks like a Camunda expression; procflow expects Python, e.g. amount > 100)"
+        return " (this looks like JUEL, but the file declares Python; see docs/modeling.md)"
     if isinstance(error, IndentationError) and text.startswith(("\n", "\r")):
         return " (SpiffWorkflow runs the text as it is: start it on the line of the opening tag, unindented)"
     return ""
@@ -91,32 +134,42 @@ def _compile(text: str, mode: str, flags: int = 0) -> Any:
 _ISO_LOOKING = re.compile(r"(working:)?P(\d|T\d)|R\d*/|\d{4}-\d\d-\d\d")
 _ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)  # cycles need a "now"; only their syntax matters here
 _TIMER_KINDS = {
-    "timeDate": ("date", '"2026-05-01T09:00:00+07:00"'),
-    "timeDuration": ("duration", '"PT2H", "P3D" or "working:P2D"'),
-    "timeCycle": ("repeating interval", '"R3/PT1H" or "R/2026-01-05T08:00:00+07:00/P7D"'),
+    "timeDate": ("date", "2026-05-01T09:00:00+07:00"),
+    "timeDuration": ("duration", "PT2H, P3D or working:P2D"),
+    "timeCycle": ("repeating interval", "R3/PT1H or R/2026-01-05T08:00:00+07:00/P7D"),
 }
 
 
 def check_timer(parsed: ParsedFile, definition: Element) -> Iterator[ModelProblem]:
-    """E030: a timer needs a Python expression; a string literal must also be valid ISO 8601."""
+    """E030: a timer needs ISO 8601 text or an expression; a literal must be valid ISO 8601."""
     body = next((child for child in definition if child.tag in {bpmn_tag(k) for k in _TIMER_KINDS}), None)
     if body is None:
         yield parsed.problem("E030", owner_of(definition), "timer has no timeDate, timeDuration or timeCycle",
                              at=definition)
         return
-    message = timer_problem(local_name(body), body.text or "")
+    try:
+        text = translated(body, "timer")
+    except ExpressionError as problem:
+        yield parsed.problem("E030", owner_of(definition), _expression_message(body, local_name(body), problem),
+                             at=body)
+        return
+    message = timer_problem(local_name(body), text)
     if message:
         yield parsed.problem("E030", owner_of(definition), message, at=body)
 
 
 def timer_problem(kind: str, text: str) -> str | None:
-    """Say what is wrong with the timer expression ``text`` of ``kind`` (timeDate, ...), if anything."""
+    """Say what is wrong with the timer ``text`` of ``kind`` (timeDate, ...), as translated to Python, if anything."""
     noun, example = _TIMER_KINDS[kind]
+    try:  # ISO 8601 as BPMN writes it (PT1H), FEEL or JUEL: checked as the Python they become
+        text = translate(text, PYTHON, "timer", declared=False) or text
+    except ExpressionError as problem:
+        return f"{kind} is not a valid expression: {problem}"
     value = text.strip()
     if not value:
         return f"{kind} is empty; write a {noun} such as {example}"
     if _ISO_LOOKING.match(value):
-        return f'{kind} {value} is not quoted; timer expressions are Python, so write "{value}"'
+        return f"{kind} {value} is not a valid ISO 8601 {noun}; write e.g. {example}"
     error = python_syntax_error(text, "eval")
     if error is not None:
         return f"{kind} is not a Python expression: {error.msg}{_hint(text, error)}"

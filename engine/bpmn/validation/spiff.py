@@ -31,7 +31,7 @@ class _ValidationParser(ProcflowParser):
         return super().get_spec(process_id, required)
 
     def get_engine(self, decision_ref: str, node: Element) -> Any:
-        if decision_ref not in self.dmn_parsers and decision_ref in self.deployed_decisions:
+        if decision_ref not in self.decision_files and decision_ref in self.deployed_decisions:
             return None  # likewise (E041)
         return super().get_engine(decision_ref, node)
 
@@ -62,9 +62,9 @@ def _load_entry(parser: _ValidationParser, kind: str, entry: str) -> None:
 
 def _entry_ids(parsed: ParsedFile) -> list[str]:
     """What deploy loads from a file: processes that can start (engine.bpmn.parsing.has_start), or a DMN file's
-    first decision."""
+    decisions."""
     if parsed.kind == "dmn":
-        return [d.get("id") for d in parsed.root.iter("{*}decision")][:1]
+        return [d.get("id") for d in parsed.root.iter("{*}decision")]
     processes = parsed.root.iter(bpmn_tag("process"))
     return [p.get("id") for p in processes if has_start(p)]
 

@@ -3,7 +3,6 @@
 * E002 the file breaks the BPMN, SpiffWorkflow or DMN XML schema
 * E003 an id is used twice in one file
 * E005 a process or decision id is defined in more than one of the files
-* E006 a DMN file holds more than one decision
 * E010 to E015 broken references between sequence flows, elements, boundary events and event definitions
 * E040, E041 a call activity or business rule task calls a process or decision that does not exist
 """
@@ -20,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.bpmn.dmn.task import ZEEBE_NS
 from engine.bpmn.metadata import CAMUNDA_NS, SPIFF_NS
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of, xml_parser
 from engine.errors import ModelProblem
@@ -83,16 +83,6 @@ def check_duplicate_ids(parsed: ParsedFile) -> Iterator[ModelProblem]:
         first = parsed.ids[element_id]
         message = f"id {element_id} is used twice: also by <{local_name(first)}> on line {first.sourceline}"
         yield parsed.problem("E003", element, message)
-
-
-def check_one_decision(parsed: ParsedFile) -> Iterator[ModelProblem]:
-    """E006: SpiffWorkflow registers only the first decision of a DMN file."""
-    if parsed.kind != "dmn":
-        return
-    decisions = list(parsed.root.iter("{*}decision"))
-    for extra in decisions[1:]:
-        yield parsed.problem("E006", extra, f"SpiffWorkflow loads only the first decision of a DMN file "
-                                            f"({decisions[0].get('id')}); move this one to a file of its own")
 
 
 def check_unique_definitions(files: Sequence[ParsedFile]) -> Iterator[ModelProblem]:
@@ -195,13 +185,15 @@ def check_called_process(parsed: ParsedFile, activity: Element) -> Iterator[Mode
 
 def check_called_decision(parsed: ParsedFile, task: Element) -> Iterator[ModelProblem]:
     """E041: a business rule task must call a decision in the files or already deployed."""
-    nodes = task.iter(f"{{{SPIFF_NS}}}calledDecisionId")
-    refs = [(node.text.strip(), node) for node in nodes if (node.text or "").strip()]
+    nodes = list(task.iter(f"{{{SPIFF_NS}}}calledDecisionId"))
+    refs_zeebe = [(n.get("decisionId").strip(), n) for n in task.iter(f"{{{ZEEBE_NS}}}calledDecision")
+                  if (n.get("decisionId") or "").strip()]
+    refs = [(node.text.strip(), node) for node in nodes if (node.text or "").strip()] + refs_zeebe
     if task.get(f"{{{CAMUNDA_NS}}}decisionRef"):
         refs.append((task.get(f"{{{CAMUNDA_NS}}}decisionRef"), task))
     if not refs:
-        yield parsed.problem("E041", task, "business rule task names no decision "
-                                           "(spiffworkflow:calledDecisionId or camunda:decisionRef)")
+        yield parsed.problem("E041", task, "business rule task names no decision (spiffworkflow:calledDecisionId, "
+                                           "camunda:decisionRef or zeebe:calledDecision)")
     for ref, node in refs:
         if ref not in parsed.decisions:
             yield parsed.problem("E041", task, f"calls decision {ref}, which is neither in these files "

@@ -231,7 +231,7 @@ def test_errors_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{path}:2:1: W120 Definitions_1: the file has no diagram")
-    assert lines[1].startswith(f"{path}:12:7: E031 f_yes: condition is not valid Python: ")
+    assert lines[1].startswith(f"{path}:12:7: E031 f_yes: condition '${{amount > 100 &&}}' is not valid JUEL: ")
     assert lines[-1] == "Found 1 error and 1 warning in 1 file."
 
 
