@@ -120,8 +120,9 @@ class DeploymentService:
             known_processes, known_decisions = self._known_ids(session)
             forms = FormResolver(session, [s for s in sources if is_form(s.name)], forms_dir=self.forms_dir,
                                  now=self.clock.now())
-            problems = forms.problems + (validate_sources(models, known_processes=known_processes,
-                                                          known_decisions=known_decisions) if models else [])
+            found = validate_sources(models, known_processes=known_processes,
+                                     known_decisions=known_decisions) if models else []
+            problems = forms.problems + [p for p in found if p.severity == "error"]  # lint shows the warnings
             if problems:
                 raise InvalidModel(problems)
             for form in forms.registry:  # forms deployed on their own are stored too

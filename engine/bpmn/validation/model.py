@@ -40,7 +40,8 @@ class ParsedFile:
     processes: frozenset[str]  # callable: defined in the batch or deployed
     decisions: frozenset[str]
     ids: dict[str, Element] = field(default_factory=dict)
-    outgoing: dict[str, list[Element]] = field(default_factory=dict)
+    outgoing: dict[str, list[Element]] = field(default_factory=dict)  # sequence flows by sourceRef
+    incoming: dict[str, list[Element]] = field(default_factory=dict)  # sequence flows by targetRef
 
     def problem(self, code: str, owner: Element, message: str, at: Element | None = None,
                 line: int | None = None) -> ModelProblem:
@@ -104,6 +105,7 @@ def parse_all(roots: list[tuple[SourceFile, Element]], known_processes: set[str]
                 one.ids.setdefault(element.get("id"), element)
             if element.tag == bpmn_tag("sequenceFlow"):
                 one.outgoing.setdefault(element.get("sourceRef"), []).append(element)
+                one.incoming.setdefault(element.get("targetRef"), []).append(element)
         parsed.append(one)
     return parsed
 
