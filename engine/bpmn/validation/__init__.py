@@ -21,7 +21,7 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E040 a call activity calls a process that is neither in the files nor deployed
 * E041 a business rule task calls a decision that is neither in the files nor deployed
 * E050 SpiffWorkflow refuses the model (tried only when no other error was found)
-* E007 the file has nothing to deploy; E008 an executable process can never start
+* E007 the file has nothing to deploy; E008 an executable process can never start; E009 it uses a data store
 * E070 to E075 the BPMN 2.0 specification's own constraints (sequence flows, event triggers, gateways, message
   flows, references, data), each message starting with the constraint's code in BPMNspector's catalogue
   (``EXT.0nn``, ``REF_TYPE``...)
@@ -48,7 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from engine.bpmn.validation.deployable import EXECUTION_CODES, check_deployable, descriptive_element
+from engine.bpmn.validation.deployable import (
+    EXECUTION_CODES,
+    check_data_store,
+    check_deployable,
+    descriptive_element,
+)
 from engine.bpmn.validation.expressions import (
     PYTHON_TAGS,
     check_gateway_conditions,
@@ -67,6 +72,7 @@ from engine.bpmn.validation.model import (
     FileCheck,
     ParsedFile,
     SourceFile,
+    as_utf8,
     bpmn_tag,
     load_source,
     parse_all,
@@ -135,6 +141,7 @@ def validate_sources(files: Sequence[SourceFile], *, known_processes: Collection
         Every problem found, sorted by file and line; the files can be deployed when none is an error
         (a few of the specification's rules are only warnings, W170 and W171).
     """
+    files = [as_utf8(source) for source in files]  # declared encodings other than UTF-8
     loaded = [load_source(source) for source in files]
     problems = [problem for _, problem in loaded if problem is not None]
     roots = [(source, root) for source, (root, _) in zip(files, loaded, strict=True) if root is not None]
@@ -177,5 +184,6 @@ register(check_level, *(bpmn_tag(t) for t in ("process", "subProcess", "transact
 register(check_adhoc, bpmn_tag("adHocSubProcess"))
 register(check_references, *(bpmn_tag(t) for t in REFERENCES))
 register(check_message_flow, bpmn_tag("messageFlow"))
+register(check_data_store, bpmn_tag("dataStoreReference"))
 register(check_io_specification, bpmn_tag("ioSpecification"))
 register(check_data_association, bpmn_tag("dataInputAssociation"), bpmn_tag("dataOutputAssociation"))

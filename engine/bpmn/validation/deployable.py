@@ -3,6 +3,7 @@
 * E007 the file has nothing to deploy: no process with flow nodes (a collaboration of black-box pools, or
   empty definitions)
 * E008 an executable process has flow nodes but neither a start event nor a receive task that instantiates it
+* E009 an executable process uses a data store: procflow keeps a case's data in the case, it has no data stores
 
 A process marked ``isExecutable="false"`` is descriptive: it is stored as a diagram, checked against the
 specification, but not run, so execution details (conditions, scripts, timers, calls, SpiffWorkflow's verdict)
@@ -53,6 +54,16 @@ def check_deployable(parsed: ParsedFile) -> Iterator[ModelProblem]:
             yield parsed.problem("E008", process, "the process has no start event (nor a receive task with "
                                                   "instantiate=\"true\" and no incoming flow), so it can never "
                                                   "start; add one, or mark the process isExecutable=\"false\"")
+
+
+def check_data_store(parsed: ParsedFile, reference: Element) -> Iterator[ModelProblem]:
+    """E009: a data store cannot be used by a process that runs (SpiffWorkflow needs an implementation of it)."""
+    process = next(reference.iterancestors(bpmn_tag("process")), None)
+    if process is not None and is_executable(process):
+        yield parsed.problem("E009", reference, f"procflow has no data stores: data store "
+                                                f"{reference.get('dataStoreRef')} cannot be used in a process that "
+                                                f"runs; use a data object, or mark the process "
+                                                f"isExecutable=\"false\"")
 
 
 def descriptive_element(parsed: ParsedFile, element_id: str | None) -> bool:
