@@ -52,9 +52,8 @@ def check_flow_connects(parsed: ParsedFile, flow: Element) -> Iterator[ModelProb
         if name in ARTIFACTS:
             yield _problem(parsed, "E070", flow, "EXT.007", f"{end} {node.get('id')} is an artifact ({name}); "
                                                             f"sequence flows connect flow nodes")
-        elif name not in FLOW_NODES or node.get("triggeredByEvent") == "true":
-            what = "an event sub-process" if name == "subProcess" else f"a {name}"
-            yield _problem(parsed, "E070", flow, constraint, f"{end} {node.get('id')} is {what}; only activities, "
+        elif name not in FLOW_NODES:  # an event sub-process's flows are EXT.057's
+            yield _problem(parsed, "E070", flow, constraint, f"{end} {node.get('id')} is a {name}; only activities, "
                                                              f"gateways and events are connected by sequence flows")
 
 

@@ -81,7 +81,7 @@ def check_duplicate_ids(parsed: ParsedFile) -> Iterator[ModelProblem]:
     """E003: an id used twice in one file."""
     for element_id, element in _duplicates(parsed):
         first = parsed.ids[element_id]
-        message = f"id {element_id} is used twice: also by <{local_name(first)}> on line {first.sourceline}"
+        message = f"EXT.002: id {element_id} is used twice: also by <{local_name(first)}> on line {first.sourceline}"
         yield parsed.problem("E003", element, message)
 
 
@@ -144,7 +144,7 @@ def check_flow_ends(parsed: ParsedFile, flow: Element) -> Iterator[ModelProblem]
         if ref and target is None:
             yield parsed.problem("E011", flow, f"{end} {ref} names no element")
         elif target is not None and target.getparent() is not flow.getparent():
-            yield parsed.problem("E011", flow, f"{end} {ref} is outside the (sub-)process of this flow")
+            yield parsed.problem("E011", flow, f"EXT.028: {end} {ref} is outside the (sub-)process of this flow")
 
 
 def check_default_flow(parsed: ParsedFile, element: Element) -> Iterator[ModelProblem]:

@@ -71,7 +71,7 @@ def test_xml_syntax_error_says_what_the_parser_saw() -> None:
 
 def test_duplicate_id_is_reported_once_not_also_as_a_schema_error() -> None:
     problem = only_problem(INVALID / "duplicate_id.bpmn")
-    assert problem.message == "id work is used twice: also by <task> on line 5"
+    assert problem.message == "EXT.002: id work is used twice: also by <task> on line 5"
 
 
 def test_file_kind_must_match_its_name() -> None:
