@@ -41,6 +41,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 
 from engine.bpmn.adhoc import ProcflowAdHocParser
+from engine.bpmn.camunda import called_element
 from engine.bpmn.events import (
     ProcflowBoundaryEvent,
     ProcflowEndEvent,
@@ -51,6 +52,7 @@ from engine.bpmn.events import (
     ProcflowScriptTask,
 )
 from engine.bpmn.gateways import ComplexGateway, ComplexGatewayParser
+from engine.bpmn.handler_tasks import TaskDefinitionParserMixin
 from engine.bpmn.links import LinkThrowParserMixin
 from engine.bpmn.messages import MessagePayloadParserMixin
 from engine.bpmn.parsing import (
@@ -101,6 +103,10 @@ class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
         super().__init__(*args, **kwargs)
         self.process_executable = has_start(self.node)
 
+    def called_element_ids(self) -> list[str]:
+        """The processes this one calls, Camunda 8's ``zeebe:calledElement`` included."""
+        return [c for c in (called_element(n) for n in self.xpath(".//bpmn:callActivity")) if c]
+
 
 class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskParser):
     """Finds the decision in ``spiffworkflow:calledDecisionId`` or in Camunda Modeler's ``camunda:decisionRef``."""
@@ -108,6 +114,18 @@ class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskPa
     @staticmethod
     def get_decision_ref(node: Any) -> Any:
         return BusinessRuleTaskParser.get_decision_ref(node) or node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+
+
+class ZeebeCalledElementMixin:
+    """Camunda 8 names the called process in ``zeebe:calledElement processId``, not in ``calledElement``."""
+
+    node: Any
+
+    def create_task(self) -> Any:
+        called = called_element(self.node)
+        if called and not self.node.get("calledElement"):
+            self.node.set("calledElement", called)  # what SpiffWorkflow's parser reads
+        return super().create_task()  # type: ignore[misc]
 
 
 class ProcflowParser(SpiffBpmnParser):
@@ -133,13 +151,15 @@ class ProcflowParser(SpiffBpmnParser):
         full_tag("userTask"): (_compose(UserTaskParser, ActivityParserMixin), UserTask),
         full_tag("manualTask"): (_compose(SpiffTaskParser, ActivityParserMixin), ManualTask),
         full_tag("scriptTask"): (_compose(ScriptTaskParser, ActivityParserMixin), ProcflowScriptTask),
-        full_tag("serviceTask"): (_compose(ServiceTaskParser, ActivityParserMixin), ServiceTask),
+        full_tag("serviceTask"): (
+            _compose(ServiceTaskParser, TaskDefinitionParserMixin, ActivityParserMixin), ServiceTask),
         full_tag("sendTask"): (_compose(SpiffSendTaskParser, ActivityParserMixin, MessagePayloadParserMixin), SendTask),
         full_tag("receiveTask"): (
             _compose(SpiffReceiveTaskParser, ActivityParserMixin, MessagePayloadParserMixin), ProcflowReceiveTask),
         full_tag("subProcess"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowSubWorkflowTask),
         full_tag("transaction"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowTransactionSubprocess),
-        full_tag("callActivity"): (_compose(CallActivityParser, ActivityParserMixin), ProcflowCallActivity),
+        full_tag("callActivity"): (
+            _compose(CallActivityParser, ZeebeCalledElementMixin, ActivityParserMixin), ProcflowCallActivity),
     }
 
     def __init__(self, validate_schema: bool = True) -> None:

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.event_definition import MessageEventDefinitionConverter
 
-from engine.bpmn import adhoc, data, events, gateways, loops, scopes, tokens
+from engine.bpmn import adhoc, data, events, gateways, handler_tasks, loops, scopes, tokens
 from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.timers import TIMER_CLASSES
 
@@ -50,7 +50,7 @@ def _build_config() -> dict[type, type]:
     for ours in TIMER_CLASSES.values():
         config[ours] = TimerConditionalEventDefinitionConverter
     config[ProcflowMessageEventDefinition] = MessageEventDefinitionConverter
-    for module in (events, scopes, gateways, loops, tokens, data, adhoc):
+    for module in (events, scopes, gateways, loops, tokens, data, adhoc, handler_tasks):
         config.update(module.SPEC_CONVERTERS)
     return config
 

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from engine.bpmn.camunda import called_element
 from engine.bpmn.metadata import BPMN_NS, process_metadata
 from engine.bpmn.parser import ProcflowParser
 from engine.bpmn.serializer import StateSerializer
@@ -161,7 +162,7 @@ class DeploymentService:
                 continue
             root = etree.fromstring(source.content)
             defined.update(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process"))
-            called.update(c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity"))
+            called.update(c for c in (called_element(n) for n in root.iter(f"{{{BPMN_NS}}}callActivity")) if c)
             decisions.update(_decision_refs(root))
         file_ids: list[int] = []
         for pid in called - defined:

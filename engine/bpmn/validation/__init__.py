@@ -25,7 +25,8 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E070 to E075 the BPMN 2.0 specification's own constraints (sequence flows, event triggers, gateways, message
   flows, references, data), each message starting with the constraint's code in BPMNspector's catalogue
   (``EXT.0nn``, ``REF_TYPE``...)
-* E080 to E083 Camunda 7/8 extensions that cannot be honoured (who may do a task, service task handlers)
+* E080, E081, E083 Camunda 7/8 extensions that cannot be honoured (who may do a task, service task handlers);
+  W160 (a warning) one that is ignored
 
 Processes marked ``isExecutable="false"`` are descriptive: checked against the specification, never for
 execution details (``EXECUTION_CODES``).
@@ -62,6 +63,7 @@ from engine.bpmn.validation.expressions import (
     python_syntax_error,
     timer_problem,
 )
+from engine.bpmn.validation.extensions import IGNORED_ON, check_assignment, check_handler, check_ignored
 from engine.bpmn.validation.model import (
     BATCH_CHECKS,
     ELEMENT_CHECKS,
@@ -185,5 +187,9 @@ register(check_adhoc, bpmn_tag("adHocSubProcess"))
 register(check_references, *(bpmn_tag(t) for t in REFERENCES))
 register(check_message_flow, bpmn_tag("messageFlow"))
 register(check_data_store, bpmn_tag("dataStoreReference"))
+# Camunda extensions
+register(check_assignment, bpmn_tag("userTask"))
+register(check_handler, bpmn_tag("serviceTask"))
+register(check_ignored, *(bpmn_tag(t) for t in IGNORED_ON))
 register(check_io_specification, bpmn_tag("ioSpecification"))
 register(check_data_association, bpmn_tag("dataInputAssociation"), bpmn_tag("dataOutputAssociation"))

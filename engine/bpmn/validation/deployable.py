@@ -20,7 +20,7 @@ from engine.bpmn.validation.spec_flows import FLOW_NODES
 from engine.errors import ModelProblem
 
 # Problems that only matter for a process that runs.
-EXECUTION_CODES = frozenset({"E020", "E030", "E031", "E040", "E041", "E050", "E080", "E081", "E082", "E083"})
+EXECUTION_CODES = frozenset({"E020", "E030", "E031", "E040", "E041", "E050", "E080", "E081", "E083", "W160"})
 
 
 def is_executable(process: Element) -> bool:

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.bpmn.camunda import called_element
 from engine.bpmn.metadata import CAMUNDA_NS, SPIFF_NS
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of, xml_parser
 from engine.errors import ModelProblem
@@ -185,7 +186,7 @@ def check_event_reference(parsed: ParsedFile, element: Element) -> Iterator[Mode
 
 def check_called_process(parsed: ParsedFile, activity: Element) -> Iterator[ModelProblem]:
     """E040: a call activity must call a process in the files or already deployed."""
-    called = activity.get("calledElement")
+    called = called_element(activity)
     if not called:
         yield parsed.problem("E040", activity, "call activity names no process (calledElement is empty)")
     elif called not in parsed.processes:
