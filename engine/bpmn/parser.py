@@ -92,11 +92,12 @@ def _event(parser_class: type, *mixins: type) -> type:
 
 
 class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
-    """Runs every process that has a start event, whatever its ``isExecutable`` flag says.
+    """Parses every process that has a start event, whatever its ``isExecutable`` flag says.
 
-    bpmn.io writes ``isExecutable="false"`` into every new diagram and offers no way to change it,
-    and SpiffWorkflow refuses to run such a process; a pool without a start event (a black box in a
-    collaboration) stays non-executable, unless a receive task instantiates it (``instantiate="true"``).
+    Deploy decides what runs: a process marked ``isExecutable="false"`` is kept as a diagram and never handed
+    to this parser as an entry (engine.bpmn.validation.deployable), but one may still be called; a pool
+    without a start event (a black box in a collaboration) stays non-executable, unless a receive task
+    instantiates it (``instantiate="true"``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
