@@ -53,6 +53,9 @@ def deploy(ctx: click.Context, paths: tuple[str, ...], user: str | None) -> None
     services = services_of(ctx)
     sources = collect_sources(paths or [services.settings.processes_dir])
     for result in services.deployment.deploy(sources, deployed_by=user):
+        if result.note:
+            click.echo(f"note: {result.file}: {result.process_id}: {result.note}")
+            continue
         state = "new version" if result.created else "unchanged"
         click.echo(f"{result.process_id} v{result.version} ({state}) {result.name}")
 

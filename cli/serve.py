@@ -97,7 +97,10 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
     sources = collect_sources([settings.processes_dir]) if settings.processes_dir.is_dir() else []
     if sources:
         for deployed in services.deployment.deploy(sources):
-            click.echo(f"process {deployed.process_id} v{deployed.version}: {deployed.name}")
+            if deployed.note:
+                click.echo(f"note: {deployed.file}: {deployed.process_id}: {deployed.note}")
+            else:
+                click.echo(f"process {deployed.process_id} v{deployed.version}: {deployed.name}")
     else:
         click.echo(f"no models in {settings.processes_dir}/ yet")
     waiting = services.queries.tasks()

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.default.process_spec import AdHocSubprocessSpecConverter
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, SimpleBpmnTask, _EndJoin
+from SpiffWorkflow.spiff.parser.process import SpiffProcessParser
 
 
 class ProcflowAdHocSubprocessSpec(AdHocSubprocessSpec):
@@ -50,7 +51,14 @@ class ProcflowAdHocSubprocessSpec(AdHocSubprocessSpec):
 
 
 class ProcflowAdHocParser(AdHocParser):
-    """Reads ``ordering``, ``cancelRemainingInstances`` and an optional ``completionCondition``."""
+    """Reads ``ordering``, ``cancelRemainingInstances`` and an optional ``completionCondition``.
+
+    Its data objects are the Spiff parser's (with a category), which the serializer knows; SpiffWorkflow's
+    ad-hoc parser would make plain ones that no converter handles.
+    """
+
+    def parse_data_object(self, obj: Any) -> Any:
+        return SpiffProcessParser.parse_data_object(self, obj)
 
     def create_spec(self) -> Any:
         condition = first(self.xpath("./bpmn:completionCondition"))

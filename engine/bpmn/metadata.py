@@ -6,7 +6,9 @@ Understood on user and manual tasks (first match wins, in this order):
   ``candidateGroups``, ``candidateUsers``, ``assignee``, ``form``, ``due``, ``reminder``, ``reassignAfter``,
   ``escalateTo`` (whom an overdue task goes to; see engine/timers/escalation.py);
 * Camunda Modeler's ``camunda:candidateGroups``, ``camunda:candidateUsers``, ``camunda:assignee``,
-  ``camunda:formKey``, ``camunda:dueDate``;
+  ``camunda:formKey``/``camunda:formRef``, ``camunda:dueDate`` (Camunda 7), and Camunda 8's
+  ``zeebe:assignmentDefinition``, ``zeebe:taskSchedule dueDate`` and ``zeebe:formDefinition``
+  (see engine.bpmn.camunda, which translates ``=variable`` and ``${variable}``);
 * SpiffArena's ``spiffworkflow:properties`` with properties of the same names as procflow's;
 * Camunda Modeler's "Extension properties" (``camunda:properties``), under procflow's names — the way
   to set procflow's attributes from the modeler's properties panel without editing XML.
@@ -28,6 +30,8 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.camunda import expression, zeebe_task_values
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 PROCFLOW_NS = "https://procflow.dev/bpmn"
@@ -41,7 +45,7 @@ _ATTRIBUTES = {
     "candidateGroups": "candidateGroups",
     "candidateUsers": "candidateUsers",
     "assignee": "assignee",
-    "form": "formKey",
+    "form": "formKey",  # or camunda:formRef (below)
     "due": "dueDate",
     "reminder": None,
     "reassignAfter": None,
@@ -85,14 +89,17 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
 def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
     """Read one human task's metadata from its XML element."""
     props = {**_camunda_properties(node), **_spiff_properties(node)}
+    zeebe = zeebe_task_values(node)
     values: dict[str, str | None] = {}
     for ours, camunda in _ATTRIBUTES.items():
         values[ours] = (
             node.get(f"{{{PROCFLOW_NS}}}{ours}")
-            or (node.get(f"{{{CAMUNDA_NS}}}{camunda}") if camunda else None)
+            or (_camunda(node, camunda) if camunda else None)
+            or zeebe.get(ours)
             or props.get(ours)
             or (props.get(camunda) if camunda else None)
         )
+    values["form"] = values["form"] or node.get(f"{{{CAMUNDA_NS}}}formRef")
     return {
         "name": node.get("name") or node.get("id"),
         "type": etree.QName(node).localname,
@@ -108,6 +115,15 @@ def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
         "documentation": _documentation(node),
         "line": node.sourceline,
     }
+
+
+def _camunda(node: Any, attribute: str) -> str | None:
+    """A ``camunda:`` attribute, its JUEL/FEEL translated where exact (kept as written otherwise: validation
+    refuses assignments it cannot honour, E080)."""
+    value = node.get(f"{{{CAMUNDA_NS}}}{attribute}")
+    if value is None or attribute in ("dueDate", "formKey"):
+        return value
+    return expression(value) or value
 
 
 def _lanes_by_node(process: Any) -> dict[str, str]:

@@ -43,6 +43,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 
 from engine.bpmn.adhoc import ProcflowAdHocParser
+from engine.bpmn.camunda import called_element
 from engine.bpmn.dmn import DmnError, read_definitions
 from engine.bpmn.dmn.task import DecisionCall, decision_reference
 from engine.bpmn.events import (
@@ -56,6 +57,7 @@ from engine.bpmn.events import (
 )
 from engine.bpmn.expressions import translate_tree
 from engine.bpmn.gateways import ComplexGateway, ComplexGatewayParser
+from engine.bpmn.handler_tasks import TaskDefinitionParserMixin
 from engine.bpmn.links import LinkThrowParserMixin
 from engine.bpmn.messages import MessagePayloadParserMixin
 from engine.bpmn.parsing import (
@@ -95,16 +97,21 @@ def _event(parser_class: type, *mixins: type) -> type:
 
 
 class ProcflowProcessParser(ScopeParserMixin, SpiffProcessParser):
-    """Runs every process that has a start event, whatever its ``isExecutable`` flag says.
+    """Parses every process that has a start event, whatever its ``isExecutable`` flag says.
 
-    bpmn.io writes ``isExecutable="false"`` into every new diagram and offers no way to change it,
-    and SpiffWorkflow refuses to run such a process; a pool without a start event (a black box in a
-    collaboration) stays non-executable, unless a receive task instantiates it (``instantiate="true"``).
+    Deploy decides what runs: a process marked ``isExecutable="false"`` is kept as a diagram and never handed
+    to this parser as an entry (engine.bpmn.validation.deployable), but one may still be called; a pool
+    without a start event (a black box in a collaboration) stays non-executable, unless a receive task
+    instantiates it (``instantiate="true"``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.process_executable = has_start(self.node)
+
+    def called_element_ids(self) -> list[str]:
+        """The processes this one calls, Camunda 8's ``zeebe:calledElement`` included."""
+        return [c for c in (called_element(n) for n in self.xpath(".//bpmn:callActivity")) if c]
 
 
 class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskParser):
@@ -113,6 +120,18 @@ class CamundaAwareBusinessRuleTaskParser(ActivityParserMixin, BusinessRuleTaskPa
     @staticmethod
     def get_decision_ref(node: Any) -> Any:
         return decision_reference(node)[0]
+
+
+class ZeebeCalledElementMixin:
+    """Camunda 8 names the called process in ``zeebe:calledElement processId``, not in ``calledElement``."""
+
+    node: Any
+
+    def create_task(self) -> Any:
+        called = called_element(self.node)
+        if called and not self.node.get("calledElement"):
+            self.node.set("calledElement", called)  # what SpiffWorkflow's parser reads
+        return super().create_task()  # type: ignore[misc]
 
 
 class ProcflowParser(SpiffBpmnParser):
@@ -138,13 +157,15 @@ class ProcflowParser(SpiffBpmnParser):
         full_tag("userTask"): (_compose(UserTaskParser, ActivityParserMixin), UserTask),
         full_tag("manualTask"): (_compose(SpiffTaskParser, ActivityParserMixin), ManualTask),
         full_tag("scriptTask"): (_compose(ScriptTaskParser, ActivityParserMixin), ProcflowScriptTask),
-        full_tag("serviceTask"): (_compose(ServiceTaskParser, ActivityParserMixin), ServiceTask),
+        full_tag("serviceTask"): (
+            _compose(ServiceTaskParser, TaskDefinitionParserMixin, ActivityParserMixin), ServiceTask),
         full_tag("sendTask"): (_compose(SpiffSendTaskParser, ActivityParserMixin, MessagePayloadParserMixin), SendTask),
         full_tag("receiveTask"): (
             _compose(SpiffReceiveTaskParser, ActivityParserMixin, MessagePayloadParserMixin), ProcflowReceiveTask),
         full_tag("subProcess"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowSubWorkflowTask),
         full_tag("transaction"): (_compose(SubWorkflowParser, ActivityParserMixin), ProcflowTransactionSubprocess),
-        full_tag("callActivity"): (_compose(CallActivityParser, ActivityParserMixin), ProcflowCallActivity),
+        full_tag("callActivity"): (
+            _compose(CallActivityParser, ZeebeCalledElementMixin, ActivityParserMixin), ProcflowCallActivity),
     }
 
     def __init__(self, validate_schema: bool = True) -> None:

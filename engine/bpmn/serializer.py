@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.event_definition import MessageEventDefinitionConverter
 
-from engine.bpmn import adhoc, data, events, gateways, loops, scopes, tokens
+from engine.bpmn import adhoc, data, events, gateways, handler_tasks, loops, scopes, tokens
 from engine.bpmn.dmn import task as dmn_task
 from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.timers import TIMER_CLASSES
@@ -51,7 +51,7 @@ def _build_config() -> dict[type, type]:
     for ours in TIMER_CLASSES.values():
         config[ours] = TimerConditionalEventDefinitionConverter
     config[ProcflowMessageEventDefinition] = MessageEventDefinitionConverter
-    for module in (events, scopes, gateways, loops, tokens, data, adhoc, dmn_task):
+    for module in (events, scopes, gateways, loops, tokens, data, adhoc, dmn_task, handler_tasks):
         config.update(module.SPEC_CONVERTERS)
     return config
 

@@ -13,12 +13,14 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from engine.bpmn.camunda import called_element
 from engine.bpmn.dmn.task import decision_reference
 from engine.bpmn.metadata import BPMN_NS, process_metadata
 from engine.bpmn.parser import ProcflowParser
-from engine.bpmn.parsing import has_start
 from engine.bpmn.serializer import StateSerializer
 from engine.bpmn.validation import SourceFile, validate_sources
+from engine.bpmn.validation.deployable import has_flow_nodes, is_executable, runnable, skipped_note
+from engine.bpmn.validation.model import as_utf8
 from engine.clock import Clock
 from engine.deployment.form_store import FormResolver, is_form
 from engine.errors import InvalidInput, InvalidModel, ModelProblem
@@ -39,6 +41,7 @@ class DeployedProcess:
     name: str
     created: bool
     file: str
+    note: str | None = None  # why no version was stored (a descriptive process: a diagram, not run)
 
 
 def collect_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
@@ -116,13 +119,14 @@ class DeploymentService:
         """
         if not sources:
             raise InvalidInput(N_("nothing to deploy: give .bpmn, .dmn or .form files or folders"))
-        models = [s for s in sources if not is_form(s.name)]
+        models = [as_utf8(s) for s in sources if not is_form(s.name)]
         with self.db.write() as session:
             known_processes, known_decisions = self._known_ids(session)
             forms = FormResolver(session, [s for s in sources if is_form(s.name)], forms_dir=self.forms_dir,
                                  now=self.clock.now())
-            problems = forms.problems + (validate_sources(models, known_processes=known_processes,
-                                                          known_decisions=known_decisions) if models else [])
+            found = validate_sources(models, known_processes=known_processes,
+                                     known_decisions=known_decisions) if models else []
+            problems = forms.problems + [p for p in found if p.severity == "error"]  # lint shows the warnings
             if problems:
                 raise InvalidModel(problems)
             for form in forms.registry:  # forms deployed on their own are stored too
@@ -138,7 +142,7 @@ class DeploymentService:
                     results.extend(self._store_processes(session, parser, source, metadata, forms, deployed_by))
             if forms.problems:
                 raise InvalidModel(forms.problems)
-            scheduled = [timer for r in results for timer in self.start_timers.deployed(
+            scheduled = [timer for r in results if r.note is None for timer in self.start_timers.deployed(
                 session.connection(), r.process_id, r.version, parser.get_spec(r.process_id), created=r.created)]
         self.start_timers.dispatch(scheduled)  # timer start events: new cases at their next occurrence
         return results
@@ -159,7 +163,7 @@ class DeploymentService:
                 continue
             root = etree.fromstring(source.content)
             defined.update(p.get("id", "") for p in root.iter(f"{{{BPMN_NS}}}process"))
-            called.update(ref for c in root.iter(f"{{{BPMN_NS}}}callActivity") if (ref := c.get("calledElement")))
+            called.update(c for c in (called_element(n) for n in root.iter(f"{{{BPMN_NS}}}callActivity")) if c)
             decisions.update(_decision_refs(root))
         file_ids: list[int] = []
         for pid in called - defined:
@@ -181,8 +185,8 @@ class DeploymentService:
             tree = etree.fromstring(source.content)
             if _is_dmn(source):
                 parser.add_dmn_xml(tree, filename=Path(source.name).name)
-            else:
-                parser.add_bpmn_xml(tree, filename=Path(source.name).name)
+            elif any(runnable(p) for p in tree.iter(f"{{{BPMN_NS}}}process")):
+                parser.add_bpmn_xml(tree, filename=Path(source.name).name)  # diagrams alone never reach it
         return parser
 
     def _store_file(self, session: Session, source: SourceFile, kind: str) -> DeployedFile:
@@ -212,8 +216,14 @@ class DeploymentService:
         root = etree.fromstring(source.content)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            if not has_start(process):
-                continue  # a black-box pool in a collaboration: nothing to run
+            if not is_executable(process) and has_flow_nodes(process):
+                self._store_file(session, source, "bpmn")  # kept as a diagram
+                meta = metadata[process.get("id", "")]
+                results.append(DeployedProcess(meta["id"], 0, meta["name"], False, source.name,
+                                               note=skipped_note(process)))
+                continue
+            if not runnable(process):
+                continue  # a black-box pool in a collaboration (validation refuses one that only lacks a start)
             pid = process.get("id", "")
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)

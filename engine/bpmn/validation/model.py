@@ -8,6 +8,8 @@ them in ``FILE_CHECKS``, ``BATCH_CHECKS`` and ``ELEMENT_CHECKS`` (by tag, with :
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +42,8 @@ class ParsedFile:
     processes: frozenset[str]  # callable: defined in the batch or deployed
     decisions: frozenset[str]
     ids: dict[str, Element] = field(default_factory=dict)
-    outgoing: dict[str, list[Element]] = field(default_factory=dict)
+    outgoing: dict[str, list[Element]] = field(default_factory=dict)  # sequence flows by sourceRef
+    incoming: dict[str, list[Element]] = field(default_factory=dict)  # sequence flows by targetRef
 
     def problem(self, code: str, owner: Element, message: str, at: Element | None = None,
                 line: int | None = None) -> ModelProblem:
@@ -59,6 +62,7 @@ class ParsedFile:
 
 def load_source(source: SourceFile) -> tuple[Element | None, ModelProblem | None]:
     """Parse ``source`` as XML and make sure it is the kind of model its name says."""
+    source = as_utf8(source)
     try:
         root = etree.fromstring(source.content, xml_parser())
     except etree.XMLSyntaxError as error:
@@ -73,6 +77,28 @@ def load_source(source: SourceFile) -> tuple[Element | None, ModelProblem | None
         return None, ModelProblem(source.name, root.sourceline, root.get("id"),
                                   f"expected {expected.upper()} definitions, found {what}", code="E004")
     return root, None
+
+
+_PROLOG = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._-]+)(["'])""")
+
+
+def as_utf8(source: SourceFile) -> SourceFile:
+    """``source`` in UTF-8, whatever encoding its XML prolog declares (ISO-8859-1, windows-1258...).
+
+    Lines stay where they were, so problems keep their line numbers; a file whose declared encoding is
+    unknown or does not decode is left as it is, for E001 to report.
+    """
+    match = _PROLOG.match(source.content)
+    if match is None or match.group(2).decode().lower().replace("_", "-") in ("utf-8", "utf8"):
+        return source
+    try:
+        text = source.content.decode(match.group(2).decode())
+    except (LookupError, UnicodeDecodeError):
+        return source
+    head = f"{match.group(1).decode()}UTF-8{match.group(3).decode()}"
+    # windows-1258 writes most Vietnamese letters as a base and a combining tone mark: compose them, as
+    # the rest of procflow (search, group names) has them
+    return SourceFile(source.name, unicodedata.normalize("NFC", head + text[match.end():]).encode("utf-8"))
 
 
 def xml_parser() -> Any:
@@ -104,6 +130,7 @@ def parse_all(roots: list[tuple[SourceFile, Element]], known_processes: set[str]
                 one.ids.setdefault(element.get("id"), element)
             if element.tag == bpmn_tag("sequenceFlow"):
                 one.outgoing.setdefault(element.get("sourceRef"), []).append(element)
+                one.incoming.setdefault(element.get("targetRef"), []).append(element)
         parsed.append(one)
     return parsed
 

@@ -12,7 +12,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.bpmn.parser import ProcflowParser
-from engine.bpmn.parsing import has_start
+from engine.bpmn.validation.deployable import runnable
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag
 from engine.errors import ModelProblem
 
@@ -42,6 +42,8 @@ def spiff_problems(files: list[ParsedFile], known_processes: set[str],
     parser = _ValidationParser(known_processes, known_decisions)
     problems: list[ModelProblem] = []
     for parsed in files:
+        if parsed.kind == "bpmn" and not _entry_ids(parsed):
+            continue  # descriptive processes, black boxes: deploy never hands them to SpiffWorkflow
         add = parser.add_dmn_xml if parsed.kind == "dmn" else parser.add_bpmn_xml
         problems.extend(_attempt(files, parsed, None, add, parsed.root, filename=parsed.name))
     if problems:
@@ -61,12 +63,11 @@ def _load_entry(parser: _ValidationParser, kind: str, entry: str) -> None:
 
 
 def _entry_ids(parsed: ParsedFile) -> list[str]:
-    """What deploy loads from a file: processes that can start (engine.bpmn.parsing.has_start), or a DMN file's
-    decisions."""
+    """What deploy loads from a file: executable processes that can start, or a DMN file's decisions."""
     if parsed.kind == "dmn":
         return [d.get("id") for d in parsed.root.iter("{*}decision")]
     processes = parsed.root.iter(bpmn_tag("process"))
-    return [p.get("id") for p in processes if has_start(p)]
+    return [p.get("id") for p in processes if runnable(p)]
 
 
 def _attempt(files: list[ParsedFile], parsed: ParsedFile, entry: str | None, action: Callable[..., Any],

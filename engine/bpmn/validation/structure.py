@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.bpmn.camunda import called_element
 from engine.bpmn.dmn.task import ZEEBE_NS
 from engine.bpmn.metadata import CAMUNDA_NS, SPIFF_NS
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of, xml_parser
@@ -81,7 +82,7 @@ def check_duplicate_ids(parsed: ParsedFile) -> Iterator[ModelProblem]:
     """E003: an id used twice in one file."""
     for element_id, element in _duplicates(parsed):
         first = parsed.ids[element_id]
-        message = f"id {element_id} is used twice: also by <{local_name(first)}> on line {first.sourceline}"
+        message = f"EXT.002: id {element_id} is used twice: also by <{local_name(first)}> on line {first.sourceline}"
         yield parsed.problem("E003", element, message)
 
 
@@ -134,7 +135,7 @@ def check_flow_ends(parsed: ParsedFile, flow: Element) -> Iterator[ModelProblem]
         if ref and target is None:
             yield parsed.problem("E011", flow, f"{end} {ref} names no element")
         elif target is not None and target.getparent() is not flow.getparent():
-            yield parsed.problem("E011", flow, f"{end} {ref} is outside the (sub-)process of this flow")
+            yield parsed.problem("E011", flow, f"EXT.028: {end} {ref} is outside the (sub-)process of this flow")
 
 
 def check_default_flow(parsed: ParsedFile, element: Element) -> Iterator[ModelProblem]:
@@ -175,7 +176,7 @@ def check_event_reference(parsed: ParsedFile, element: Element) -> Iterator[Mode
 
 def check_called_process(parsed: ParsedFile, activity: Element) -> Iterator[ModelProblem]:
     """E040: a call activity must call a process in the files or already deployed."""
-    called = activity.get("calledElement")
+    called = called_element(activity)
     if not called:
         yield parsed.problem("E040", activity, "call activity names no process (calledElement is empty)")
     elif called not in parsed.processes:

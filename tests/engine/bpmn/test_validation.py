@@ -70,7 +70,7 @@ def test_xml_syntax_error_says_what_the_parser_saw() -> None:
 
 def test_duplicate_id_is_reported_once_not_also_as_a_schema_error() -> None:
     problem = only_problem(INVALID / "duplicate_id.bpmn")
-    assert problem.message == "id work is used twice: also by <task> on line 5"
+    assert problem.message == "EXT.002: id work is used twice: also by <task> on line 5"
 
 
 def test_file_kind_must_match_its_name() -> None:
@@ -85,10 +85,11 @@ def test_file_kind_must_match_its_name() -> None:
 def test_process_defined_in_two_files() -> None:
     problems = validate_sources([source(VALID / "camunda_leave.bpmn", "a.bpmn"),
                                  source(VALID / "camunda_leave.bpmn", "b.bpmn")])
-    assert [(p.code, p.file, p.line, p.element_id) for p in problems] == [
+    errors = [p for p in problems if p.severity == "error"]  # W160: Camunda extensions procflow ignores
+    assert [(p.code, p.file, p.line, p.element_id) for p in errors] == [
         ("E005", "b.bpmn", 3, "leave_request"),
     ]
-    assert problems[0].message == "process leave_request is also defined in a.bpmn"
+    assert errors[0].message == "process leave_request is also defined in a.bpmn"
 
 
 def test_iso_timers_as_bpmn_writes_them_and_files_with_several_decisions_are_valid() -> None:
@@ -183,12 +184,14 @@ def test_camunda_decision_reference_is_checked() -> None:
         '<bpmn:businessRuleTask id="Activity_remind" camunda:decisionRef="reminder_rules">').replace(
         "</bpmn:manualTask>", "</bpmn:businessRuleTask>")
     problems = validate_sources([SourceFile("leave.bpmn", text.encode())])
-    assert [(p.code, p.line, p.element_id) for p in problems] == [("E041", 23, "Activity_remind")]
+    assert [(p.code, p.line, p.element_id) for p in problems if p.severity == "error"] == [
+        ("E041", 23, "Activity_remind")]
 
 
 @pytest.mark.parametrize("name", ["camunda_leave.bpmn", "bpmnio_admission.bpmn"])
 def test_models_saved_by_the_modelers_are_valid(name: str) -> None:
-    assert validate_sources([source(VALID / name)]) == []
+    # Camunda Modeler's historyTimeToLive and listeners are read past, which lint says (W160).
+    assert {p.code for p in validate_sources([source(VALID / name)])} <= {"W160"}
 
 
 def test_every_problem_in_a_file_is_reported_in_line_order() -> None:
@@ -197,7 +200,7 @@ def test_every_problem_in_a_file_is_reported_in_line_order() -> None:
     text = text.replace('"working:P2D"', "P2X")  # E030 on the boundary timer
     text = text.replace(">Flow_0y5z6a7</bpmn:outgoing>", ">Flow_gone</bpmn:outgoing>")  # E010 on the script
     problems = validate_sources([SourceFile("leave.bpmn", text.encode())])
-    assert [(p.code, p.line, p.element_id) for p in problems] == [
+    assert [(p.code, p.line, p.element_id) for p in problems if p.severity == "error"] == [
         ("E030", 20, "Event_reminder"),
         ("E020", 30, "Gateway_approved"),
         ("E010", 37, "Activity_count"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.deployment.service import collect_sources
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.services import Services
 from tests.conftest import FIXTURES
 
@@ -101,8 +101,9 @@ def test_camunda_decision_ref_is_understood(org: Services, tmp_path: Path) -> No
     assert org.queries.instance(instance_id).data["hours"] == 2
 
 
-def test_a_bpmn_io_diagram_marked_not_executable_runs(org: Services) -> None:
+def test_a_process_marked_not_executable_is_kept_as_a_diagram_with_a_note_not_run(org: Services) -> None:
     results = deploy(org, FIXTURES / "valid" / "bpmnio_not_executable.bpmn")
-    assert len(results) == 1
-    instance_id = org.runtime.start(results[0].process_id)
-    assert org.queries.instance(instance_id).status in ("running", "completed")
+    assert [(r.process_id, r.version, r.created, r.note) for r in results] == [
+        ("Process_0a1b2c3", 0, False, 'not executable (isExecutable="false"): stored as a diagram, not run')]
+    with pytest.raises(NotFound):
+        org.runtime.start("Process_0a1b2c3")

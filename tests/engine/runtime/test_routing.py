@@ -209,7 +209,8 @@ def test_a_process_with_a_hand_start_and_a_timer_start_starts_by_itself_once(ser
 
 def test_a_receive_task_that_instantiates_a_process_without_start_event_starts_it(services: Services) -> None:
     deployed = services.deployment.deploy(collect_sources([ROUTING / "receive_starts.bpmn"]))
-    assert [d.process_id for d in deployed] == ["tong_hop_gop_y"]  # a pool without any start is not deployed
+    # a pool marked not executable is kept as a diagram, not run
+    assert [(d.process_id, d.note is None) for d in deployed] == [("tong_hop_gop_y", True), ("hop_den", False)]
 
     services.runtime.send_message("y_kien_gop_y", payload={"noi_dung": "Đề nghị bổ sung điều 5"})
 
