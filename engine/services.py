@@ -89,7 +89,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         verify_state: check every saved state with a serializer round trip (tests).
     """
     clock = clock or SystemClock()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                  pool_timeout=settings.db_pool_timeout)
     calendar_service = CalendarService(db=db, clock=clock, timezone=settings.timezone)
     serializer = StateSerializer()
     specs = SpecCache(serializer)

@@ -24,6 +24,11 @@ class Settings:
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
+        db_pool_size, db_max_overflow, db_pool_timeout: the connection pool of each process
+            (``PROCFLOW_DB_POOL_SIZE``, ``PROCFLOW_DB_MAX_OVERFLOW``, ``PROCFLOW_DB_POOL_TIMEOUT`` seconds); a step
+            that waits longer than the timeout for a connection is refused as unavailable (docs/operations.md).
+        worker_stop_timeout: seconds a stopped ``procflow worker`` lets its current job finish before it
+            gives the job back to the queue and exits (``PROCFLOW_WORKER_STOP_TIMEOUT``).
     """
 
     database_url: str
@@ -42,6 +47,10 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 30.0
+    worker_stop_timeout: float = 25.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +76,10 @@ class Settings:
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
+            db_pool_size=int(env.get("PROCFLOW_DB_POOL_SIZE", "5")),
+            db_max_overflow=int(env.get("PROCFLOW_DB_MAX_OVERFLOW", "10")),
+            db_pool_timeout=float(env.get("PROCFLOW_DB_POOL_TIMEOUT", "30")),
+            worker_stop_timeout=float(env.get("PROCFLOW_WORKER_STOP_TIMEOUT", "25")),
         )
 
     @property

@@ -13,6 +13,7 @@ from typing import Any
 
 from rq import SimpleWorker
 
+from engine.errors import Unavailable
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.jobs import WorkerServices
 
@@ -32,10 +33,21 @@ class ProcflowWorker(SimpleWorker):
         self.dispatcher = dispatcher
         self._reconciled_once = False
 
+    def subscribe(self) -> None:
+        """RQ's command channel, listened to in one-second waits: RQ waits a minute, and redis-py's stop()
+        waits for the wait to end, so a stopping worker would hang that long in its teardown."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,  # type: ignore[assignment]
+                                                       exception_handler=self._pubsub_exception_handler)
+
     def run_maintenance_tasks(self) -> None:
-        """RQ's own maintenance, then timer reconciliation."""
+        """RQ's own maintenance, then timer reconciliation (the next round catches up if the database is busy)."""
         super().run_maintenance_tasks()
-        self.reconcile()
+        try:
+            self.reconcile()
+        except Unavailable as exc:
+            log.warning("reconciliation postponed: %s", exc)
 
     def reconcile(self) -> int:
         """Give every pending timer due soon a live job (on start, also those held by dead workers)."""

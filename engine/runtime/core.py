@@ -29,6 +29,7 @@ from engine.bpmn.execution import (
 from engine.bpmn.messages import ProcflowMessageEventDefinition
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
+from engine.calendar.store import pinned
 from engine.clock import Clock
 from engine.deployment.form_store import FormStore
 from engine.deployment.service import latest_version
@@ -76,7 +77,8 @@ class Runtime:
     def transaction(self) -> Iterator[Step]:
         """One step's transaction; timers and notifications it created are dispatched after commit."""
         step = Step()
-        with self.db.transaction() as conn, numbering(conn, self.clock.now(), self.timezone):
+        with (self.db.transaction() as conn, pinned(self.calendar, conn),
+              numbering(conn, self.clock.now(), self.timezone)):
             step.conn = conn
             yield step
             self.router.route(step)

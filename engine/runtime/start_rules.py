@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict, InvalidInput
+from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import Instance, InstanceStatus
 from engine.runtime.specs import LoadedSpec
 
@@ -38,6 +39,7 @@ def _evaluate(environment: Any, expression: str, data: dict[str, Any], rule: str
     try:
         return environment.evaluate(expression, dict(data))
     except Exception as exc:  # the designer's expression meets data it did not expect: say which rule
+        raise_if_unavailable(exc)
         raise InvalidInput(f"the start data does not fit the process's {rule} rule ({expression}): {exc}",
                            {"_": [str(exc)]}) from exc
 
