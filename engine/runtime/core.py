@@ -26,7 +26,7 @@ from engine.bpmn.execution import (
     run_until_waiting,
     tasks_in_state,
 )
-from engine.bpmn.messages import ProcflowMessageEventDefinition
+from engine.bpmn.messages import ProcflowMessageEventDefinition, correlations_for
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
 from engine.calendar.store import pinned
@@ -254,6 +254,11 @@ class Runtime:
             self._require_running(record)
             spec = self.specs.get(step.conn, record.process_version_id)
             workflow = self.restore(record, spec)
+            keys = correlations_for(workflow, event)
+            if keys is None:
+                raise InvalidState(f"instance {instance_id} is not waiting for the message '{message_name}' "
+                                   f"with these correlation keys")
+            event.correlations = keys or event.correlations
             try:
                 workflow.send_event(event)
             except WorkflowException as exc:
