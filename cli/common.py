@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.errors import InvalidInput, InvalidModel, ProcflowError
 from engine.services import Services, build_services
 from engine.settings import Settings
+from engine.strict_json import InvalidJson, loads_strict
 
 
 def services_of(ctx: click.Context) -> Services:
@@ -65,9 +66,9 @@ def json_arg(text: str | None, name: str = "--data") -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name} is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+        value = loads_strict(text, field=name)  # no NaN, no 5,000-digit integers, no 1e999, not too deep
+    except InvalidJson as exc:
+        raise InvalidInput(f"{name} is not valid JSON: {exc.reason} at column {exc.column}", exc.fields) from exc
     if not isinstance(value, dict):
         raise InvalidInput(f"{name} must be a JSON object like '{{\"key\": \"value\"}}'")
     return value
