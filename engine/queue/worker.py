@@ -8,6 +8,8 @@ killed in the middle of a job, loses nothing.
 from __future__ import annotations
 
 import logging
+import math
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -25,13 +27,29 @@ log = logging.getLogger("procflow.worker")
 class ProcflowWorker(SimpleWorker):
     """Runs jobs in-process (services and their caches are built once) and reconciles timers."""
 
-    def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, stop_timeout: float = 25.0,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", RECONCILE_EVERY)
         kwargs.setdefault("worker_ttl", RECONCILE_EVERY + 15)  # the dequeue wait wakes up for maintenance
         super().__init__(*args, **kwargs)
         self.services = services
         self.dispatcher = dispatcher
+        self.stop_timeout = stop_timeout
         self._reconciled_once = False
+
+    def _shutdown(self) -> None:
+        """A stop asked in the middle of a job lets the job finish for ``stop_timeout`` seconds at most.
+
+        The job runs in this process under RQ's alarm-based time limit; the alarm is brought forward and, when it
+        rings, interrupts the job with :class:`Unavailable`, which no step takes for a model error: the job's
+        transaction is rolled back and its retry policy puts it back in the queue (engine/queue/dispatch.py), so a
+        stopped worker never holds a timer for long nor loses it.
+        """
+        super()._shutdown()
+        if self._stop_requested and self.stop_timeout > 0:
+            remaining = signal.alarm(0)
+            signal.signal(signal.SIGALRM, _stopping)
+            signal.alarm(max(1, math.ceil(min(self.stop_timeout, remaining or self.stop_timeout))))
 
     def subscribe(self) -> None:
         """RQ's command channel, listened to in one-second waits: RQ waits a minute, and redis-py's stop()
@@ -58,3 +76,7 @@ class ProcflowWorker(SimpleWorker):
         if restored:
             log.info("reconciliation: %d timer job(s) restored", restored)
         return restored
+
+
+def _stopping(signum: int, frame: Any) -> None:
+    raise Unavailable("the worker stopped before this job finished; it runs again")
