@@ -201,6 +201,18 @@ def message(ctx: click.Context, name: str, instance_id: int | None, business_key
 
 
 @main.command()
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@click.pass_context
+@friendly_errors
+def undelivered(ctx: click.Context, limit: int) -> None:
+    """List the messages cases sent that no case took (e.g. correlated for a case that is not there)."""
+    for item in services_of(ctx).admin.undelivered(limit=limit):
+        keys = json.dumps(item.correlations, ensure_ascii=False) if item.correlations else "-"
+        click.echo(f"{item.at.isoformat(timespec='seconds')}  instance {item.instance_id} ({item.process_id})  "
+                   f"{item.message}  {keys}")
+
+
+@main.command()
 @click.argument("name")
 @click.option("--data", default=None, help="The signal's payload (JSON object).")
 @click.pass_context

@@ -16,6 +16,7 @@ from engine.errors import NO_PROCESS, NO_USER, InvalidInput, InvalidModel, Procf
 from engine.i18n import normalize_locale
 from engine.services import Services, build_services
 from engine.settings import Settings
+from engine.strict_json import InvalidJson, loads_strict
 
 
 def services_of(ctx: click.Context) -> Services:
@@ -87,9 +88,9 @@ def json_arg(text: str | None, name: str = "--data") -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name} is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+        value = loads_strict(text, field=name)  # no NaN, no 5,000-digit integers, no 1e999, not too deep
+    except InvalidJson as exc:
+        raise InvalidInput(f"{name} is not valid JSON: {exc.reason} at column {exc.column}", exc.fields) from exc
     if not isinstance(value, dict):
         raise InvalidInput(f"{name} must be a JSON object like '{{\"key\": \"value\"}}'")
     return value

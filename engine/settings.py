@@ -39,6 +39,11 @@ class Settings:
             repository's ``node_modules``).
         sql_echo: log every SQL statement and its parameters (``PROCFLOW_SQL_ECHO``), through SQLAlchemy's
             ``echo``: the ``sqlalchemy.engine`` logger, printed to standard output.
+        db_pool_size, db_max_overflow, db_pool_timeout: the connection pool of each process
+            (``PROCFLOW_DB_POOL_SIZE``, ``PROCFLOW_DB_MAX_OVERFLOW``, ``PROCFLOW_DB_POOL_TIMEOUT`` seconds); a step
+            that waits longer than the timeout for a connection is refused as unavailable (docs/operations.md).
+        worker_stop_timeout: seconds a stopped ``procflow worker`` lets its current job finish before it
+            gives the job back to the queue and exits (``PROCFLOW_WORKER_STOP_TIMEOUT``).
     """
 
     database_url: str
@@ -63,6 +68,10 @@ class Settings:
     proxy_fix: int = 0
     node_modules: Path | None = None
     sql_echo: bool = False
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 30.0
+    worker_stop_timeout: float = 25.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +107,10 @@ class Settings:
             proxy_fix=_whole(env, "PROCFLOW_PROXY_FIX", 0, 0, 10),
             node_modules=Path(env["PROCFLOW_NODE_MODULES"]) if env.get("PROCFLOW_NODE_MODULES") else None,
             sql_echo=_flag(env, "PROCFLOW_SQL_ECHO"),
+            db_pool_size=_whole(env, "PROCFLOW_DB_POOL_SIZE", 5, 1, 1000),
+            db_max_overflow=_whole(env, "PROCFLOW_DB_MAX_OVERFLOW", 10, 0, 1000),
+            db_pool_timeout=float(_whole(env, "PROCFLOW_DB_POOL_TIMEOUT", 30, 1, 3600)),
+            worker_stop_timeout=float(_whole(env, "PROCFLOW_WORKER_STOP_TIMEOUT", 25, 1, 3600)),
         )
 
     @property

@@ -1,4 +1,4 @@
-"""Domain errors and HTTP errors as clear pages (403, 404, 409, 422, 500), never a traceback."""
+"""Domain errors and HTTP errors as clear pages (403, 404, 409, 422, 500, 503), never a traceback."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, InvalidInput, InvalidModel, InvalidState, NotFound, PermissionDenied, ProcflowError
+from engine.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidModel,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ProcflowError,
+    Unavailable,
+)
 from web.extensions import log
 from web.i18n import locale
 
@@ -20,6 +30,7 @@ STATUS: dict[type[Exception], int] = {
     InvalidState: 409,
     InvalidInput: 422,
     InvalidModel: 500,
+    Unavailable: 503,  # nothing was changed: the same request may be sent again (Retry-After)
 }
 
 TITLES = {
@@ -31,6 +42,7 @@ TITLES = {
     413: _l("The upload is too large"),
     422: _l("Some of the data is not valid"),
     500: _l("Something went wrong on the server"),
+    503: _l("The service is busy for a moment"),
 }
 EXPLANATIONS = {
     400: _l("Reload the page and try again."),
@@ -41,6 +53,7 @@ EXPLANATIONS = {
     413: _l("Attach smaller files and try again."),
     422: _l("Correct the marked data and try again."),
     500: _l("The error has been recorded. Try again later; if it persists, tell the administrator."),
+    503: _l("Nothing was changed. Wait a few seconds and try again."),
 }
 
 
@@ -68,9 +81,13 @@ def init_app(app: Flask) -> None:
 
 def error_page(status: int, detail: str | None = None, title: str | None = None) -> ResponseReturnValue:
     """Render the error page for ``status``."""
+    return _page_body(status, detail, title), status
+
+
+def _page_body(status: int, detail: str | None = None, title: str | None = None) -> str:
     template = "errors/fragment.html" if request.headers.get("HX-Request") else "errors/error.html"
     return render_template(template, status=status, title=title or TITLES.get(status, TITLES[500]),
-                           explanation=EXPLANATIONS.get(status, ""), detail=detail), status
+                           explanation=EXPLANATIONS.get(status, ""), detail=detail)
 
 
 def _engine_error(error: Exception) -> ResponseReturnValue:
@@ -79,7 +96,22 @@ def _engine_error(error: Exception) -> ResponseReturnValue:
         log.error("invalid model or form: %s", error)
         return error_page(500, title=str(_l("A model or form on the server is invalid; tell the process "
                                             "designer")), detail=str(error))
+    if isinstance(error, Unavailable):
+        return _unavailable(error)
     return error_page(status, detail=engine_text(error))
+
+
+def _unavailable(error: Unavailable) -> ResponseReturnValue:
+    """503 with Retry-After: nothing was changed, the same request may be sent again."""
+    log.warning("unavailable on %s %s: %s", request.method, request.path, error)
+    headers = {"Retry-After": str(error.retry_after)}
+    try:
+        body = _page_body(503, detail=engine_text(error))
+    except Unavailable:  # the page's menus need the database too: a bare page then
+        title, explanation = escape(str(TITLES[503])), escape(str(EXPLANATIONS[503]))
+        body = (f'<!doctype html><meta charset="utf-8"><title>{title}</title>'
+                f'<main id="error-page" data-status="503"><h1>{title}</h1><p>{explanation}</p></main>')
+    return body, 503, headers
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

@@ -11,6 +11,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.stepping import do_engine_steps
+from engine.persistence.db import raise_if_unavailable
 
 # A timer refresh can make new tasks READY; a model whose steps never settle is a model error.
 MAX_SETTLE_ROUNDS = 1000
@@ -83,7 +84,13 @@ def complete_human_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any])
 
 
 def failure_from(exc: Exception, workflow: BpmnWorkflow) -> StepFailure:
-    """Turn an exception raised while running model code into a located failure."""
+    """Turn an exception raised while running model code into a located failure.
+
+    Raises:
+        Unavailable: the exception is the database failing for a moment (met by a script or a timer that
+            reads the calendar): the step is rolled back to be tried again, the case is not put into error.
+    """
+    raise_if_unavailable(exc)
     task = getattr(exc, "task", None)
     if task is None:
         errored = workflow.get_tasks(state=TaskState.ERROR)

@@ -8,19 +8,26 @@ The version is a revision counter that every write of this service raises (kept 
 the key ``revision``), plus the row counts and newest ``updated_at`` of both tables for rows edited by hand.
 Timestamps alone would not do: a removal can take the newest stamp away, and a virtual clock may stand still.
 
+A step of the runtime holds one connection and may hold locks; if it asked the pool for a second connection to
+re-read the calendar, a crowd of steps waiting on the same lock could starve it. So a step pins the calendar
+with :meth:`CalendarService.using` and its own connection: within it, every deadline uses that calendar.
+
 What administrators give it (days, settings, holiday files) is checked by engine.calendar.input.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.calendar.input import (
@@ -51,7 +58,7 @@ from engine.persistence.models import CalendarDay, CalendarSetting, DayKind, Day
 
 __all__ = [
     "DAY_KINDS", "REVISION_KEY", "SETTING_KEYS", "CalendarEntry", "CalendarService", "CalendarSettings", "DaySchema",
-    "FileExtraWorkdaySchema", "FileHolidaySchema", "HolidayFileSchema", "ImportResult", "SettingsSchema",
+    "FileExtraWorkdaySchema", "FileHolidaySchema", "HolidayFileSchema", "ImportResult", "SettingsSchema", "pinned",
 ]
 
 SETTING_KEYS = ("timezone", "periods", "workdays")
@@ -64,6 +71,9 @@ _VERSION = select(
     select(func.count()).select_from(CalendarSetting).scalar_subquery(),
     select(func.max(CalendarSetting.updated_at)).scalar_subquery(),
 )
+
+# The calendar pinned by the step running in this thread (or task): (the service, its calendar).
+_pinned: ContextVar[tuple[Any, WorkingCalendar] | None] = ContextVar("procflow_pinned_calendar", default=None)
 
 
 @dataclass(frozen=True)
@@ -143,15 +153,41 @@ class CalendarService:
         Raises:
             InvalidState: the stored rows do not make a calendar (edited by hand into something invalid).
         """
+        pinned = _pinned.get()
+        if pinned is not None and pinned[0] is self:
+            return pinned[1]
         cached = self._cached
         if cached is not None and time.monotonic() - self._checked_at < self.refresh_after:
             return cached[1]
         with self.db.read() as session:
-            version = tuple(session.execute(_VERSION).one())
-            self._checked_at = time.monotonic()
-            if cached is not None and cached[0] == version:
-                return cached[1]
-            built = self._build(session)
+            return self._current(session)
+
+    @contextmanager
+    def using(self, conn: Connection) -> Iterator[WorkingCalendar]:
+        """Within the block, :meth:`calendar` is the calendar as ``conn`` sees it, read at most once.
+
+        A step calls this with its own connection, so computing its deadlines never asks the pool for
+        another one (which a crowd of concurrent steps may hold).
+        """
+        cached = self._cached
+        if cached is not None and time.monotonic() - self._checked_at < self.refresh_after:
+            current = cached[1]
+        else:
+            current = self._current(conn)
+        token = _pinned.set((self, current))
+        try:
+            yield current
+        finally:
+            _pinned.reset(token)
+
+    def _current(self, session: Session | Connection) -> WorkingCalendar:
+        """The cached calendar if its version is still the stored one, else a fresh one (and cache it)."""
+        cached = self._cached
+        version = tuple(session.execute(_VERSION).one())
+        self._checked_at = time.monotonic()
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        built = self._build(session)
         self._cached = (version, built)
         return built
 
@@ -284,9 +320,9 @@ class CalendarService:
         return ImportResult(years=tuple(years), removed=len(others) if replace else 0,
                             kept=() if replace else tuple(sorted(others)), **counts)
 
-    def _settings(self, session: Session) -> CalendarSettings:
+    def _settings(self, session: Session | Connection) -> CalendarSettings:
         """Read the settings rows and fill in defaults."""
-        stored = {row.key: row.value for row in session.scalars(select(CalendarSetting))}
+        stored = {row.key: row.value for row in session.execute(select(CalendarSetting.key, CalendarSetting.value))}
         return CalendarSettings(
             timezone=stored.get("timezone", self.default_timezone),
             periods=tuple(stored.get("periods", [f"{b:%H:%M}-{e:%H:%M}" for b, e in DEFAULT_PERIODS])),
@@ -294,7 +330,7 @@ class CalendarService:
             customized=frozenset(stored) & frozenset(SETTING_KEYS),
         )
 
-    def _build(self, session: Session) -> WorkingCalendar:
+    def _build(self, session: Session | Connection) -> WorkingCalendar:
         """Build the working calendar from the rows visible to ``session``."""
         settings = self._settings(session)
         days = session.execute(select(CalendarDay.date, CalendarDay.kind)).all()
@@ -306,6 +342,11 @@ class CalendarService:
             })
         except ValueError as exc:
             raise InvalidState(N_("the calendar stored in the database is not valid: {error}"), error=exc) from exc
+
+
+def pinned(calendar: Any, conn: Connection) -> AbstractContextManager[Any]:
+    """``calendar.using(conn)`` for the database's calendar; nothing to pin for a fixed calendar (or none)."""
+    return calendar.using(conn) if isinstance(calendar, CalendarService) else nullcontext(calendar)
 
 
 def _entry(row: CalendarDay) -> CalendarEntry:

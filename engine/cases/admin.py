@@ -4,7 +4,7 @@ failed one stopped (docs/operations.md). Only members of the administrators' gro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, exists, func, select
@@ -14,7 +14,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.i18n import N_
 from engine.persistence.base import table_of
 from engine.persistence.db import Database
-from engine.persistence.models import Instance, InstanceStatus, Membership, ProcessVersion, User
+from engine.persistence.models import HistoryEvent, Instance, InstanceStatus, Membership, ProcessVersion, User
 
 STATUSES = tuple(s.value for s in InstanceStatus)
 MAX_PER_PAGE = 200
@@ -23,6 +23,7 @@ _instances = table_of(Instance)
 _versions = table_of(ProcessVersion)
 _users = table_of(User)
 _members = table_of(Membership)
+_history = table_of(HistoryEvent)
 
 _IS_ADMIN = select(exists().where(_users.c.username == bindparam("user"), _users.c.active.is_(True),
                                   exists().where(_members.c.username == _users.c.username,
@@ -69,6 +70,23 @@ class AdminCasePage:
     page: int
     per_page: int
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UndeliveredMessage:
+    """A message a case sent that no case took and no process started on (engine/runtime/delivery.py)."""
+
+    instance_id: int
+    process_id: str
+    at: datetime
+    message: str
+    correlations: dict[str, Any]
+
+
+_SENT = (select(_history.c.instance_id, _instances.c.process_id, _history.c.at, _history.c.data)
+         .join(_instances, _instances.c.id == _history.c.instance_id)
+         .where(_history.c.kind == "message_sent", _history.c.at >= bindparam("since"))
+         .order_by(_history.c.id.desc()))
 
 
 def _listing(with_status: bool, with_process: bool) -> Select[Any]:
@@ -136,6 +154,32 @@ class AdminCaseService:
         if found is None:
             raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
         return _row(found)
+
+    def undelivered(self, user: str | None = None, *, since: datetime | None = None,
+                    limit: int = 100) -> list[UndeliveredMessage]:
+        """The messages cases sent that nobody took (newest first), e.g. correlated for a case that is not there.
+
+        Args:
+            user: who asks (None: the command line, which is the administrator's already).
+            since: only those sent from then on (default: all).
+
+        Raises:
+            PermissionDenied: ``user`` is not an administrator.
+        """
+        if user is not None:
+            self._require_admin(user)
+        found: list[UndeliveredMessage] = []
+        with self.db.connect() as conn:
+            params = {"since": since or datetime(1970, 1, 1, tzinfo=UTC)}
+            for row in conn.execution_options(yield_per=500).execute(_SENT, params):
+                data = row.data or {}
+                if data.get("delivered_to") or data.get("started"):
+                    continue
+                found.append(UndeliveredMessage(row.instance_id, row.process_id, row.at, str(data.get("message")),
+                                                data.get("correlations") or {}))
+                if len(found) >= limit:
+                    break
+        return found
 
     def _require_admin(self, user: str) -> None:
         if not self.is_admin(user):

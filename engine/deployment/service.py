@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from lxml import etree
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from engine.errors import InvalidInput, InvalidModel, ModelProblem
 from engine.i18n import N_
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
+from engine.safe_xml import parse_xml
 
 DMN_SUFFIXES = (".dmn",)
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".form")
@@ -161,7 +161,7 @@ class DeploymentService:
         for source in sources:
             if _is_dmn(source):
                 continue
-            root = etree.fromstring(source.content)
+            root = parse_xml(source.content, name=source.name)
             defined.update(p.get("id", "") for p in root.iter(f"{{{BPMN_NS}}}process"))
             called.update(c for c in (called_element(n) for n in root.iter(f"{{{BPMN_NS}}}callActivity")) if c)
             decisions.update(_decision_refs(root))
@@ -182,7 +182,7 @@ class DeploymentService:
     def _parser(self, sources: list[SourceFile]) -> ProcflowParser:
         parser = ProcflowParser()
         for source in sources:
-            tree = etree.fromstring(source.content)
+            tree = parse_xml(source.content, name=source.name)
             if _is_dmn(source):
                 parser.add_dmn_xml(tree, filename=Path(source.name).name)
             elif any(runnable(p) for p in tree.iter(f"{{{BPMN_NS}}}process")):
@@ -203,7 +203,7 @@ class DeploymentService:
 
     def _store_decisions(self, session: Session, source: SourceFile) -> None:
         file_row = self._store_file(session, source, "dmn")
-        root = etree.fromstring(source.content)
+        root = parse_xml(source.content, name=source.name)
         for decision in root.iter("{*}decision"):
             known = session.scalars(select(DeployedDecision).where(
                 DeployedDecision.decision_id == decision.get("id"), DeployedDecision.file_id == file_row.id)).first()
@@ -213,7 +213,7 @@ class DeploymentService:
     def _store_processes(self, session: Session, parser: ProcflowParser, source: SourceFile,
                          metadata: dict[str, dict[str, Any]], forms: FormResolver,
                          deployed_by: str | None) -> list[DeployedProcess]:
-        root = etree.fromstring(source.content)
+        root = parse_xml(source.content, name=source.name)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if not is_executable(process) and has_flow_nodes(process):
@@ -289,7 +289,7 @@ def _metadata_by_process(sources: Sequence[SourceFile]) -> dict[str, dict[str, A
     for source in sources:
         if _is_dmn(source):
             continue
-        root = etree.fromstring(source.content)
+        root = parse_xml(source.content, name=source.name)
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             pid = process.get("id", "")
             found[pid] = {"id": pid, **process_metadata(root, pid)}

@@ -9,7 +9,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.job import Job, JobStatus
+from rq.job import Job, JobStatus, Retry
 
 from engine.clock import Clock
 from engine.queue import jobs
@@ -19,6 +19,14 @@ QUEUE = "procflow"
 JOB_TIMEOUT = 120
 ALIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 log = logging.getLogger("procflow.rq")
+# A job that failed because the database could not serve it for a moment (engine.errors.Unavailable) is run
+# again after these pauses; firing a timer and sending mail are idempotent, so a retry is always safe.
+RETRY_INTERVALS = [1, 5, 15, 60, 300]
+
+
+def retry_policy() -> Retry:
+    """How often and when a failed job runs again."""
+    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
 
 
 def timer_job_id(timer: DueTimer) -> str:
@@ -51,16 +59,17 @@ class RQDispatcher:
         if not notification_ids:
             return
         try:
-            self.queue.enqueue(jobs.send_email, notification_ids, job_timeout=JOB_TIMEOUT)
+            self.queue.enqueue(jobs.send_email, notification_ids, job_timeout=JOB_TIMEOUT, retry=retry_policy())
         except RedisError as exc:
             log.warning("Redis unreachable; e-mail for notifications %s not queued: %s", notification_ids, exc)
 
     def _enqueue(self, timer: DueTimer, job_id: str) -> None:
         args = (timer.id, timer.due_at.isoformat())
+        options: dict[str, Any] = {"job_id": job_id, "job_timeout": JOB_TIMEOUT, "retry": retry_policy()}
         if timer.due_at <= self.clock.now():
-            self.queue.enqueue(jobs.fire_timer, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
+            self.queue.enqueue(jobs.fire_timer, *args, **options)
         else:
-            self.queue.enqueue_at(timer.due_at, jobs.fire_timer, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
+            self.queue.enqueue_at(timer.due_at, jobs.fire_timer, *args, **options)
 
     def reconcile(self, pending: list[DueTimer], *, stale_after: timedelta = timedelta(seconds=30)) -> int:
         """Make sure every pending timer has a live job; return how many were (re-)enqueued.

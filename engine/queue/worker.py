@@ -8,11 +8,15 @@ killed in the middle of a job, loses nothing.
 from __future__ import annotations
 
 import logging
+import math
+import signal
 from datetime import timedelta
 from typing import Any
 
 from rq import SimpleWorker
 
+from engine.errors import Unavailable
+from engine.i18n import N_
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.jobs import WorkerServices
 
@@ -24,18 +28,45 @@ log = logging.getLogger("procflow.worker")
 class ProcflowWorker(SimpleWorker):
     """Runs jobs in-process (services and their caches are built once) and reconciles timers."""
 
-    def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, stop_timeout: float = 25.0,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", RECONCILE_EVERY)
         kwargs.setdefault("worker_ttl", RECONCILE_EVERY + 15)  # the dequeue wait wakes up for maintenance
         super().__init__(*args, **kwargs)
         self.services = services
         self.dispatcher = dispatcher
+        self.stop_timeout = stop_timeout
         self._reconciled_once = False
 
+    def _shutdown(self) -> None:
+        """A stop asked in the middle of a job lets the job finish for ``stop_timeout`` seconds at most.
+
+        The job runs in this process under RQ's alarm-based time limit; the alarm is brought forward and, when it
+        rings, interrupts the job with :class:`Unavailable`, which no step takes for a model error: the job's
+        transaction is rolled back and its retry policy puts it back in the queue (engine/queue/dispatch.py), so a
+        stopped worker never holds a timer for long nor loses it.
+        """
+        super()._shutdown()
+        if self._stop_requested and self.stop_timeout > 0:
+            remaining = signal.alarm(0)
+            signal.signal(signal.SIGALRM, _stopping)
+            signal.alarm(max(1, math.ceil(min(self.stop_timeout, remaining or self.stop_timeout))))
+
+    def subscribe(self) -> None:
+        """RQ's command channel, listened to in one-second waits: RQ waits a minute, and redis-py's stop()
+        waits for the wait to end, so a stopping worker would hang that long in its teardown."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,  # type: ignore[assignment]
+                                                       exception_handler=self._pubsub_exception_handler)
+
     def run_maintenance_tasks(self) -> None:
-        """RQ's own maintenance, then timer reconciliation."""
+        """RQ's own maintenance, then timer reconciliation (the next round catches up if the database is busy)."""
         super().run_maintenance_tasks()
-        self.reconcile()
+        try:
+            self.reconcile()
+        except Unavailable as exc:
+            log.warning("reconciliation postponed: %s", exc)
 
     def reconcile(self) -> int:
         """Give every pending timer due soon a live job (on start, also those held by dead workers)."""
@@ -46,3 +77,7 @@ class ProcflowWorker(SimpleWorker):
         if restored:
             log.info("reconciliation: %d timer job(s) restored", restored)
         return restored
+
+
+def _stopping(signum: int, frame: Any) -> None:
+    raise Unavailable(N_("the worker stopped before this job finished; it runs again"))

@@ -48,9 +48,9 @@ def load_input(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def require_json(data: dict[str, Any]) -> None:
-    """Refuse data that cannot be stored as JSON (it would be lost in the saved state)."""
+    """Refuse data that cannot be stored as JSON (it would be lost in the saved state): NaN and infinities too."""
     try:
-        json.dumps(data)
+        json.dumps(data, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(N_("data must be plain JSON: {error}"), {"data": [str(exc)]}, error=exc) from exc
 

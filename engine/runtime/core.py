@@ -26,9 +26,10 @@ from engine.bpmn.execution import (
     run_until_waiting,
     tasks_in_state,
 )
-from engine.bpmn.messages import ProcflowMessageEventDefinition
+from engine.bpmn.messages import ProcflowMessageEventDefinition, correlations_for
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.serializer import StateSerializer
+from engine.calendar.store import pinned
 from engine.clock import Clock
 from engine.deployment.form_store import FormStore
 from engine.deployment.service import latest_version
@@ -77,7 +78,8 @@ class Runtime:
     def transaction(self) -> Iterator[Step]:
         """One step's transaction; timers and notifications it created are dispatched after commit."""
         step = Step()
-        with self.db.transaction() as conn, numbering(conn, self.clock.now(), self.timezone):
+        with (self.db.transaction() as conn, pinned(self.calendar, conn),
+              numbering(conn, self.clock.now(), self.timezone)):
             step.conn = conn
             yield step
             self.router.route(step)
@@ -257,6 +259,12 @@ class Runtime:
             self._require_running(record)
             spec = self.specs.get(step.conn, record.process_version_id)
             workflow = self.restore(record, spec)
+            keys = correlations_for(workflow, event)
+            if keys is None:
+                raise InvalidState(N_("instance {instance_id} is not waiting for the message '{message_name}' "
+                                      "with these correlation keys"),
+                                   instance_id=instance_id, message_name=message_name)
+            event.correlations = keys or event.correlations
             try:
                 workflow.send_event(event)
             except WorkflowException as exc:

@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.bpmn.execution import run_until_waiting
+from engine.bpmn.messages import correlations_for
 from engine.clock import Clock
 from engine.deployment.service import latest_versions
 from engine.errors import NotFound
@@ -60,9 +61,13 @@ class EventRouter:
                 raise NotFound(N_("no running case waits for the {kind} '{name}' and no process starts on it"),
                                kind=thrown.kind, name=thrown.name)
             if thrown.source_id is not None:
+                # Delivered to nobody and starting nothing, it stays in the sender's history as undelivered
+                # (`procflow undelivered` lists them) rather than going to a case it was not meant for.
+                data = {thrown.kind: thrown.name, "delivered_to": delivered, "started": started}
+                if thrown.event.correlations:
+                    data["correlations"] = thrown.event.correlations
                 repository.add_history(step.conn, [history_event(
-                    thrown.source_id, self.runtime.clock.now(), f"{thrown.kind}_sent",
-                    data={thrown.kind: thrown.name, "delivered_to": delivered, "started": started})])
+                    thrown.source_id, self.runtime.clock.now(), f"{thrown.kind}_sent", data=data)])
 
     def _deliver(self, step: Step, thrown: Thrown) -> list[int]:
         """Give ``thrown`` to the running instances waiting for it (a message: the first that catches it)."""
@@ -80,8 +85,14 @@ class EventRouter:
             return False
         spec = self.runtime.specs.get(step.conn, record.process_version_id)
         workflow = self.runtime.restore(record, spec)
+        event = copy_of(thrown.event)
+        if thrown.kind == MESSAGE:
+            keys = correlations_for(workflow, event)
+            if keys is None:
+                return False  # it waits for this name, but under other correlation keys
+            event.correlations = keys or event.correlations
         try:
-            workflow.send_event(copy_of(thrown.event))
+            workflow.send_event(event)
         except WorkflowException:
             return False  # it waits for this name, but under other correlation keys
         history = [history_event(instance_id, self.runtime.clock.now(), f"{thrown.kind}_received",

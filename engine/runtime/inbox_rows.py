@@ -14,6 +14,7 @@ from engine.bpmn.execution import ready_human_tasks
 from engine.bpmn.timers import TimerEventDefinition, duration_due
 from engine.org.service import resolve_group
 from engine.persistence import repository
+from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import Unit
 from engine.runtime.specs import LoadedSpec
 
@@ -86,6 +87,7 @@ def _new_row(conn: Connection, instance_id: int, process_id: str, task: Any, met
         try:
             due_at = deadline(task, meta["due"], now)
         except Exception as exc:  # a deadline that cannot be computed must not block the case
+            raise_if_unavailable(exc)
             problems.append(f"deadline {meta['due']!r} of {spec.bpmn_id} could not be computed: {exc}")
     row = {
         "id": str(task.id), "instance_id": instance_id, "process_id": process_id, "element_id": spec.bpmn_id,
@@ -116,7 +118,8 @@ def timing(task: Any, text: str | None) -> str | None:
         return None
     try:
         value = task.workflow.script_engine.evaluate(task, text)
-    except Exception:  # not an expression over the data: a literal duration
+    except Exception as exc:  # not an expression over the data: a literal duration
+        raise_if_unavailable(exc)
         return text
     return str(value) if value else None
 

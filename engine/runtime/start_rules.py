@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict, InvalidInput
 from engine.i18n import N_
+from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import Instance, InstanceStatus
 from engine.runtime.specs import LoadedSpec
 
@@ -42,6 +43,7 @@ def _evaluate(environment: Any, expression: str, data: dict[str, Any], rule: str
     try:
         return environment.evaluate(expression, dict(data))
     except Exception as exc:  # the designer's expression meets data it did not expect: say which rule
+        raise_if_unavailable(exc)
         raise InvalidInput(N_("the start data does not fit the process's {rule} rule ({expression}): {error}"),
                            {"_": [str(exc)]}, rule=rule, expression=expression, error=exc) from exc
 

@@ -23,6 +23,7 @@ from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
 from engine.persistence import repository
 from engine.persistence.case_fields import urgency_level
+from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import InstanceStatus
 from engine.persistence.repository import InstanceRecord
 from engine.runtime.inbox_rows import InboxChange, sync_inbox
@@ -117,7 +118,8 @@ class StepWriter:
         """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""
         try:
             value = self.script_engine.environment.evaluate(expression, current_data(workflow))
-        except Exception:  # data the summary needs may arrive only in a later step
+        except Exception as exc:  # data the summary needs may arrive only in a later step
+            raise_if_unavailable(exc)
             return None
         return str(value)[:500] if value is not None else None
 

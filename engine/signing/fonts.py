@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from engine.errors import InvalidInput
+from engine.i18n import N_
 
 # Letters every Vietnamese text needs and fonts-liberation 1.07 lacks.
 VIETNAMESE_PROBE = "ỦềệộựạếịđăơưẠ"
@@ -42,8 +43,8 @@ def serif_font(preferred: Path | None = None, *, bold: bool = False) -> Path:
     for path in candidates:
         if covers_vietnamese(path):
             return path
-    raise InvalidInput("no installed serif font covers Vietnamese: install fonts-liberation2 or "
-                       "fonts-dejavu-core, or set PROCFLOW_SIGNING_FONT")
+    raise InvalidInput(N_("no installed serif font covers Vietnamese: install fonts-liberation2 or "
+                       "fonts-dejavu-core, or set PROCFLOW_SIGNING_FONT"))
 
 
 @functools.cache

@@ -73,7 +73,7 @@ def prepare_document(pdf: bytes, layout: DocumentLayout) -> bytes:
     """
     writer = open_writer(pdf)
     if writer.prev.embedded_signatures:
-        raise InvalidInput("the document is already signed; prepare it before the first signature")
+        raise InvalidInput(N_("the document is already signed; prepare it before the first signature"))
     pages = int(writer.root["/Pages"]["/Count"])
     places = [layout.number, layout.date, layout.signing_place, *[Place(p, (0, 0, 1, 1))
                                                                    for p in layout.appendix_first_pages]]
@@ -109,7 +109,7 @@ def appendix_place(writer: IncrementalPdfFileWriter, page: int) -> Place:
 def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
     """An incremental writer over ``pdf``; a clear InvalidInput when the bytes are not a readable PDF."""
     if not pdf.lstrip()[:5] == b"%PDF-":
-        raise InvalidInput("the file is not a PDF")
+        raise InvalidInput(N_("the file is not a PDF"))
     try:
         return IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     except (PdfError, ValueError, KeyError) as exc:

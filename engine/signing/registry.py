@@ -116,7 +116,7 @@ def parse_certificate(data: bytes) -> x509.Certificate:
         cert = x509.Certificate.load(blobs[0])
         cert.native  # noqa: B018 - asn1crypto parses lazily; force it so garbage fails here
     except (ValueError, TypeError, IndexError) as exc:
-        raise InvalidInput("the file is not an X.509 certificate (PEM or DER)") from exc
+        raise InvalidInput(N_("the file is not an X.509 certificate (PEM or DER)")) from exc
     return cert
 
 

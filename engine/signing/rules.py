@@ -38,7 +38,7 @@ def require_signed_by(pdf: bytes, signer: SignerIdentity, *, verifier: Verifier)
     """
     results = verifier.verify_pdf(pdf)
     if not results:
-        raise InvalidInput("the document carries no digital signature; sign it before completing this step")
+        raise InvalidInput(N_("the document carries no digital signature; sign it before completing this step"))
     for result in results:
         if not result.intact or "illegal_changes" in result.problems:
             raise InvalidInput(_message(result, result.problems[0]))

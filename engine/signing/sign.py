@@ -69,7 +69,7 @@ def sign_as_person(pdf: bytes, signer: signers.Signer, *, image: bytes | Path, r
     """
     writer = open_writer(pdf)
     if writer.prev.embedded_signatures:
-        raise InvalidState("the document already carries a signature: the competent person signs first")
+        raise InvalidState(N_("the document already carries a signature: the competent person signs first"))
     _require_field(writer, PERSON_FIELD)
     meta = signers.PdfSignatureMetadata(
         field_name=PERSON_FIELD, certify=True, docmdp_permissions=fields.MDPPerm.FILL_FORMS,

@@ -137,7 +137,7 @@ class Verifier:
             InvalidInput: the bytes are not a readable PDF.
         """
         if not pdf.lstrip()[:5] == b"%PDF-":
-            raise InvalidInput("the file is not a PDF")
+            raise InvalidInput(N_("the file is not a PDF"))
         try:
             reader = PdfFileReader(BytesIO(pdf), strict=False)
             signatures = list(reader.embedded_signatures)

@@ -39,8 +39,10 @@ from sqlalchemy.orm import aliased
 
 from engine.bpmn.script_engine import ProcflowScriptEngine
 from engine.bpmn.timers import parse_recurring
+from engine.calendar.store import pinned
 from engine.clock import Clock
 from engine.persistence.base import table_of
+from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import ProcessVersion, Timer, TimerKind, TimerStatus
 from engine.runtime.core import Runtime
 from engine.runtime.scheduling import Dispatcher, DueTimer, InlineDispatcher, mark_fired, shift
@@ -112,6 +114,7 @@ class StartSchedule:
             cycles, start, period = parse_recurring(value, now)
             return _on_or_after(Occurrence(start, 1), cycles, period, now)
         except Exception as exc:  # a value that is no ISO 8601 date, duration or cycle
+            raise_if_unavailable(exc)
             log.warning("timer start event %s: cannot read %r (%s); nothing scheduled", timer.element_id, value, exc)
             return None
 
@@ -132,6 +135,7 @@ class StartSchedule:
         try:
             return str(self._evaluate(timer.expression, {})).strip()
         except Exception as exc:  # e.g. it needs case data a timer-started case does not have
+            raise_if_unavailable(exc)
             log.warning("timer start event %s: %r cannot be evaluated (%s); nothing scheduled",
                         timer.element_id, timer.expression, exc)
             return None
@@ -180,7 +184,8 @@ class TimerStarts:
         elif latest.version != version or _ever_scheduled(conn, version_id):
             return []  # an older version's file deployed again, or a schedule already made
         now = self.clock.now()
-        return self._insert(conn, version_id, [(t, self.schedule.first(t, now)) for t in starts], now)
+        with pinned(self.schedule.calendar, conn):  # the deployment's connection: no second one from the pool
+            return self._insert(conn, version_id, [(t, self.schedule.first(t, now)) for t in starts], now)
 
     def dispatch(self, timers: list[DueTimer]) -> None:
         """Wake a worker for each inserted row (after commit); reconciliation catches up if this is lost."""

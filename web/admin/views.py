@@ -3,7 +3,6 @@ or cancelling them. Only members of the administrators' group (setting ``PROCFLO
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -17,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from engine.cases.admin import STATUSES, AdminCaseRow
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
+from engine.strict_json import InvalidJson, loads_strict
 from web.cases.views import STATUS_LABELS
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
@@ -56,10 +56,10 @@ class JsonObject(fields.Field):
         if not text:
             return {}
         try:
-            found = json.loads(text)
-        except json.JSONDecodeError as exc:
+            found = loads_strict(text, field="data")
+        except InvalidJson as exc:
             raise ValidationError(_("This is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",
-                                    reason=exc.msg, line=exc.lineno, column=exc.colno)) from exc
+                                    reason=exc.reason, line=exc.line, column=exc.column)) from exc
         if not isinstance(found, dict):
             raise ValidationError(_('Give a JSON object: names in double quotes and their values, '
                                     'for example {"divisor": 5}.'))

@@ -17,7 +17,8 @@ from typing import Any
 from lxml import etree
 
 from engine.bpmn.metadata import BPMN_NS
-from engine.errors import ModelProblem
+from engine.errors import InvalidModel, ModelProblem
+from engine.safe_xml import parse_xml
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def load_source(source: SourceFile) -> tuple[Element | None, ModelProblem | None
     """Parse ``source`` as XML and make sure it is the kind of model its name says."""
     source = as_utf8(source)
     try:
-        root = etree.fromstring(source.content, xml_parser())
+        root = parse_xml(source.content, name=source.name)
+    except InvalidModel as refused:  # a DOCTYPE declaring entities (engine/safe_xml.py)
+        return None, refused.problems[0]
     except etree.XMLSyntaxError as error:
         entry = error.error_log[0] if error.error_log else None
         message = entry.message if entry is not None else str(error)
@@ -99,11 +102,6 @@ def as_utf8(source: SourceFile) -> SourceFile:
     # windows-1258 writes most Vietnamese letters as a base and a combining tone mark: compose them, as
     # the rest of procflow (search, group names) has them
     return SourceFile(source.name, unicodedata.normalize("NFC", head + text[match.end():]).encode("utf-8"))
-
-
-def xml_parser() -> Any:
-    """A fresh parser (lxml parsers are not shared between threads) that never fetches anything."""
-    return etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def _kind(root: Element) -> str | None:

@@ -52,7 +52,8 @@ from engine.designer.lint.deadlines import (
 from engine.designer.lint.events import event_uses, thrown_but_not_caught
 from engine.designer.lint.flow import FLOW_NODES, dead_ends, local, unreachable
 from engine.designer.lint.forms import FormCatalog
-from engine.errors import ModelProblem
+from engine.errors import InvalidModel, ModelProblem
+from engine.safe_xml import parse_xml
 
 Element = Any  # lxml ships no type hints
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -108,8 +109,8 @@ class Model:
     def load(cls, source: SourceFile, context: LintContext) -> Model | None:
         """Parse ``source``; None when it is not a BPMN or DMN model (validation reports why)."""
         try:
-            root = etree.fromstring(source.content, etree.XMLParser(resolve_entities=False, no_network=True))
-        except etree.XMLSyntaxError:
+            root = parse_xml(source.content, name=source.name)
+        except (etree.XMLSyntaxError, InvalidModel):  # validation reports why
             return None
         namespace = etree.QName(root).namespace or ""
         kind = "bpmn" if namespace == BPMN_NS else "dmn" if "/spec/DMN/" in namespace else None

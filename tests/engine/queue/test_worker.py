@@ -107,3 +107,20 @@ def test_a_burst_worker_processes_what_is_due_and_exits(agency: Services, worker
     burst = workers("--burst")
     assert burst.wait(timeout=60) == 0, burst.stdout.read() if burst.stdout else ""
     assert escalated(agency, instance_id)
+
+
+def test_a_stopped_worker_gives_its_job_back_within_the_stop_timeout(agency: Services, workers, redis: Redis,
+                                                                      live_settings, monkeypatch) -> None:
+    monkeypatch.setenv("PROCFLOW_WORKER_STOP_TIMEOUT", "2")
+    worker = workers()
+    instance_id = agency.runtime.start("fast_timer", data={"delay": "PT1S", "pause": 60})
+    registry = StartedJobRegistry(live_settings.queue, connection=redis)
+    wait_until(lambda: registry.count > 0, timeout=20, interval=0.05)  # the job sleeps in the script task
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=10)  # not the minute the job would take
+    (row,) = timer_rows(agency, instance_id)
+    assert row.status is TimerStatus.PENDING  # its step was rolled back
+    assert [t.element_id for t in agency.queries.tasks(instance_id=instance_id)] == ["handle"]
+    queue = Queue(live_settings.queue, connection=redis)
+    assert queue.scheduled_job_registry.count + queue.count == 1  # back in the queue to be retried
+    assert queue.failed_job_registry.count == 0

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 
 from engine.deployment.service import collect_sources
-from engine.errors import Conflict
+from engine.errors import Conflict, Unavailable
 from engine.services import Services, build_services
 from tests.conftest import FIXTURES
 
@@ -84,3 +86,61 @@ def test_completing_two_branches_at_once_loses_no_update(ready: Services, second
         view = ready.queries.instance(instance_id)
         assert view.status == "completed"
         assert (view.data["a"], view.data["b"]) == (1, 2)
+
+
+CROWD = 50
+
+
+@pytest.fixture
+def small_pool(settings, clock) -> Services:
+    """Services whose pool is far smaller than the crowd, and whose calendar is re-checked on every use."""
+    small = build_services(dataclasses.replace(settings, db_pool_size=5, db_max_overflow=0, db_pool_timeout=2),
+                           clock=clock, verify_state=True)
+    small.calendar.refresh_after = 0.0
+    yield small
+    small.close()
+
+
+def test_a_crowd_completing_one_task_on_a_small_pool_leaves_the_case_running(services: Services,
+                                                                             small_pool: Services) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([FIXTURES / "two_deadlines.bpmn"]))
+    instance_id = small_pool.runtime.start("two_deadlines")
+    task = small_pool.queries.tasks(instance_id=instance_id)[0]
+    # The small pool's calendar is cached, then changed through another connection: the winner's step must
+    # re-read it, and must not ask the exhausted pool for a second connection to do so.
+    small_pool.calendar.calendar()
+    services.calendar.add_day(date(2026, 4, 30), "holiday", "Ngày Giải phóng miền Nam")
+
+    results = race([lambda: small_pool.runtime.complete_task(task.id, user="chuyenvien", data={"n": 1})
+                    for _ in range(CROWD)])
+
+    winners = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Conflict | Unavailable)]
+    others = [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict | Unavailable)]
+    assert (len(winners), len(refused), others) == (1, CROWD - 1, []), others or results
+    view = services.queries.instance(instance_id)
+    assert (view.status, view.error_message) == ("running", None)
+    assert [t.element_id for t in services.queries.tasks(instance_id=instance_id)] == ["handle"]
+    completions = [h for h in services.queries.history(instance_id) if h.kind == "task_completed"]
+    assert len(completions) == 1
+
+
+def test_a_step_needs_one_connection_only(services: Services, settings, clock) -> None:
+    """With a pool of one connection, any step that asked for a second one would wait and fail."""
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([FIXTURES / "two_deadlines.bpmn", FIXTURES / "timers.bpmn"]))
+    single = build_services(dataclasses.replace(settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout=1),
+                            clock=clock, verify_state=True)
+    try:
+        single.calendar.refresh_after = 0.0
+        instance_id = single.runtime.start("two_deadlines")
+        services.calendar.add_day(date(2026, 4, 30), "holiday", "Ngày Giải phóng miền Nam")
+        for element in ("receive", "handle"):
+            task = single.queries.tasks(instance_id=instance_id)[0]
+            assert (task.element_id, task.due_at is not None) == (element, True)
+            single.runtime.complete_task(task.id, user="chuyenvien")
+        assert single.queries.instance(instance_id).status == "completed"
+        assert "deadline_error" not in {h.kind for h in single.queries.history(instance_id)}
+    finally:
+        single.close()
