@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.services import Services
+from tests.web.admin.test_views import ADMIN, act, admin_services, failed_case  # noqa: F401 (fixture)
 from tests.web.conftest import Auth
-from tests.web.test_admin import ADMIN, act, admin_services, failed_case  # noqa: F401 (fixture)
 
 
 @pytest.mark.parametrize(("typed", "why"), [
