@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
 
+from engine.errors import Unavailable
 from web.extensions import services
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -33,7 +34,10 @@ def select_locale() -> str:
     chosen = request.cookies.get(LANG_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
-    preferred = getattr(getattr(current_user, "account", None), "language", None)
+    try:
+        preferred = getattr(getattr(current_user, "account", None), "language", None)
+    except Unavailable:  # signing the user in needs the database: the page saying it is busy must not
+        preferred = None
     return preferred if preferred in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.deployment.service import collect_sources
+from engine.errors import Unavailable
 from engine.persistence.base import table_of
 from engine.persistence.models import HistoryEvent, InboxTask, TaskCandidateGroup
 from engine.persistence.prepared import Prepared
@@ -139,7 +140,7 @@ def test_a_lost_connection_is_flagged_and_invalidated_and_the_next_transaction_g
         services: Services) -> None:
     instance_id = _instance(services)
     seen: list[tuple[DBAPIError, bool]] = []
-    with pytest.raises(DBAPIError) as raised:
+    with pytest.raises(Unavailable) as raised:  # not the model's fault: the caller may try again (docs/security.md)
         with services.db.transaction() as conn:
             lost = _backend(conn)
             _lose(services, conn)
@@ -150,7 +151,7 @@ def test_a_lost_connection_is_flagged_and_invalidated_and_the_next_transaction_g
                 raise
     [(error, invalidated)] = seen
     assert error.connection_invalidated and invalidated  # at once, as Connection.execute does
-    assert raised.value is error and error.statement is not None  # not an error of the rollback after it
+    assert raised.value.__cause__ is error and error.statement is not None  # not an error of the rollback after it
     with services.db.transaction() as conn:
         assert _backend(conn) != lost
         _INSERT_TASK.executemany(conn, [_row("t1", instance_id)])
@@ -164,10 +165,11 @@ def test_a_step_that_lost_its_connection_can_be_done_again(services: Services) -
     task = services.queries.tasks(instance_id=instance_id)[0]
     # after the pool's pre-ping, so that the step's own first statement (a prepared one) meets the loss
     event.listen(services.db.engine, "begin", lambda conn: _lose(services, conn), once=True)
-    with pytest.raises(DBAPIError) as raised:
+    with pytest.raises(Unavailable) as raised:
         services.runtime.complete_task(task.id, user="chanhvp", data={"approved": True})
-    assert raised.value.connection_invalidated
-    assert raised.value.statement is not None and "inbox_tasks" in raised.value.statement  # the step's own
+    lost = raised.value.__cause__
+    assert isinstance(lost, DBAPIError) and lost.connection_invalidated
+    assert lost.statement is not None and "inbox_tasks" in lost.statement  # the step's own
     assert services.queries.tasks(instance_id=instance_id)[0].id == task.id  # still open: nothing was kept
     services.runtime.complete_task(task.id, user="chanhvp", data={"approved": True})
     assert all(t.id != task.id for t in services.queries.tasks(instance_id=instance_id))
