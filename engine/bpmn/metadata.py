@@ -46,6 +46,7 @@ _ATTRIBUTES = {
     "reminder": None,
     "reassignAfter": None,
     "escalateTo": None,
+    "sticky": None,
 }
 
 
@@ -105,6 +106,8 @@ def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
         "reminder": values["reminder"],
         "reassign_after": values["reassignAfter"],
         "escalate_to": values["escalateTo"],
+        # Whoever held this step last in a case gets it again when the case loops back (unless "false").
+        "sticky": (values["sticky"] or "true").strip().lower() not in ("false", "0", "no"),
         "documentation": _documentation(node),
         "line": node.sourceline,
     }
