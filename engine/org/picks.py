@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from engine.persistence.case_fields import fold
 from engine.persistence.models import Group, Membership, Unit, User
 
 USER, UNIT, GROUP = "user", "unit", "group"
@@ -47,14 +48,14 @@ def pick_options(conn: Connection, kind: str, *, groups: Iterable[str] = (), sco
     """
     if kind == GROUP:
         rows = conn.execute(select(Group.code, Group.name)).all()
-        return sorted((PickOption(r.code, r.name) for r in rows), key=lambda o: (o.label.casefold(), o.value))
+        return sorted((PickOption(r.code, r.name) for r in rows), key=_order)
     units = {r.code: r for r in conn.execute(select(Unit.code, Unit.name, Unit.parent_code, Unit.head_username))}
     within = _scope(conn, units, scope, actor)
     if kind == UNIT:
         active = set(conn.execute(select(User.username).where(User.active.is_(True))).scalars())
         found = [PickOption(u.code, u.name, _parent_name(units, u.code)) for u in units.values()
                  if u.head_username in active and (within is None or u.code in within)]
-        return sorted(found, key=lambda o: (o.label.casefold(), o.value))
+        return sorted(found, key=_order)
     query = select(User.username, User.full_name, User.title, User.unit_code).where(User.active.is_(True))
     wanted = list(groups)
     if wanted:
@@ -67,7 +68,7 @@ def pick_options(conn: Connection, kind: str, *, groups: Iterable[str] = (), sco
         unit = units.get(row.unit_code)
         hint = ", ".join(part for part in (row.title, unit.name if unit else None) if part)
         people.append(PickOption(row.username, row.full_name, hint))
-    return sorted(people, key=lambda o: (o.label.casefold(), o.value))
+    return sorted(people, key=_order)
 
 
 def _scope(conn: Connection, units: dict[str, Any], scope: str, actor: str | None) -> set[str] | None:
@@ -99,3 +100,8 @@ def subunits(units: dict[str, Any], code: str) -> set[str]:
 def _parent_name(units: dict[str, Any], code: str) -> str:
     parent = units[code].parent_code
     return str(units[parent].name) if parent in units else ""
+
+
+def _order(option: PickOption) -> tuple[str, str]:
+    """Vietnamese names in the order people expect: "Đỗ" with the D's, not after "Z" (case_fields.fold)."""
+    return fold(option.label), option.value
