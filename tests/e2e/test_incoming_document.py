@@ -148,6 +148,7 @@ def _claim_and_direct(page: Page, case_id: int) -> None:
     page.select_option("#field-don_vi_chu_tri", "PTH")
     page.fill("#field-han_xu_ly", "2026-05-08")
     page.select_option("#field-don_vi_phoi_hop", ["PHC"])  # Phòng Hành chính - Lưu trữ, from the organisation
+    expect(page.locator("#draft-status")).to_contain_text("Đã lưu nháp")  # the draft saved before completing
     _wait_for_diagram(page, current="leader_direction", finished="assign_arrival_number")
     page.screenshot(path=str(SCREENSHOTS / "task.png"), full_page=True)
     _submit(page, "Cho ý kiến chỉ đạo (bút phê)")
