@@ -50,6 +50,7 @@ _ATTRIBUTES = {
     "reminder": None,
     "reassignAfter": None,
     "escalateTo": None,
+    "sticky": None,
 }
 
 
@@ -112,6 +113,8 @@ def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:
         "reminder": values["reminder"],
         "reassign_after": values["reassignAfter"],
         "escalate_to": values["escalateTo"],
+        # Whoever held this step last in a case gets it again when the case loops back (unless "false").
+        "sticky": (values["sticky"] or "true").strip().lower() not in ("false", "0", "no"),
         "documentation": _documentation(node),
         "line": node.sourceline,
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -208,6 +210,22 @@ class Queries:
         rows = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
                                .order_by(HistoryEvent.id))
         return [HistoryView(r.at, r.kind, r.element_id, r.task_id, r.actor, r.data) for r in rows]
+
+    def task_data(self, instance_id: int, task_id: str) -> dict[str, Any]:
+        """The data an open task sees: its own branch's, which differs from the case's last step in parallel
+        branches (the lead unit's instructions are not in a co-ordinating unit's branch). Falls back to the
+        case's data when the task is gone."""
+        with self.db.read() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            spec = self.specs.get(session, instance.process_version_id)
+            workflow = self.serializer.loads(instance.state, spec.spec, spec.subprocess_specs, None)
+            try:
+                task = workflow.get_task_from_id(UUID(task_id))
+            except (ValueError, KeyError, TaskNotFoundException):
+                task = None
+            return {**current_data(workflow), **task.data} if task is not None else current_data(workflow)
 
     def _data(self, session: Session, instance: Instance) -> dict[str, Any]:
         spec = self.specs.get(session, instance.process_version_id)

@@ -22,6 +22,26 @@ EMPTY_VALUES: Mapping[str, Any] = MappingProxyType({
 })
 
 
+# Fields whose value is a user name, a unit code or a group code of the organisation (custom property ``pick``):
+# chosen from a list the server computes, never typed, and refused when not in that list (docs/forms.md).
+PICK_KINDS = ("user", "unit", "group")
+PICK_TYPES = ("textfield", "select", "taglist")  # taglist: several (e.g. co-ordinating units)
+PICK_SCOPES = ("all", "unit", "subunits")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Whom or what a pick field offers: ``kind`` is user, unit or group.
+
+    ``groups`` narrows users to members of these groups; ``scope`` narrows users and units: ``unit`` to the
+    acting user's unit and the units below it, ``subunits`` to the units below it; ``all`` (default) to none.
+    """
+
+    kind: str
+    groups: tuple[str, ...] = ()
+    scope: str = "all"
+
+
 def _pick(vi: str | None, en: str | None, locale: str) -> str | None:
     """Return the English text for ``"en"`` when there is one, else the Vietnamese."""
     return en if locale == "en" and en else vi
@@ -62,6 +82,16 @@ class Constraints:
 
 
 @dataclass(frozen=True)
+class DateRules:
+    """Rules a date field's value must keep besides its format (custom properties of a datetime component)."""
+
+    not_future: bool = False  # ``not_future: "true"``: no later than today
+    not_before: str | None = None  # ``not_before: "<key>"``: no earlier than that date field of the submission
+    min_year: int | None = None  # ``min_year`` / ``max_year``: plausible years
+    max_year: int | None = None
+
+
+@dataclass(frozen=True)
 class FormComponent:
     """One component of a form, as the designer placed it.
 
@@ -92,6 +122,11 @@ class FormComponent:
     attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
     children: tuple[FormComponent, ...] = ()
     line: int | None = None
+    pick: Pick | None = None  # a person, unit or group chosen from the organisation
+    # Date rules (custom properties, docs/forms.md): not after today, not before another date field, year range.
+    date_rules: DateRules | None = None
+    # ``required_when: "<key>=<value>"``: required when that field of the submission holds that value.
+    required_when: tuple[str, str] | None = None
 
     @property
     def accepts_input(self) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, missing, validate
 
-from engine.forms.definition import FormComponent
+from engine.forms.definition import DateRules, FormComponent
 from engine.forms.files import DEFAULT_MAX_FILE_SIZE, check_file
 from engine.forms.messages import literal, message
 from engine.forms.rules import NUMBER_TEXT
@@ -41,6 +41,8 @@ class Context:
 
     locale: str
     now: datetime
+    # What each pick field (by data path) may hold: value -> label, from the organisation; None: not checked.
+    picks: Mapping[str, Mapping[str, str]] | None = None
 
     def text(self, key: str, **values: object) -> str:
         """Return message ``key`` in this schema's language."""
@@ -235,6 +237,7 @@ class _Temporal(_Input):
         super().__init__(**kwargs)
         self.subtype = component.subtype or "date"
         self.no_past = component.constraints.no_past
+        self.rules = component.date_rules
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         shape, parse = _TEMPORAL[self.subtype]
@@ -246,10 +249,24 @@ class _Temporal(_Input):
             raise ValidationError(self.context.text(self.subtype)) from None
         if self.no_past and _is_past(moment, self.context.now):
             raise ValidationError(self.context.text("past_date"))
+        if self.rules is not None:
+            _check_date_rules(moment, self.rules, self.context)
         if not isinstance(moment, datetime | time):
             return moment.isoformat()
         whole_minute = moment.second == 0 and moment.microsecond == 0
         return moment.isoformat(timespec="minutes" if whole_minute else "auto")
+
+
+def _check_date_rules(moment: date | time, rules: DateRules, context: Context) -> None:
+    """Refuse a date later than today (``not_future``) or outside the plausible years."""
+    if not isinstance(moment, date):
+        return
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if rules.not_future and day > context.now.date():
+        raise ValidationError(context.text("future_date"))
+    if (rules.min_year is not None and day.year < rules.min_year) or (
+            rules.max_year is not None and day.year > rules.max_year):
+        raise ValidationError(context.text("year", min=rules.min_year or 1, max=rules.max_year or 9999))
 
 
 def _is_past(moment: date | time, now: datetime) -> bool:
@@ -292,6 +309,33 @@ def _files(component: FormComponent, context: Context, key: str) -> fields.Field
     """Build a file picker field."""
     empty: Callable[[], Any] = list if component.constraints.multiple else (lambda: None)
     return _Files(component=component, context=context, empty=empty, required=component.required, data_key=key)
+
+
+class _Picked(_Input):
+    """A user name, unit code or group code (several for a tag list) among those the organisation offers."""
+
+    def __init__(self, *, component: FormComponent, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.component = component
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        pick = self.component.pick
+        assert pick is not None
+        values = value if self.lists else [value]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValidationError(self.context.text("not_list" if self.lists else "not_text"))
+        values = [v.strip() for v in values]
+        offered = (self.context.picks or {}).get(self.component.name or "")
+        if self.context.picks is not None and any(v not in (offered or {}) for v in values):
+            raise ValidationError(self.context.text(f"pick_{pick.kind}"))
+        return list(dict.fromkeys(values)) if self.lists else values[0]
+
+
+def picked(component: FormComponent, context: Context, key: str) -> fields.Field:
+    """Build a pick field: the value must be one the organisation offers for it (docs/forms.md)."""
+    lists = component.type == "taglist"
+    return _Picked(component=component, context=context, empty=list if lists else (lambda: None),
+                   required=component.required, data_key=key)
 
 
 BUILDERS: Mapping[str, Callable[[FormComponent, Context, str], fields.Field]] = {

@@ -17,9 +17,14 @@ from engine.errors import InvalidInput, InvalidModel, ModelProblem
 from engine.forms.definition import (
     CONTAINER_TYPES,
     INPUT_TYPES,
+    PICK_KINDS,
+    PICK_SCOPES,
+    PICK_TYPES,
     SUPPORTED_TYPES,
+    DateRules,
     FormComponent,
     FormDefinition,
+    Pick,
 )
 from engine.forms.rules import RuleReader, is_feel
 from engine.i18n import N_
@@ -188,7 +193,52 @@ class _Loader(RuleReader):
             children = self.components(self._children(raw), prefix + self._group_path(raw))
         attributes = MappingProxyType({k: v for k, v in raw.items() if k != "components"})
         return FormComponent(type=kind, name=name, children=children, properties=MappingProxyType(props),
-                             attributes=attributes, **self._common(raw, props), **self._specific(raw, props))
+                             attributes=attributes, pick=self._pick(raw, props), date_rules=self._dates(raw, props),
+                             required_when=self._required_when(raw, props),
+                             **self._common(raw, props), **self._specific(raw, props))
+
+    def _pick(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> Pick | None:
+        """Read the custom properties ``pick``, ``pick_groups`` and ``pick_scope`` of a pick field."""
+        kind = props.get("pick")
+        if kind is None:
+            return None
+        if kind not in PICK_KINDS or raw["type"] not in PICK_TYPES:
+            self.problem(raw, f"pick must be one of {', '.join(PICK_KINDS)}, on a component of type "
+                              f"{', '.join(PICK_TYPES)}", "F014")
+            return None
+        scope = props.get("pick_scope", "all")
+        if scope not in PICK_SCOPES:
+            self.problem(raw, f"pick_scope must be one of {', '.join(PICK_SCOPES)}", "F014")
+            scope = "all"
+        groups = tuple(g.strip() for g in props.get("pick_groups", "").split(",") if g.strip())
+        return Pick(kind, groups, scope)
+
+    def _required_when(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> tuple[str, str] | None:
+        """Read ``required_when: "<key>=<value>"`` (required only when another field holds a value)."""
+        text = props.get("required_when")
+        if text is None:
+            return None
+        key, _, value = text.partition("=")
+        if not _KEY.fullmatch(key.strip()) or not value.strip():
+            self.problem(raw, f"required_when must read <key>=<value>, not {text!r}", "F007")
+            return None
+        return key.strip(), value.strip()
+
+    def _dates(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> DateRules | None:
+        """Read the date rules ``not_future``, ``not_before``, ``min_year``, ``max_year`` of a date field."""
+        names = ("not_future", "not_before", "min_year", "max_year")
+        if raw["type"] != "datetime" or not any(n in props for n in names):
+            return None
+        years: dict[str, int | None] = {}
+        for name in ("min_year", "max_year"):
+            text = props.get(name)
+            years[name] = int(text) if text and text.isdigit() else None
+            if text and years[name] is None:
+                self.problem(raw, f"{name} must be a year, not {text!r}", "F007")
+        not_before = props.get("not_before") or None
+        if not_before is not None and not _KEY.fullmatch(not_before):
+            self.problem(raw, f"not_before must name another date field, not {not_before!r}", "F007")
+        return DateRules(props.get("not_future", "").lower() == "true", not_before, **years)
 
     def _refuse_attributes(self, raw: Mapping[str, Any]) -> None:
         """Report attributes whose behaviour procflow cannot reproduce on the server."""

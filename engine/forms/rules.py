@@ -40,8 +40,8 @@ class RuleReader:
         """Read the parts that depend on the component type: options, subtype, rules."""
         kind = raw["type"]
         parts: dict[str, Any] = {"constraints": Constraints()}
-        if kind in CHOICE_TYPES:
-            parts["choices"] = self._choices(raw, props)
+        if kind in CHOICE_TYPES and not (props.get("pick") and not raw.get("values")):
+            parts["choices"] = self._choices(raw, props)  # a pick field's options come from the organisation
         if kind == "datetime":
             parts["subtype"] = self._subtype(raw)
         builder = _CONSTRAINTS.get(kind)

@@ -14,27 +14,29 @@ from marshmallow import Schema, ValidationError, fields, missing, post_load
 
 from engine.errors import InvalidInput
 from engine.forms.definition import FormComponent, FormDefinition
-from engine.forms.inputs import BUILDERS, Context
-from engine.forms.messages import MESSAGES, normalize_locale
+from engine.forms.inputs import BUILDERS, Context, picked
+from engine.forms.messages import MESSAGES, message, normalize_locale
 
 
-def schema_for(form: FormDefinition, *, locale: str = "vi", now: datetime | None = None) -> Schema:
+def schema_for(form: FormDefinition, *, locale: str = "vi", now: datetime | None = None,
+               picks: Mapping[str, Mapping[str, str]] | None = None) -> Schema:
     """Build the marshmallow schema that validates submissions of ``form``.
 
     Args:
         form: the form definition.
         locale: language of the error messages, ``"vi"`` (default) or ``"en"``.
         now: the current moment in the agency's time zone, for "no past dates" (default: the system's).
+        picks: what each pick field may hold (value -> label), from the organisation; None: not checked.
 
     Returns:
         A schema whose ``load`` returns JSON-ready cleaned data and refuses unknown and read-only fields.
     """
-    context = Context(normalize_locale(locale), now or datetime.now().astimezone())
+    context = Context(normalize_locale(locale), now or datetime.now().astimezone(), picks)
     return _schema(_tree(form.fields), context)
 
 
-def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi",
-                        now: datetime | None = None) -> dict[str, Any]:
+def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi", now: datetime | None = None,
+                        picks: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """Validate one submission of ``form`` and return the cleaned data.
 
     Args:
@@ -42,6 +44,8 @@ def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi",
         data: the submitted values, keyed by field key (groups with a path as nested objects).
         locale: language of the error messages, ``"vi"`` (default) or ``"en"``.
         now: the current moment in the agency's time zone, for "no past dates" (default: the system's).
+        picks: what each pick field (user, unit, group) may hold, value -> label, as the organisation offers it
+            to the submitting user; a value outside it is refused. None: pick fields are not checked.
 
     Returns:
         Every input field's value, JSON-ready: dates and times as ISO 8601 text, files as file values.
@@ -49,12 +53,44 @@ def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi",
     Raises:
         InvalidInput: ``fields`` maps each wrong field (dotted path for nested ones) to its messages.
     """
-    schema = schema_for(form, locale=locale, now=now)
+    schema = schema_for(form, locale=locale, now=now, picks=picks)
     try:
-        return schema.load(data)
+        cleaned = schema.load(data)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
         raise InvalidInput(MESSAGES["invalid_form"], _flatten(messages)) from None
+    problems = _cross_checks(form, cleaned, normalize_locale(locale))
+    if problems:
+        raise InvalidInput(MESSAGES["invalid_form"], problems)
+    return cleaned
+
+
+def _cross_checks(form: FormDefinition, cleaned: Mapping[str, Any], locale: str) -> dict[str, list[str]]:
+    """The rules between fields: ``required_when`` and ``not_before`` (docs/forms.md)."""
+    problems: dict[str, list[str]] = {}
+    for component in form.input_fields:
+        if component.required_when is not None and component.name is not None:
+            key, value = component.required_when
+            if _at(cleaned, key) == value and _at(cleaned, component.name) in (None, "", [], False):
+                problems[component.name] = [message("required", locale)]
+        rules = component.date_rules
+        if rules is None or rules.not_before is None or component.name is None:
+            continue
+        mine, other = _at(cleaned, component.name), _at(cleaned, rules.not_before)
+        if isinstance(mine, str) and isinstance(other, str) and mine[:10] < other[:10]:
+            try:
+                label = form.field(rules.not_before).label_for(locale) or rules.not_before
+            except KeyError:
+                label = rules.not_before
+            problems[component.name] = [message("before", locale, other=label)]
+    return problems
+
+
+def _at(data: Mapping[str, Any], path: str) -> Any:
+    level: Any = data
+    for part in path.split("."):
+        level = level.get(part) if isinstance(level, Mapping) else None
+    return level
 
 
 class _FormSchema(Schema):
@@ -94,6 +130,8 @@ def _field(node: FormComponent | Mapping[str, Any], key: str, context: Context) 
         return _Group(_schema(node, context), data_key=key, error_messages={"type": context.text("not_object")})
     if not node.accepts_input:
         return _ReadOnly(data_key=key, error_messages={"read_only": context.text("read_only")})
+    if node.pick is not None:
+        return picked(node, context, key)
     return BUILDERS[node.type](node, context, key)
 
 

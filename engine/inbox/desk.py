@@ -11,7 +11,7 @@ task, answering with everything needed to show the form again when that is refus
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +127,7 @@ class TaskDesk:
         """
         task = self.open_task(user, instance_id, task_id)
         case = self.queries.instance(instance_id, with_history=False)
+        case = replace(case, data=self.queries.task_data(instance_id, task_id))  # what this branch holds
         form = self.catalogue.task_form(instance_id, task.element_id)
         return TaskPage(task, case, form, self.drafts.load(task_id, user))
 

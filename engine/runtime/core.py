@@ -34,8 +34,9 @@ from engine.clock import Clock
 from engine.deployment.form_store import FormStore
 from engine.deployment.service import latest_version
 from engine.errors import NO_PROCESS, Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
-from engine.forms import validate_submission
+from engine.forms import FormDefinition, validate_submission
 from engine.i18n import N_, Message
+from engine.org.picks import PickOption
 from engine.persistence import repository
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, InstanceStatus
@@ -43,6 +44,7 @@ from engine.persistence.repository import InstanceRecord
 from engine.registers.numbers import numbering
 from engine.runtime.checks import COMPLETE, START, check_may_work, load_input, require_json
 from engine.runtime.delivery import EventRouter
+from engine.runtime.picks import form_pick_options, form_picks
 from engine.runtime.routing import MESSAGE, SIGNAL, STARTED_BY_CASE, Thrown
 from engine.runtime.scheduling import Dispatcher, InlineDispatcher
 from engine.runtime.specs import LoadedSpec, SpecCache
@@ -102,7 +104,7 @@ class Runtime:
             spec = self.specs.get(conn, target.version_id)
             if spec.starter_groups:
                 self._check_may_start(conn, spec, user)
-            args["data"] = self._validated(conn, spec.start or {}, args["data"], locale)
+            args["data"] = self._validated(conn, spec.start or {}, args["data"], locale, user)
             business_key = apply_start_rules(conn, spec, args["data"], args["business_key"],
                                              self.script_engine.environment, self.timezone)
             if user is not None:  # who started the case: e.g. returned drafts go back to their author
@@ -155,7 +157,7 @@ class Runtime:
             check_may_work(open_task, user)
             spec = self.specs.get(conn, record.process_version_id)
             args["data"] = self._validated(conn, spec.tasks_meta.get(open_task.element_id, {}), args["data"],
-                                           locale)
+                                           locale, user)
             workflow = self.restore(record, spec)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or not task.has_state(TaskState.READY):
@@ -373,14 +375,21 @@ class Runtime:
         self.writer.persist(step, record, spec, workflow, outcome, history, actor=actor, human=human, known=known,
                             started_by=started_by)
 
-    def _validated(self, conn: Connection, meta: dict[str, Any], data: dict[str, Any], locale: str) -> dict[str, Any]:
-        """``data`` cleaned by the form ``meta`` names (unchanged when there is no form)."""
+    def pick_options(self, form: FormDefinition | None, user: str | None) -> dict[str, list[PickOption]]:
+        """The choices each pick field of ``form`` offers ``user``: the same the server accepts."""
+        with self.db.connect() as conn:
+            return form_pick_options(conn, form, user)
+
+    def _validated(self, conn: Connection, meta: dict[str, Any], data: dict[str, Any], locale: str,
+                   user: str | None) -> dict[str, Any]:
+        """``data`` cleaned by the form ``meta`` names (unchanged when there is no form); its pick fields must
+        name what the organisation offers ``user`` (engine/runtime/picks.py)."""
         form_version_id = meta.get("form_version_id")
         if not form_version_id:
             return data
         form = self.forms.get(conn, form_version_id)
         local_now = self.clock.now().astimezone(ZoneInfo(self.timezone))
-        return validate_submission(form, data, locale=locale, now=local_now)
+        return validate_submission(form, data, locale=locale, now=local_now, picks=form_picks(conn, form, user))
 
     def _set_status(self, step: Step, record: InstanceRecord, status: InstanceStatus, kind: str,
                     user: str | None) -> None:

@@ -15,7 +15,7 @@ from engine.bpmn.timers import TimerEventDefinition, duration_due
 from engine.org.service import resolve_group
 from engine.persistence import repository
 from engine.persistence.db import raise_if_unavailable
-from engine.persistence.models import Unit
+from engine.persistence.models import HistoryEvent, Unit, User
 from engine.runtime.specs import LoadedSpec
 
 USER_PREFIX = "user:"
@@ -44,20 +44,55 @@ def sync_inbox(conn: Connection, instance_id: int, process_id: str, workflow: An
     change = InboxChange(closed={tid for tid in existing if tid not in ready})
     repository.delete_tasks(conn, list(change.closed))
     groups: list[dict[str, str]] = []
+    holders: dict[str, str] | None = None
     for task_id, task in ready.items():
         if task_id in existing:
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
         row, codes, problems = _new_row(conn, instance_id, process_id, task, meta, now)
+        if meta.get("sticky", True) and not _multi_instance_child(task):
+            holders = last_holders(conn, instance_id) if holders is None else holders
+            _keep_holder(conn, row, holders.get(row["element_id"]))
         change.created.append((row, {**meta, "reminder": timing(task, meta.get("reminder")),
                                      "reassign_after": timing(task, meta.get("reassign_after"))}))
         groups.extend({"task_id": task_id, "group_code": c} for c in offered_to(row))
+        kept_from = row.pop("kept_from", False)
         change.events.append(_history(instance_id, now, "task_created", task, {
             "name": row["name"], "assignee": row["assignee"], "candidate_groups": codes,
-            "due_at": row["due_at"].isoformat() if row["due_at"] else None}))
+            "due_at": row["due_at"].isoformat() if row["due_at"] else None,
+            **({"kept_holder": True, "model_assignee": kept_from} if kept_from is not False else {})}))
         change.events.extend(_history(instance_id, now, "deadline_error", task, {"message": p}) for p in problems)
     repository.insert_tasks(conn, [row for row, _ in change.created], groups)
     return change
+
+
+_LAST_HOLDERS = (select(HistoryEvent.element_id, HistoryEvent.actor)
+                 .where(HistoryEvent.instance_id == bindparam("i"), HistoryEvent.kind == "task_completed",
+                        HistoryEvent.actor.is_not(None))
+                 .order_by(HistoryEvent.id))
+_ACTIVE = select(User.username).where(User.username == bindparam("u"), User.active.is_(True))
+
+
+def last_holders(conn: Connection, instance_id: int) -> dict[str, str]:
+    """Who last completed each step of a case: the person who held it last (assigned, reassigned, delegated)."""
+    return {row.element_id: row.actor for row in conn.execute(_LAST_HOLDERS, {"i": instance_id})}
+
+
+def _keep_holder(conn: Connection, row: dict[str, Any], holder: str | None) -> None:
+    """Give a step the case loops back to to whoever held it last, if they are still active.
+
+    Without this a task returned for revision went back to the assignee the model names (the one first chosen)
+    rather than to whom a manager reassigned it or the holder delegated it to.
+    """
+    if holder and holder != row["assignee"] and conn.execute(_ACTIVE, {"u": holder}).first() is not None:
+        row["kept_from"] = row["assignee"]
+        row["assignee"] = holder
+
+
+def _multi_instance_child(task: Any) -> bool:
+    """Instances of a multi-instance task each have their own assignee (one per unit): never the last holder."""
+    parent = getattr(task, "parent", None)
+    return parent is not None and type(parent.task_spec).__name__.endswith("MultiInstanceTask")
 
 
 def offered_to(row: dict[str, Any]) -> list[str]:

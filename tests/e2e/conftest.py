@@ -34,7 +34,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
 VIEWPORT = {"width": 1280, "height": 900}
 PASSWORD = "mat-khau-e2e"
 # The demo organisation's people who carry an incoming document (engine/data/demo_org.yaml).
-USERS = ("vanthu", "chanhvp", "truongphong_th", "chuyenvien1")
+USERS = ("vanthu", "chanhvp", "truongphong_th", "truongphong_hc", "chuyenvien1")
 
 
 class _QuietHandler(WSGIRequestHandler):

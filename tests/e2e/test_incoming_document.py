@@ -53,8 +53,11 @@ def test_incoming_document_from_registration_to_filing(live_app: LiveApp, open_s
     live_app.clock.advance(timedelta(hours=1))
     head = signed_in("truongphong_th")
     _complete_from_inbox(head, case_id, "Phân công chuyên viên xử lý", {
-        "#field-chuyen_vien_xu_ly": "chuyenvien1",
         "#field-y_kien_phan_cong": "Đồng chí Em nghiên cứu, dự thảo báo cáo.",
+    }, choose={"#field-chuyen_vien_xu_ly": "chuyenvien1"})  # chosen by name from the unit's specialists
+    # the co-ordinating unit's head gets a task of their own (filing waits for it)
+    _complete_from_inbox(signed_in("truongphong_hc"), case_id, "Cho ý kiến phối hợp", {
+        "#field-y_kien_don_vi": "Phòng Hành chính - Lưu trữ cung cấp số liệu văn bản đến quý I.",
     })
 
     live_app.clock.advance(timedelta(hours=1))
@@ -144,7 +147,8 @@ def _claim_and_direct(page: Page, case_id: int) -> None:
               "Giao Phòng Tổng hợp chủ trì, phối hợp Phòng Hành chính - Lưu trữ tham mưu báo cáo.")
     page.select_option("#field-don_vi_chu_tri", "PTH")
     page.fill("#field-han_xu_ly", "2026-05-08")
-    page.check("#field-don_vi_phoi_hop-2")  # Phòng Hành chính - Lưu trữ
+    page.select_option("#field-don_vi_phoi_hop", ["PHC"])  # Phòng Hành chính - Lưu trữ, from the organisation
+    expect(page.locator("#draft-status")).to_contain_text("Đã lưu nháp")  # the draft saved before completing
     _wait_for_diagram(page, current="leader_direction", finished="assign_arrival_number")
     page.screenshot(path=str(SCREENSHOTS / "task.png"), full_page=True)
     _submit(page, "Cho ý kiến chỉ đạo (bút phê)")
@@ -250,13 +254,15 @@ def _row(page: Page, case_id: int, task_name: str) -> Locator:
 
 
 def _complete_from_inbox(page: Page, case_id: int, task_name: str, fill: dict[str, str],
-                         tick: Sequence[str] = ()) -> None:
-    """Open the task from the inbox, fill the fields, tick the boxes and complete it."""
+                         tick: Sequence[str] = (), choose: dict[str, str] | None = None) -> None:
+    """Open the task from the inbox, fill the fields, choose from lists, tick the boxes and complete it."""
     page.click("#nav-inbox")
     _row(page, case_id, task_name).locator(".task-link").click()
     expect(page.locator("#task-title")).to_have_text(task_name)
     for selector, value in fill.items():
         page.fill(selector, value)
+    for selector, value in (choose or {}).items():
+        page.select_option(selector, value)
     for selector in tick:
         page.check(selector)
     _submit(page, task_name)

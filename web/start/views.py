@@ -40,13 +40,15 @@ def form(process_id: str) -> ResponseReturnValue:
     definition = services().catalogue.start_form(process_id)
     if request.method == "GET":
         return render_template("start/form.html", entry=entry, form=definition, errors={}, alert=None,
-                               values=initial_values(definition, {}), files_allowed=False)
+                               values=initial_values(definition, {}), files_allowed=False,
+                               picks=services().runtime.pick_options(definition, user().username))
     data = submitted(definition, request.form)
     try:
         instance_id = services().runtime.start(process_id, data=data, user=user().username, locale=locale())
     except (InvalidInput, Conflict, PermissionDenied) as exc:
         errors = {k: v for k, v in getattr(exc, "fields", {}).items() if k != "_"}
         return render_template("start/form.html", entry=entry, form=definition, errors=errors, alert=engine_text(exc),
-                               values=flat_values(definition, data), files_allowed=False), status_of(exc)
+                               values=flat_values(definition, data), files_allowed=False,
+                               picks=services().runtime.pick_options(definition, user().username)), status_of(exc)
     flash(_("Case #%(id)s of “%(name)s” started.", id=instance_id, name=entry.name), "success")
     return redirect(url_for("cases.show", instance_id=instance_id))

@@ -179,4 +179,5 @@ def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDe
         errors=errors or {}, alert=alert, can_submit=can_submit and task is not None, case=case,
         names=services().catalogue.names(), task_name=task.name if task else name,
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
-        files_allowed=can_submit and task is not None, picker=picker), status
+        files_allowed=can_submit and task is not None, picker=picker,
+        picks=services().runtime.pick_options(form, user().username)), status
