@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cli.backup import backup_command, restore_command
 from cli.calendar import calendar
 from cli.commands import main
 from cli.documents import documents
@@ -11,7 +12,8 @@ from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
 
-for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents):
+for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
+                restore_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -39,6 +39,10 @@ class Settings:
             repository's ``node_modules``).
         sql_echo: log every SQL statement and its parameters (``PROCFLOW_SQL_ECHO``), through SQLAlchemy's
             ``echo``: the ``sqlalchemy.engine`` logger, printed to standard output.
+        passwords: the rules new passwords must follow and how long a reset link lasts (docs/operations.md).
+        metrics_token: the bearer token ``/metrics`` asks for (``PROCFLOW_METRICS_TOKEN``); empty: ``/metrics``
+            answers only requests from the machine itself (loopback).
+        base_url: the web app's address as people reach it (``PROCFLOW_BASE_URL``), for links in e-mails.
     """
 
     database_url: str
@@ -63,6 +67,9 @@ class Settings:
     proxy_fix: int = 0
     node_modules: Path | None = None
     sql_echo: bool = False
+    passwords: PasswordRules = field(default_factory=lambda: PasswordRules())
+    metrics_token: str = field(default="", repr=False)
+    base_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -98,12 +105,34 @@ class Settings:
             proxy_fix=_whole(env, "PROCFLOW_PROXY_FIX", 0, 0, 10),
             node_modules=Path(env["PROCFLOW_NODE_MODULES"]) if env.get("PROCFLOW_NODE_MODULES") else None,
             sql_echo=_flag(env, "PROCFLOW_SQL_ECHO"),
+            passwords=PasswordRules(
+                min_length=_whole(env, "PROCFLOW_PASSWORD_MIN_LENGTH", 8, 6, 200),
+                letters_and_digits=_flag(env, "PROCFLOW_PASSWORD_LETTERS_AND_DIGITS"),
+                reset_hours=_whole(env, "PROCFLOW_PASSWORD_RESET_HOURS", 24, 1, 24 * 14)),
+            metrics_token=env.get("PROCFLOW_METRICS_TOKEN", ""),
+            base_url=env.get("PROCFLOW_BASE_URL", "").rstrip("/"),
         )
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class PasswordRules:
+    """What a new password must be, and how long an administrator's reset link lasts.
+
+    Attributes:
+        min_length: the fewest characters (``PROCFLOW_PASSWORD_MIN_LENGTH``, default 8, at least 6).
+        letters_and_digits: a password needs at least one letter and one digit
+            (``PROCFLOW_PASSWORD_LETTERS_AND_DIGITS``, default off).
+        reset_hours: how many hours a one-time reset link works (``PROCFLOW_PASSWORD_RESET_HOURS``, default 24).
+    """
+
+    min_length: int = 8
+    letters_and_digits: bool = False
+    reset_hours: int = 24
 
 
 class SettingsError(ValueError):
