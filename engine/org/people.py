@@ -85,11 +85,12 @@ class PeopleService:
     def tree(self) -> list[UnitNode]:
         """Every unit, parents before their children (depth-first, by name)."""
         with self.db.read() as session:
-            units = list(session.scalars(select(Unit).order_by(Unit.name)))
-            counts = dict(session.execute(select(User.unit_code, func.count()).where(User.active.is_(True))
-                                          .group_by(User.unit_code)).tuples().all())
-            names = dict(session.execute(select(User.username, User.full_name)).tuples().all())
-        children: dict[str | None, list[Unit]] = {}
+            units = list(session.execute(select(Unit.code, Unit.name, Unit.parent_code, Unit.head_username)
+                                         .order_by(Unit.name)))
+            counts: dict[str | None, int] = {r[0]: int(r[1]) for r in session.execute(
+                select(User.unit_code, func.count()).where(User.active.is_(True)).group_by(User.unit_code))}
+            names: dict[str, str] = {r[0]: r[1] for r in session.execute(select(User.username, User.full_name))}
+        children: dict[str | None, list[Any]] = {}
         codes = {u.code for u in units}
         for unit in units:
             children.setdefault(unit.parent_code if unit.parent_code in codes else None, []).append(unit)
@@ -203,7 +204,7 @@ class PeopleService:
         with self.db.read() as session:
             users = list(session.scalars(query))
             groups = _groups_of(session, [u.username for u in users])
-        return [_person(u, groups.get(u.username, ())) for u in users]
+            return [_person(u, groups.get(u.username, ())) for u in users]
 
     def person(self, username: str) -> Person:
         """One user, active or not.
@@ -242,14 +243,16 @@ class PeopleService:
         """The organisation as the import reads it (YAML structure), inactive users marked ``active: false``."""
         with self.db.read() as session:
             units = [{"code": u.code, "name": u.name, "parent": u.parent_code, "head": u.head_username}
-                     for u in session.scalars(select(Unit).order_by(Unit.code))]
-            groups = [{"code": g.code, "name": g.name} for g in session.scalars(select(Group).order_by(Group.code))]
-            users = list(session.scalars(select(User).order_by(User.username)))
+                     for u in session.execute(select(Unit.code, Unit.name, Unit.parent_code, Unit.head_username)
+                                              .order_by(Unit.code))]
+            groups = [{"code": g.code, "name": g.name}
+                      for g in session.execute(select(Group.code, Group.name).order_by(Group.code))]
+            users = [_person(u, ()) for u in session.scalars(select(User).order_by(User.username))]
             member_of = _groups_of(session, [u.username for u in users])
         people = []
         for u in users:
             row: dict[str, Any] = {"username": u.username, "full_name": u.full_name, "email": u.email,
-                                   "unit": u.unit_code, "title": u.title, "groups": list(member_of.get(u.username, ())),
+                                   "unit": u.unit, "title": u.title, "groups": list(member_of.get(u.username, ())),
                                    "language": u.language}
             if not u.active:
                 row["active"] = False

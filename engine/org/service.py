@@ -133,6 +133,9 @@ class OrgService:
             for unit in data["units"]:  # parents after every unit exists
                 session.get_one(Unit, unit["code"]).parent_code = unit["parent"]
             for group in data["groups"]:
+                known = session.get(Group, group["code"])
+                if known is not None and group["name"] == group["code"]:
+                    continue  # a CSV names groups by code only: an existing group keeps its name
                 session.merge(Group(code=group["code"], name=group["name"]))
                 result.groups += 1
             session.flush()
