@@ -26,6 +26,7 @@ from engine.inbox.saved_filters import SavedFilterService
 from engine.inbox.work import WorkService
 from engine.notify.mail import Mailer
 from engine.notify.service import NotificationService
+from engine.ops.status import OperationsService
 from engine.org.accounts import AccountService
 from engine.org.passwords import PasswordService
 from engine.org.people import PeopleService
@@ -80,6 +81,8 @@ class Services:
     people: PeopleService
     departures: Departures
     passwords: PasswordService
+    # Queues, workers, failed jobs, timers, /healthz and /metrics (docs/operations.md).
+    operations: OperationsService
 
     def close(self) -> None:
         """Release database connections."""
@@ -136,6 +139,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         # once it exists; until then an inactive user's cookie already stops working (AccountService.account).
         departures=Departures(runtime=runtime, end_sessions=getattr(accounts, "end_sessions", None)),
         passwords=PasswordService(db=db, clock=clock, accounts=accounts, rules=settings.passwords),
+        operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
     )
 
 
