@@ -49,14 +49,15 @@ def test_an_administrator_manages_people_units_and_groups(client: FlaskClient, a
     auth.post("/admin/people/moi", {"full_name": "Người Mới", "title": "Chuyên viên chính", "unit": "VP",
                                     "groups": ["van_thu"], "language": "en"}, page="/admin/people/moi")
     person = admin_services.people.person("moi")
-    assert (person.title, person.unit, person.groups, person.language) == ("Chuyên viên chính", "VP", ("van_thu",), "en")
+    assert (person.title, person.unit, person.groups, person.language) == \
+        ("Chuyên viên chính", "VP", ("van_thu",), "en")
     auth.post("/admin/units", {"code": "PKT", "name": "Phòng Kế toán", "parent": "VP"}, page="/admin/units")
     auth.post("/admin/units/PKT/head", {"value": "moi"}, page="/admin/units")
     auth.post("/admin/units/PKT/move", {"value": "TU"}, page="/admin/units")
     auth.post("/admin/units/VP/move", {"value": "PTH"}, page="/admin/units")  # a cycle: refused
     tree = {u.code: (u.parent, u.head) for u in admin_services.people.tree()}
     assert tree["PKT"] == ("TU", "moi") and tree["VP"][0] == "TU"
-    assert "cannot be moved" in client.get("/admin/units").get_data(as_text=True)
+    assert "không thể chuyển đơn vị" in client.get("/admin/units").get_data(as_text=True)
     auth.post("/admin/groups/lanh_dao/members", {"username": "moi", "member": "1"}, page="/admin/groups")
     assert "moi" in admin_services.people.members("lanh_dao")
     exported = client.get("/admin/org/export.csv")
@@ -71,7 +72,7 @@ def test_deactivation_and_reset_link_from_the_page(client: FlaskClient, auth: Au
     response = auth.post("/admin/people/chanhvp/deactivate", page="/admin/people/chanhvp")
     assert response.status_code == 302
     assert admin_services.queries.tasks(instance_id=case)[0].assignee == "bithu"
-    assert "deactivated" in client.get("/admin/people/chanhvp").get_data(as_text=True)
+    assert "đã vô hiệu hóa" in client.get("/admin/people/chanhvp").get_data(as_text=True)
     page = auth.post("/admin/people/chuyenvien/reset-link", page="/admin/people/chuyenvien").get_data(as_text=True)
     url = re.search(r'<code id="reset-link-url">([^<]+)</code>', page)
     assert url and "/password/reset/" in url.group(1)
