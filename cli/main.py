@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from cli.backup import backup_command, restore_command
 from cli.calendar import calendar
-from cli.commands import main
+from cli.commands import main, org
 from cli.documents import documents
 from cli.lint import lint
-from cli.org import user
+from cli.org import org_export, user
 from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
 
-for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents):
+for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
+                restore_command):
     main.add_command(command)
+
+org.add_command(org_export)
 
 __all__ = ["main"]

@@ -20,12 +20,16 @@ from engine.clock import Clock, SystemClock
 from engine.deployment.service import DeploymentService
 from engine.inbox.desk import TaskDesk
 from engine.inbox.drafts import DraftService
+from engine.inbox.handover import Departures
 from engine.inbox.queries import InboxQueries
 from engine.inbox.saved_filters import SavedFilterService
 from engine.inbox.work import WorkService
 from engine.notify.mail import Mailer
 from engine.notify.service import NotificationService
+from engine.ops.status import OperationsService
 from engine.org.accounts import AccountService
+from engine.org.passwords import PasswordService
+from engine.org.people import PeopleService
 from engine.org.service import OrgService
 from engine.persistence.db import Database
 from engine.queue import jobs
@@ -73,6 +77,12 @@ class Services:
     analytics: AnalyticsService
     # The administrators' list of cases (docs/operations.md); their actions are the runtime's.
     admin: AdminCaseService
+    # The administrators' organisation pages, departures and password rules (docs/operations.md).
+    people: PeopleService
+    departures: Departures
+    passwords: PasswordService
+    # Queues, workers, failed jobs, timers, /healthz and /metrics (docs/operations.md).
+    operations: OperationsService
 
     def close(self) -> None:
         """Release database connections."""
@@ -103,6 +113,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
                       timezone=settings.timezone)
     queries = Queries(db=db, serializer=serializer, specs=specs)
     catalogue = ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms)
+    accounts = AccountService(db=db, clock=clock)
     return Services(
         settings=settings,
         db=db,
@@ -117,13 +128,19 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         calendar=calendar_service,
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
-        accounts=AccountService(db=db, clock=clock),
+        accounts=accounts,
         catalogue=catalogue,
         **_inbox_services(settings, runtime, queries, catalogue,
                           calendar if calendar is not None else calendar_service),
         analytics=AnalyticsService(db=db, calendar=runtime.calendar, clock=clock, runtime=runtime,
                                    leader_group=settings.leader_group),
         admin=AdminCaseService(db=db, admin_group=settings.admin_group),
+        people=PeopleService(db=db),
+        # end_sessions: the hook for the server-side session store (engine/org, websec's), to be wired here
+        # once it exists; until then an inactive user's cookie already stops working (AccountService.account).
+        departures=Departures(runtime=runtime, end_sessions=getattr(accounts, "end_sessions", None)),
+        passwords=PasswordService(db=db, clock=clock, accounts=accounts, rules=settings.passwords),
+        operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
     )
 
 

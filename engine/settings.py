@@ -44,6 +44,10 @@ class Settings:
             that waits longer than the timeout for a connection is refused as unavailable (docs/operations.md).
         worker_stop_timeout: seconds a stopped ``procflow worker`` lets its current job finish before it
             gives the job back to the queue and exits (``PROCFLOW_WORKER_STOP_TIMEOUT``).
+        passwords: the rules new passwords must follow and how long a reset link lasts (docs/operations.md).
+        metrics_token: the bearer token ``/metrics`` asks for (``PROCFLOW_METRICS_TOKEN``); empty: ``/metrics``
+            answers only requests from the machine itself (loopback).
+        base_url: the web app's address as people reach it (``PROCFLOW_BASE_URL``), for links in e-mails.
     """
 
     database_url: str
@@ -72,6 +76,9 @@ class Settings:
     db_max_overflow: int = 10
     db_pool_timeout: float = 30.0
     worker_stop_timeout: float = 25.0
+    passwords: PasswordRules = field(default_factory=lambda: PasswordRules())
+    metrics_token: str = field(default="", repr=False)
+    base_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -111,12 +118,34 @@ class Settings:
             db_max_overflow=_whole(env, "PROCFLOW_DB_MAX_OVERFLOW", 10, 0, 1000),
             db_pool_timeout=float(_whole(env, "PROCFLOW_DB_POOL_TIMEOUT", 30, 1, 3600)),
             worker_stop_timeout=float(_whole(env, "PROCFLOW_WORKER_STOP_TIMEOUT", 25, 1, 3600)),
+            passwords=PasswordRules(
+                min_length=_whole(env, "PROCFLOW_PASSWORD_MIN_LENGTH", 8, 6, 200),
+                letters_and_digits=_flag(env, "PROCFLOW_PASSWORD_LETTERS_AND_DIGITS"),
+                reset_hours=_whole(env, "PROCFLOW_PASSWORD_RESET_HOURS", 24, 1, 24 * 14)),
+            metrics_token=env.get("PROCFLOW_METRICS_TOKEN", ""),
+            base_url=env.get("PROCFLOW_BASE_URL", "").rstrip("/"),
         )
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class PasswordRules:
+    """What a new password must be, and how long an administrator's reset link lasts.
+
+    Attributes:
+        min_length: the fewest characters (``PROCFLOW_PASSWORD_MIN_LENGTH``, default 8, at least 6).
+        letters_and_digits: a password needs at least one letter and one digit
+            (``PROCFLOW_PASSWORD_LETTERS_AND_DIGITS``, default off).
+        reset_hours: how many hours a one-time reset link works (``PROCFLOW_PASSWORD_RESET_HOURS``, default 24).
+    """
+
+    min_length: int = 8
+    letters_and_digits: bool = False
+    reset_hours: int = 24
 
 
 class SettingsError(ValueError):

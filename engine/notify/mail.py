@@ -83,6 +83,22 @@ class Mailer:
                 sent += self._send_one(smtp, row)
         return sent
 
+    def send_text(self, to: str, name: str, subject_line: str, body: str) -> bool:
+        """E-mail one plain message (a password link); False when e-mail is not set up or the server refused."""
+        if not self.enabled or not to:
+            return False
+        message = EmailMessage()
+        message["From"] = self.settings.smtp_from
+        message["To"] = f"{name} <{to}>"
+        message["Subject"] = f"[procflow] {subject_line}"
+        message.set_content(body)
+        try:
+            with self._smtp() as smtp:
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError):
+            return False
+        return True
+
     def _smtp(self) -> Any:
         s = self.settings
         smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=30)

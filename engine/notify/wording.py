@@ -21,6 +21,7 @@ OVERDUE_UNCLAIMED = "overdue_unclaimed"
 REASSIGNED_OVERDUE = "reassigned_overdue"    # a reassignment timer gave the overdue task to the reader
 REASSIGNED_BY = "reassigned_by"              # a manager gave the task to the reader
 DELEGATED = "delegated"                      # a colleague handed the task to the reader
+HANDED_OVER = "handed_over"                  # the assignee was deactivated (left): their task went to the reader
 OLD_TEXT = "old_text"                        # stored before the keys (migration 0013): the old "vi / en" text
 
 WORDING: Mapping[str, str] = {
@@ -32,6 +33,7 @@ WORDING: Mapping[str, str] = {
     REASSIGNED_OVERDUE: N_("The overdue task “{task}” (case #{case}) was given to you."),
     REASSIGNED_BY: N_("{by} gave you the task “{task}” (case #{case})."),
     DELEGATED: N_("{by} handed the task “{task}” (case #{case}) to you."),
+    HANDED_OVER: N_("{user} no longer works here: their task “{task}” (case #{case}) was given to you."),
 }
 
 # E-mail subjects by notification kind.

@@ -44,6 +44,8 @@ class UserSchema(Schema):
     password_hash = fields.String(load_default=None, allow_none=True)
     # The language of the user's e-mails and of the web app until they pick one; absent: kept (new users: vi).
     language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCALES))
+    # Absent: kept (new users: active). ``procflow org export`` writes ``active: false`` for those who left.
+    active = fields.Boolean(load_default=None, allow_none=True)
 
 
 class OrgFileSchema(Schema):
@@ -86,7 +88,7 @@ def read_org_file(path: Path) -> dict[str, Any]:
 
 def _csv_to_structure(text: str) -> dict[str, Any]:
     """CSV columns: username, full_name, email, unit, unit_name, parent_unit, title, groups (a;b), head (yes),
-    language (vi or en)."""
+    language (vi or en), active (no: a user who left)."""
     units: dict[str, dict[str, Any]] = {}
     groups: dict[str, dict[str, Any]] = {}
     users = []
@@ -103,7 +105,8 @@ def _csv_to_structure(text: str) -> dict[str, Any]:
             groups.setdefault(g, {"code": g, "name": g})
         users.append({"username": row.get("username"), "full_name": row.get("full_name"),
                       "email": row.get("email") or None, "unit": unit, "title": row.get("title") or None,
-                      "groups": names, "language": row.get("language") or None})
+                      "groups": names, "language": row.get("language") or None,
+                      "active": False if row.get("active", "").lower() in ("no", "n", "false", "0", "không") else None})
     return {"units": list(units.values()), "groups": list(groups.values()), "users": users}
 
 
@@ -130,6 +133,9 @@ class OrgService:
             for unit in data["units"]:  # parents after every unit exists
                 session.get_one(Unit, unit["code"]).parent_code = unit["parent"]
             for group in data["groups"]:
+                known = session.get(Group, group["code"])
+                if known is not None and group["name"] == group["code"]:
+                    continue  # a CSV names groups by code only: an existing group keeps its name
                 session.merge(Group(code=group["code"], name=group["name"]))
                 result.groups += 1
             session.flush()
@@ -153,6 +159,8 @@ class OrgService:
         row.title = user["title"]
         if user["password_hash"]:
             row.password_hash = user["password_hash"]
+        if user["active"] is not None:
+            row.active = user["active"]
         if user["language"]:
             row.language = user["language"]
         elif row.language is None:

@@ -230,6 +230,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The language of the user's e-mails (and of the web app until they pick one): "vi" or "en".
     language: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
+    # When the user was deactivated (left the agency); None while active. The row stays: history names them.
+    deactivated_at: Mapped[datetime | None]
 
 
 class Group(Base):
@@ -417,4 +419,4 @@ class DeployedForm(Base):
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations) and the users' signing certificates
 # (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import analytics_models, signing_models  # noqa: E402,F401
+from engine.persistence import analytics_models, ops_models, signing_models  # noqa: E402,F401

@@ -34,6 +34,9 @@ def timer_job_id(timer: DueTimer) -> str:
     return f"timer-{timer.id}-{int(timer.due_at.timestamp())}"
 
 
+RECONCILED_KEY = "procflow:reconciled_at"
+
+
 class RQDispatcher:
     """Schedules timer jobs at their due moment and e-mail jobs at once, on one RQ queue."""
 
@@ -87,6 +90,7 @@ class RQDispatcher:
             suffix = "" if not Job.exists(job_id, connection=self.redis) else f"-r{int(now.timestamp() * 1000)}"
             self._enqueue(timer, job_id + suffix)
             restored += 1
+        self.redis.set(RECONCILED_KEY, now.isoformat())  # shown on the operations page and checked by /healthz
         return restored
 
     def _alive(self, job_id: str, now: datetime, stale_after: timedelta) -> bool:

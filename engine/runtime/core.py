@@ -51,6 +51,7 @@ from engine.runtime.specs import LoadedSpec, SpecCache
 from engine.runtime.start_events import prime_start_event
 from engine.runtime.start_rules import apply_start_rules
 from engine.runtime.step_writer import Step, StepWriter, history_event, late_seconds
+from engine.telemetry import STEP_SECONDS
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
@@ -80,7 +81,7 @@ class Runtime:
     def transaction(self) -> Iterator[Step]:
         """One step's transaction; timers and notifications it created are dispatched after commit."""
         step = Step()
-        with (self.db.transaction() as conn, pinned(self.calendar, conn),
+        with (STEP_SECONDS.time(), self.db.transaction() as conn, pinned(self.calendar, conn),
               numbering(conn, self.clock.now(), self.timezone)):
             step.conn = conn
             yield step

@@ -28,6 +28,7 @@ from engine.runtime.core import Runtime, Step
 from engine.runtime.inbox_rows import USER_PREFIX
 from engine.runtime.scheduling import DueTimer, lock_timer, mark_fired, pending_due
 from engine.runtime.specs import LoadedSpec
+from engine.telemetry import TIMER_LAG_SECONDS
 from engine.timers.escalation import Escalation, resolve
 from engine.timers.starts import TimerStarts
 
@@ -83,6 +84,7 @@ class TimerService:
             now = self.clock.now()
             if row.due_at > now:
                 return EARLY
+            TIMER_LAG_SECONDS.observe(max(0.0, (now - row.due_at).total_seconds()))
             return self._handlers[row.kind](step, row, now)
 
     def due(self, until: datetime | None = None, limit: int = 10000) -> list[DueTimer]:

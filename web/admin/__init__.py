@@ -1,5 +1,6 @@
-"""The administrators' page: cases by status, and running them again, suspending, resuming or cancelling them."""
+"""The administrators' pages: cases by status and their actions; people, units and groups; operations."""
 
+from web.admin import operations, people  # noqa: F401 - their routes join the blueprint
 from web.admin.views import bp
 
 __all__ = ["bp"]
