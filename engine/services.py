@@ -136,12 +136,12 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
     drafts = DraftService(db=db, clock=clock)
     return {
         "access": access,
-        "work": WorkService(runtime=runtime),
+        "work": WorkService(runtime=runtime, access=access),
         "inbox": InboxQueries(db=db, clock=clock, calendar=calendar),
         "saved_filters": SavedFilterService(db=db, clock=clock),
         "drafts": drafts,
         "desk": TaskDesk(queries=queries, catalogue=catalogue, attachments=attachments, drafts=drafts,
-                         runtime=runtime),
+                         runtime=runtime, access=access),
         "comments": CommentService(db=db, clock=clock, access=access),
         "attachments": attachments,
         "notifications": NotificationService(db=db, clock=clock),
