@@ -1,12 +1,13 @@
 """The task desk: one task as the person working on it sees it, each use case one call.
 
 Nothing is shown of a case its user may not see (engine/cases/visibility.py): such a case, and any task of it, is
-answered as missing (a NotFound) before anything else is read. A user may work on an open task assigned to them,
-or offered to them, to one of their groups or to everyone (the inbox's rule, ``Queries.tasks(user=...)``); :meth:`TaskDesk.open_task` applies it and says why not otherwise (the
-task is for other people, or closed: completed by whom and when). The page, the draft and the completion go through
-it first. Completing takes the posted form as it came (fields and files): the desk reads it against the form the
-case's version was deployed with, stores the files as the case's attachments, and asks the runtime to complete the
-task, answering with everything needed to show the form again when that is refused.
+answered as missing (a NotFound) before anything else is read. A user may work on an open task assigned to them, or
+offered to them, to one of their groups or to everyone (the inbox's rule, ``Queries.tasks(user=...)``);
+:meth:`TaskDesk.open_task` applies it and says why not otherwise (the task is for other people, or closed: completed
+by whom and when). The page, the draft and the completion go through it first. Completing takes the posted form as
+it came (fields and files): the desk reads it against the form the case's version was deployed with, stores the
+files as the case's attachments, and asks the runtime to complete the task, answering with everything needed to show
+the form again when that is refused.
 """
 
 from __future__ import annotations
