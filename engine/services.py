@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from engine.notify.mail import Mailer
 from engine.notify.service import NotificationService
 from engine.org.accounts import AccountService
 from engine.org.service import OrgService
+from engine.org.sessions import SessionService
+from engine.org.throttle import SignInThrottle
 from engine.persistence.db import Database
 from engine.queue import jobs
 from engine.queue.connection import connect_redis
@@ -116,7 +119,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         calendar=calendar_service,
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
-        accounts=AccountService(db=db, clock=clock),
+        accounts=_accounts(settings, db, clock),
         catalogue=catalogue,
         **_inbox_services(settings, runtime, queries, catalogue,
                           calendar if calendar is not None else calendar_service),
@@ -124,6 +127,18 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
                                    leader_group=settings.leader_group),
         admin=AdminCaseService(db=db, admin_group=settings.admin_group),
     )
+
+
+def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
+    """Accounts with the sign-in throttle and the session lifetimes of ``settings``."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    return AccountService(db=db, clock=clock,
+                          throttle=SignInThrottle(db=db, clock=clock, max_failures=settings.login_max_failures,
+                                                  max_address_failures=settings.login_address_max_failures,
+                                                  window=window),
+                          sessions=SessionService(db=db, clock=clock,
+                                                  idle=timedelta(minutes=settings.session_idle_minutes),
+                                                  lifetime=timedelta(hours=settings.session_max_hours)))
 
 
 def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, catalogue: ProcessCatalogue,

@@ -11,7 +11,6 @@ from flask import Flask
 from engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSION_HOURS = 8
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -53,9 +52,11 @@ def _defaults(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": SESSION_HOURS * 3600,
+        # The cookie lives as long as a session may; the server ends it sooner (idle, sign-out: engine/org/sessions.py).
+        "PERMANENT_SESSION_LIFETIME": settings.session_max_hours * 3600,
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
-        "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
+        "WTF_CSRF_TIME_LIMIT": settings.session_max_hours * 3600,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
         "NODE_MODULES": str(settings.node_modules or ROOT / "node_modules"),
