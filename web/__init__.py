@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import assets, errors, forms, security
     from web.extensions import init_services
     from web.i18n import init_i18n
+    from web.params import IdConverter, refuse_control_characters
 
     init_services(app, settings)
     security.init_app(app, settings)
@@ -40,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     assets.init_app(app)
     forms.init_app(app)
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_control_characters)
     _register_blueprints(app)
     return app
 

@@ -4,6 +4,7 @@ or cancelling them. Only members of the administrators' group (setting ``PROCFLO
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,7 +22,7 @@ from web.cases.views import STATUS_LABELS
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
 from web.i18n import safe_next
-from web.params import load
+from web.params import load, page_field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -45,7 +46,7 @@ class ListSchema(Schema):
 
     status = fields.String(load_default="error", validate=validate.OneOf((*STATUSES, ALL)))
     process_id = fields.String(load_default=None, validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_field()
 
 
 class JsonObject(fields.Field):
@@ -55,15 +56,54 @@ class JsonObject(fields.Field):
         text = str(value).strip()
         if not text:
             return {}
+        if len(text) > MAX_JSON:
+            raise ValidationError(_("This is too long: at most %(n)s characters.", n=MAX_JSON))
         try:
-            found = json.loads(text)
+            found = json.loads(text, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int)
         except json.JSONDecodeError as exc:
             raise ValidationError(_("This is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",
                                     reason=exc.msg, line=exc.lineno, column=exc.colno)) from exc
+        except (ValueError, RecursionError) as exc:  # NaN, infinities, huge numbers, nesting too deep
+            raise ValidationError(_("This is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",
+                                    reason=str(exc)[:200] if isinstance(exc, ValueError) else "too deep",
+                                    line=1, column=1)) from exc
+        if _depth(found) > MAX_DEPTH:
+            raise ValidationError(_("This is not valid JSON: %(reason)s (line %(line)s, column %(column)s).",
+                                  reason="too deep", line=1, column=1))
         if not isinstance(found, dict):
             raise ValidationError(_('Give a JSON object: names in double quotes and their values, '
                                     'for example {"divisor": 5}.'))
         return found
+
+
+MAX_JSON = 100_000
+MAX_DEPTH = 32
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is too large")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise ValueError(f"{text[:20]}... has too many digits")
+    return int(text)
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (a flat object is 1)."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 class RetrySchema(Schema):
@@ -120,7 +160,7 @@ def cases() -> ResponseReturnValue:
     return _cases_page(load(ListSchema(), request.args))
 
 
-@bp.post("/cases/<int:instance_id>/retry")
+@bp.post("/cases/<id:instance_id>/retry")
 @login_required
 def retry(instance_id: int) -> ResponseReturnValue:
     """Run a failed case again, with corrected data and/or on the latest version of its procedure."""
@@ -134,7 +174,7 @@ def retry(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/suspend")
+@bp.post("/cases/<id:instance_id>/suspend")
 @login_required
 def suspend(instance_id: int) -> ResponseReturnValue:
     """Stop a running case from moving until it is resumed."""
@@ -144,7 +184,7 @@ def suspend(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/resume")
+@bp.post("/cases/<id:instance_id>/resume")
 @login_required
 def resume(instance_id: int) -> ResponseReturnValue:
     """Let a suspended case move again (timers that fell due meanwhile fire now)."""
@@ -157,7 +197,7 @@ def resume(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/cancel")
+@bp.post("/cases/<id:instance_id>/cancel")
 @login_required
 def cancel(instance_id: int) -> ResponseReturnValue:
     """End a case for good, with the reason; its open tasks are withdrawn."""
