@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
 
 from engine.errors import InvalidInput
@@ -40,14 +40,6 @@ def refuse_control_characters() -> None:
                            {name: [_("Control characters are not allowed.")] for name in names})
 
 
-class PageNumber(fields.Integer):
-    """A page number: past the last page shows the last page allowed (MAX_PAGE), below 1 the first."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> int:
-        number = super()._deserialize(value, attr, data, **kwargs)
-        return max(1, min(MAX_PAGE, int(number) if number is not None else 1))
-
-
 def load(schema: Schema, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate query or form arguments; empty values count as not given. Raises InvalidInput (a 422 page)."""
     known = {f.data_key or name for name, f in schema.fields.items()}
@@ -72,8 +64,9 @@ def load_or_default(schema: Schema, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def page_field() -> fields.Integer:
-    """A page number: a whole number from 1 (the default) to 10,000; beyond is brought back within."""
-    return PageNumber(load_default=1, strict=False)
+    """A page number: a whole number from 1 (the default) to 10,000 (read with :func:`load_or_default`, a page
+    beyond shows the first)."""
+    return fields.Integer(load_default=1, strict=False, validate=validate.Range(1, MAX_PAGE))
 
 
 class PageSchema(Schema):
