@@ -5,7 +5,7 @@ deactivation ends a session at once, and idle and absolute lifetimes are enforce
 replaces the lockout per user name (login_failures, dropped): counting per client never locks out the rightful user.
 
 Revision ID: 0021
-Revises: 0012
+Revises: 0012 (re-chained by the lead)
 Create Date: 2026-12-10
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import engine.persistence.base
 
 revision: str = '0021'
-down_revision: str | None = '0014'  # WORK: '0012' for the lead
+down_revision: str | None = '0012'  # the lead re-chains after 0014
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
