@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from engine.org.accounts import AccountService
 from engine.org.passwords import PasswordService
 from engine.org.people import PeopleService
 from engine.org.service import OrgService
+from engine.org.sessions import SessionService
+from engine.org.throttle import SignInThrottle
 from engine.persistence.db import Database
 from engine.queue import jobs
 from engine.queue.connection import connect_redis
@@ -113,7 +116,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
                       timezone=settings.timezone)
     queries = Queries(db=db, serializer=serializer, specs=specs)
     catalogue = ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms)
-    accounts = AccountService(db=db, clock=clock)
+    accounts = _accounts(settings, db, clock)
     return Services(
         settings=settings,
         db=db,
@@ -136,12 +139,23 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
                                    leader_group=settings.leader_group),
         admin=AdminCaseService(db=db, admin_group=settings.admin_group),
         people=PeopleService(db=db),
-        # end_sessions: the hook for the server-side session store (engine/org, websec's), to be wired here
         # once it exists; until then an inactive user's cookie already stops working (AccountService.account).
-        departures=Departures(runtime=runtime, end_sessions=getattr(accounts, "end_sessions", None)),
+        departures=Departures(runtime=runtime, end_sessions=accounts.sessions.end_all),
         passwords=PasswordService(db=db, clock=clock, accounts=accounts, rules=settings.passwords),
         operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
     )
+
+
+def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
+    """Accounts with the sign-in throttle and the session lifetimes of ``settings``."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    return AccountService(db=db, clock=clock,
+                          throttle=SignInThrottle(db=db, clock=clock, max_failures=settings.login_max_failures,
+                                                  max_address_failures=settings.login_address_max_failures,
+                                                  window=window),
+                          sessions=SessionService(db=db, clock=clock,
+                                                  idle=timedelta(minutes=settings.session_idle_minutes),
+                                                  lifetime=timedelta(hours=settings.session_max_hours)))
 
 
 def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, catalogue: ProcessCatalogue,
@@ -154,12 +168,12 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
     drafts = DraftService(db=db, clock=clock)
     return {
         "access": access,
-        "work": WorkService(runtime=runtime),
+        "work": WorkService(runtime=runtime, access=access),
         "inbox": InboxQueries(db=db, clock=clock, calendar=calendar),
         "saved_filters": SavedFilterService(db=db, clock=clock),
         "drafts": drafts,
         "desk": TaskDesk(queries=queries, catalogue=catalogue, attachments=attachments, drafts=drafts,
-                         runtime=runtime),
+                         runtime=runtime, access=access),
         "comments": CommentService(db=db, clock=clock, access=access),
         "attachments": attachments,
         "notifications": NotificationService(db=db, clock=clock),

@@ -35,6 +35,16 @@ class Settings:
         secret_key: signs the web app's sessions (``PROCFLOW_SECRET_KEY``; empty: a key kept in ``home``).
         secure_cookies: the web app's cookies only over HTTPS (``PROCFLOW_SECURE_COOKIES``).
         proxy_fix: how many reverse proxies' ``X-Forwarded-*`` headers the web app trusts (``PROCFLOW_PROXY_FIX``).
+        session_idle_minutes: a web session ends after this long without a request
+            (``PROCFLOW_SESSION_IDLE_MINUTES``, default 60).
+        session_max_hours: a web session ends this long after sign-in, however busy (``PROCFLOW_SESSION_MAX_HOURS``,
+            default 12).
+        login_max_failures: wrong passwords one client address may try for one user name within the window before
+            it is refused (``PROCFLOW_LOGIN_MAX_FAILURES``, default 5).
+        login_address_max_failures: wrong passwords one client address may try over all user names within the window
+            (``PROCFLOW_LOGIN_ADDRESS_MAX_FAILURES``, default 50).
+        login_window_minutes: how long failures count, and how long a refused client waits
+            (``PROCFLOW_LOGIN_WINDOW_MINUTES``, default 15).
         node_modules: where npm put the web app's front-end libraries (``PROCFLOW_NODE_MODULES``; None: the
             repository's ``node_modules``).
         sql_echo: log every SQL statement and its parameters (``PROCFLOW_SQL_ECHO``), through SQLAlchemy's
@@ -70,6 +80,11 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     secure_cookies: bool = False
     proxy_fix: int = 0
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    login_max_failures: int = 5
+    login_address_max_failures: int = 50
+    login_window_minutes: int = 15
     node_modules: Path | None = None
     sql_echo: bool = False
     db_pool_size: int = 5
@@ -112,6 +127,11 @@ class Settings:
             secret_key=env.get("PROCFLOW_SECRET_KEY", ""),
             secure_cookies=_flag(env, "PROCFLOW_SECURE_COOKIES"),
             proxy_fix=_whole(env, "PROCFLOW_PROXY_FIX", 0, 0, 10),
+            session_idle_minutes=_whole(env, "PROCFLOW_SESSION_IDLE_MINUTES", 60, 1, 7 * 24 * 60),
+            session_max_hours=_whole(env, "PROCFLOW_SESSION_MAX_HOURS", 12, 1, 24 * 30),
+            login_max_failures=_whole(env, "PROCFLOW_LOGIN_MAX_FAILURES", 5, 1, 1000),
+            login_address_max_failures=_whole(env, "PROCFLOW_LOGIN_ADDRESS_MAX_FAILURES", 50, 1, 100_000),
+            login_window_minutes=_whole(env, "PROCFLOW_LOGIN_WINDOW_MINUTES", 15, 1, 24 * 60),
             node_modules=Path(env["PROCFLOW_NODE_MODULES"]) if env.get("PROCFLOW_NODE_MODULES") else None,
             sql_echo=_flag(env, "PROCFLOW_SQL_ECHO"),
             db_pool_size=_whole(env, "PROCFLOW_DB_POOL_SIZE", 5, 1, 1000),

@@ -11,7 +11,6 @@ from flask import Flask
 from engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSION_HOURS = 8
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import assets, errors, forms, security
     from web.extensions import init_services
     from web.i18n import init_i18n
+    from web.params import IdConverter, refuse_control_characters
 
     init_services(app, settings)
     security.init_app(app, settings)
@@ -41,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     assets.init_app(app)
     forms.init_app(app)
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_control_characters)
     _register_blueprints(app)
     return app
 
@@ -53,9 +55,11 @@ def _defaults(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": SESSION_HOURS * 3600,
+        # The cookie lives as long as a session may; the server ends it sooner (idle, sign-out: engine/org/sessions.py).
+        "PERMANENT_SESSION_LIFETIME": settings.session_max_hours * 3600,
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
-        "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
+        "WTF_CSRF_TIME_LIMIT": settings.session_max_hours * 3600,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
         "NODE_MODULES": str(settings.node_modules or ROOT / "node_modules"),

@@ -21,13 +21,15 @@ login_manager.session_protection = "basic"
 
 
 class WebUser(UserMixin):
-    """The signed-in user: their account, and an id that stops working when their password changes."""
+    """The signed-in user: their account, and the token of their session kept on the server (engine/org/sessions.py),
+    which stops working on sign-out, a new password, deactivation, or after the idle or absolute lifetime."""
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, token: str) -> None:
         self.account = account
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.account.username}:{self.account.session_token}"
+        return self.token
 
     @property
     def username(self) -> str:
@@ -67,9 +69,8 @@ def user() -> WebUser:
     return current_user._get_current_object()
 
 
-def _load_user(user_id: str) -> Any:
-    username, _, token = user_id.partition(":")
-    account = services().accounts.account(username)
-    if account is None or account.session_token != token:
-        return None
-    return WebUser(account)
+def _load_user(token: str) -> Any:
+    accounts = services().accounts
+    username = accounts.sessions.user_of(token)
+    account = accounts.account(username) if username else None
+    return WebUser(account, token) if account is not None else None

@@ -1,4 +1,9 @@
-"""Exporting managers' tables as CSV (UTF-8 with BOM, which Excel reads) and XLSX (openpyxl)."""
+"""Exporting managers' tables as CSV (UTF-8 with BOM, which Excel reads) and XLSX (openpyxl).
+
+Text comes from people (a case's summary, a reason typed by a manager), so it is never run as a formula: in CSV a
+text starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe (OWASP's advice), and in XLSX
+every text is written as a string cell, with the characters XML cannot hold removed.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from engine.i18n import N_, render
 
 Columns = Sequence[tuple[str, str]]  # (key in the row, header)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Headers of every exported table: English msgids, in the reader's language through the engine's catalog.
 _HEADERS: dict[str, list[tuple[str, str]]] = {
@@ -146,17 +155,24 @@ def to_xlsx(sheets: Sequence[Sheet], *, timezone: str = "Asia/Ho_Chi_Minh") -> b
     zone = ZoneInfo(timezone)
     book = Workbook(write_only=True)
     for sheet in sheets:
-        page = book.create_sheet(title=sheet.title[:31])
-        page.append([header for _, header in sheet.columns])
+        page = book.create_sheet(title=_clean(sheet.title)[:31])
+        page.append([_cell(page, header, zone) for _, header in sheet.columns])
         for row in sheet.rows:
-            page.append([_cell(row.get(key), zone) for key, _ in sheet.columns])
+            page.append([_cell(page, row.get(key), zone) for key, _ in sheet.columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+def neutralised(text: str) -> str:
+    """CSV text that a spreadsheet will not run as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _text(value: Any, zone: ZoneInfo) -> str:
     """A value as CSV text."""
+    if isinstance(value, str):
+        return neutralised(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -168,10 +184,18 @@ def _text(value: Any, zone: ZoneInfo) -> str:
     return str(value)
 
 
-def _cell(value: Any, zone: ZoneInfo) -> Any:
-    """A value as an XLSX cell (aware moments become local, naive date-times)."""
+def _cell(page: WriteOnlyWorksheet, value: Any, zone: ZoneInfo) -> Any:
+    """A value as an XLSX cell (aware moments become local, naive date-times; text always a string, never a
+    formula)."""
     if isinstance(value, datetime):
         return value.astimezone(zone).replace(tzinfo=None)
-    if isinstance(value, str | int | float | date) or value is None:
+    if isinstance(value, bool | int | float | date) or value is None:
         return value
-    return str(value)
+    cell = WriteOnlyCell(page, _clean(str(value)))
+    cell.data_type = "s"
+    return cell
+
+
+def _clean(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot hold (openpyxl refuses them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)

@@ -11,6 +11,10 @@ A user may see a case when they are active and one of these holds (docs/inbox.md
    top-level unit (one without a parent);
 6. they are an administrator: a member of the administrators' group (``quan_tri`` by default), who must be able
    to open any case that failed or that they suspend, resume or cancel.
+
+A case one may not see is answered exactly like a case that does not exist (:func:`no_case`, a NotFound): the
+refusal must not tell an outsider that the case exists, let alone its data, state or assignee. A task is seen
+through its case (:meth:`CaseAccess.task_case`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import bindparam, exists, literal, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
-from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
 from engine.persistence.db import Database
@@ -61,6 +65,10 @@ _INVOLVED_BELOW = select(literal(1)).where(
 _TASK_OF_CASE = select(
     exists().where(_inbox.c.id == bindparam("task_id"), _inbox.c.instance_id == _CASE)
     | exists().where(_history.c.task_id == bindparam("task_id"), _history.c.instance_id == _CASE))
+_CASE_OF_TASK = union(
+    select(_inbox.c.instance_id).where(_inbox.c.id == bindparam("task_id")),
+    select(_history.c.instance_id).where(_history.c.task_id == bindparam("task_id")),
+)
 _HEADED = select(_units.c.code).where(_units.c.head_username == _USER)
 _ALL_UNITS = select(_units.c.code, _units.c.parent_code)
 
@@ -77,6 +85,16 @@ def units_below(conn: Connection, roots: set[str]) -> set[str]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def no_case(instance_id: int) -> NotFound:
+    """The one refusal for a case that does not exist and for a case the user may not see."""
+    return NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+
+
+def no_task(task_id: str) -> NotFound:
+    """The one refusal for a task that does not exist and for a task of a case the user may not see."""
+    return NotFound(N_("no open task {task_id}"), task_id=task_id)
 
 
 def require_task_of_case(conn: Connection, instance_id: int, task_id: str) -> None:
@@ -106,17 +124,27 @@ class CaseAccess:
         """Raise unless ``user`` may see the case.
 
         Raises:
-            NotFound: there is no such instance.
-            PermissionDenied: the user may not see it.
+            NotFound: there is no such instance, or the user may not see it (the same error: :func:`no_case`).
         """
         if not self.sees(conn, user, instance_id):
-            raise PermissionDenied(N_("{user} may not see case #{instance_id}"), user=user, instance_id=instance_id)
+            raise no_case(instance_id)
+
+    def task_case(self, conn: Connection, user: str, task_id: str) -> int:
+        """The case of task ``task_id`` (open or done), if ``user`` may see that case.
+
+        Raises:
+            NotFound: no such task, or its case is not for ``user`` (the same error: :func:`no_task`).
+        """
+        instance_id = conn.execute(_CASE_OF_TASK, {"task_id": task_id}).scalar()
+        if instance_id is None or not self.sees(conn, user, instance_id):
+            raise no_task(task_id)
+        return int(instance_id)
 
     def sees(self, conn: Connection, user: str, instance_id: int) -> bool:
         """Apply the visibility rules on ``conn``; raise NotFound if there is no such instance."""
         starter = conn.execute(_STARTER, {"instance_id": instance_id}).first()
         if starter is None:
-            raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            raise no_case(instance_id)
         params = {"user": user, "user_code": USER_PREFIX + user, "instance_id": instance_id,
                   "leader_group": self.leader_group, "admin_group": self.admin_group}
         who = conn.execute(_WHO, params).first()

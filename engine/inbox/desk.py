@@ -1,11 +1,13 @@
 """The task desk: one task as the person working on it sees it, each use case one call.
 
-A user may work on an open task assigned to them, or offered to them, to one of their groups or to everyone (the
-inbox's rule, ``Queries.tasks(user=...)``); :meth:`TaskDesk.open_task` applies it and says why not otherwise (the
-task is for other people, or closed: completed by whom and when). The page, the draft and the completion go through
-it first. Completing takes the posted form as it came (fields and files): the desk reads it against the form the
-case's version was deployed with, stores the files as the case's attachments, and asks the runtime to complete the
-task, answering with everything needed to show the form again when that is refused.
+Nothing is shown of a case its user may not see (engine/cases/visibility.py): such a case, and any task of it, is
+answered as missing (a NotFound) before anything else is read. A user may work on an open task assigned to them, or
+offered to them, to one of their groups or to everyone (the inbox's rule, ``Queries.tasks(user=...)``);
+:meth:`TaskDesk.open_task` applies it and says why not otherwise (the task is for other people, or closed: completed
+by whom and when). The page, the draft and the completion go through it first. Completing takes the posted form as
+it came (fields and files): the desk reads it against the form the case's version was deployed with, stores the
+files as the case's attachments, and asks the runtime to complete the task, answering with everything needed to show
+the form again when that is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from engine.cases.attachments import AttachmentService, Readable
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.queries import InstanceView, Queries, TaskView
+from engine.cases.visibility import CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError
 from engine.forms import FormDefinition, data_from_fields
 from engine.i18n import N_
@@ -98,8 +101,9 @@ class TaskDesk:
     """Opens, shows, drafts and completes a task for the user working on it."""
 
     def __init__(self, *, queries: Queries, catalogue: ProcessCatalogue, attachments: AttachmentService,
-                 drafts: DraftService, runtime: Runtime) -> None:
+                 drafts: DraftService, runtime: Runtime, access: CaseAccess) -> None:
         self.queries = queries
+        self.access = access
         self.catalogue = catalogue
         self.attachments = attachments
         self.drafts = drafts
@@ -109,15 +113,18 @@ class TaskDesk:
         """The open task ``task_id`` of case ``instance_id``, if ``user`` may work on it.
 
         Raises:
+            NotFound: no such case, or ``user`` may not see it (the same error, CaseAccess.require).
             TaskOfOthers: the task is open but for other people or groups (a PermissionDenied).
-            TaskClosed: no such open task; it says who completed it, if anyone did (a NotFound).
+            TaskClosed: no such open task in the case; it says who completed it, if anyone did (a NotFound).
         """
+        with self.queries.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
         for task in self.queries.tasks(user=user, instance_id=instance_id):
             if task.id == task_id:
                 return task
         if any(task.id == task_id for task in self.queries.tasks(instance_id=instance_id)):
             raise TaskOfOthers(f"task {task_id} is for other people or groups")
-        raise TaskClosed(task_id, self._done(task_id))
+        raise TaskClosed(task_id, self._done(instance_id, task_id))
 
     def page(self, user: str, instance_id: int, task_id: str) -> TaskPage:
         """What the task's page shows: the task, its case (without history), its form and ``user``'s draft.
@@ -146,11 +153,14 @@ class TaskDesk:
                  locale: str = "vi") -> Completion:
         """Complete the task with the posted form: files first (as the case's attachments), then the data.
 
-        Refusals are not raised but answered in :attr:`Completion.error`: the task is for others or closed
+        A case ``user`` may not see is refused like a missing one, by raising NotFound, with nothing of it read.
+        Other refusals are not raised but answered in :attr:`Completion.error`: the task is for others or closed
         (``task`` is then None), a file was refused (``file_errors``; nothing completed), the form's validation
         (InvalidInput with messages per field in ``locale``), the case not running (InvalidState), or someone else
         completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict).
         """
+        with self.queries.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
         try:
             task = self.open_task(user, instance_id, task_id)
         except (TaskOfOthers, TaskClosed) as exc:
@@ -165,7 +175,7 @@ class TaskDesk:
         try:
             record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale)
         except Conflict as exc:
-            done = self._done(task_id)
+            done = self._done(instance_id, task_id)
             return self._refused(instance_id, form, data, TaskClosed(task_id, done) if done else exc, task=task)
         except ProcflowError as exc:
             return self._refused(instance_id, form, data, exc, task=task)
@@ -206,13 +216,14 @@ class TaskDesk:
             return None
 
     def _case_data(self, instance_id: int) -> dict[str, Any]:
-        """The case's current data, for the read-only fields of a form shown again."""
+        """The case's current data, for the read-only fields of a form shown again (only ever called after
+        CaseAccess.require has let the user see the case)."""
         try:
             return self.queries.instance(instance_id, with_history=False).data
         except NotFound:
             return {}
 
-    def _done(self, task_id: str) -> DoneBy | None:
+    def _done(self, instance_id: int, task_id: str) -> DoneBy | None:
         with self.queries.db.connect() as conn:
-            found = completed_by(conn, task_id)
+            found = completed_by(conn, task_id, instance_id)
         return DoneBy(*found) if found else None

@@ -2,7 +2,8 @@
 
 Every command locks the task's instance row and the task row the way a completion does
 (:func:`engine.persistence.repository.lock_task`), so a claim and a completion of the same task queue
-instead of interleaving; the loser sees the winner's result (a Conflict naming who).
+instead of interleaving; the loser sees the winner's result (a Conflict naming who). Only someone who may see
+the task's case learns anything about it: for anyone else the task does not exist (CaseAccess.task_case).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from engine.cases.visibility import CaseAccess
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
 from engine.i18n import N_
 from engine.inbox.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
@@ -33,8 +35,9 @@ _COMPLETED = select(HistoryEvent.actor, HistoryEvent.at).where(
 class WorkService:
     """Claims, returns and hands on open tasks; records each act in the case's history."""
 
-    def __init__(self, *, runtime: Runtime) -> None:
+    def __init__(self, *, runtime: Runtime, access: CaseAccess) -> None:
         self.runtime = runtime
+        self.access = access
         self.clock = runtime.clock
 
     def claim(self, task_id: str, user: str) -> None:
@@ -110,6 +113,7 @@ class WorkService:
             InvalidInput: the search is too long or the limit out of range.
         """
         with self.runtime.db.connect() as conn:
+            self.access.task_case(conn, user, task_id)
             task = repository.read_task(conn, task_id, user)
             if task is None:
                 raise closed_task_error(conn, task_id)
@@ -124,14 +128,16 @@ class WorkService:
                                          instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
 
     def _lock(self, step: Step, task_id: str, user: str) -> OpenTask:
-        """Lock the task and its instance; refuse a task that is gone or a user who does not exist."""
+        """Lock the task and its instance; refuse a task that is gone, of a case the user may not see, or a user
+        who does not exist."""
         found = repository.lock_task(step.conn, task_id, user)
+        if found is not None and not found[1].user_active:
+            raise no_user(user)
+        # After the lock, so that who may see the case is decided on what the winner of a race left.
+        self.access.task_case(step.conn, user, task_id)
         if found is None:
             raise closed_task_error(step.conn, task_id)
-        task = found[1]
-        if not task.user_active:
-            raise no_user(user)
-        return task
+        return found[1]
 
     def _record(self, step: Step, task: OpenTask, kind: str, user: str, data: dict[str, Any]) -> None:
         """Append the act to the case's history."""
@@ -141,9 +147,10 @@ class WorkService:
                                             "data": data}])
 
 
-def completed_by(conn: Connection, task_id: str) -> tuple[str | None, datetime] | None:
-    """Who completed ``task_id`` and when; None if nobody did."""
-    done = conn.execute(_COMPLETED, {"task_id": task_id}).first()
+def completed_by(conn: Connection, task_id: str, instance_id: int | None = None) -> tuple[str | None, datetime] | None:
+    """Who completed ``task_id`` (of case ``instance_id``, if given) and when; None if nobody did."""
+    query = _COMPLETED if instance_id is None else _COMPLETED.where(HistoryEvent.instance_id == instance_id)
+    done = conn.execute(query, {"task_id": task_id}).first()
     return (done.actor, done.at) if done is not None else None
 
 

@@ -1,33 +1,34 @@
-"""Sign-in accounts: argon2 password hashes on users, and a lockout after repeated failures per user name."""
+"""Sign-in accounts: argon2 password hashes on users, the throttle of wrong passwords per client, and the web
+sessions kept on the server (engine/org/sessions.py)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engine.clock import Clock
 from engine.errors import InvalidInput, PermissionDenied, no_user
 from engine.i18n import N_
+from engine.org.sessions import SessionService
+from engine.org.throttle import SignInThrottle
 from engine.persistence.db import Database
-from engine.persistence.models import LoginFailure, Membership, User
+from engine.persistence.models import Membership, User
 
 MIN_PASSWORD_LENGTH = 8
-MAX_FAILURES = 5
-LOCK_WINDOW = timedelta(minutes=15)
 
 
 class BadCredentials(PermissionDenied):
     """The user name or the password is wrong (deliberately not saying which)."""
 
 
-class AccountLocked(PermissionDenied):
-    """Too many failed sign-ins for this user name; ``until`` says when it may try again."""
+class TooManyAttempts(PermissionDenied):
+    """This client has tried too many wrong passwords (for this user name, or for any); ``until`` says when it may
+    try again. Only that client is refused: the same user signing in from elsewhere is not."""
 
     def __init__(self, username: str, until: datetime) -> None:
         super().__init__(N_("too many failed sign-ins for '{user}'; try again after {until}"), user=username,
@@ -53,41 +54,39 @@ class Account:
 
 
 class AccountService:
-    """Checks passwords, sets them, and locks a user name after ``max_failures`` failures within ``window``."""
+    """Checks passwords (each client throttled, :class:`SignInThrottle`), sets them, and keeps the web sessions."""
 
     def __init__(self, *, db: Database, clock: Clock, hasher: PasswordHasher | None = None,
-                 max_failures: int = MAX_FAILURES, window: timedelta = LOCK_WINDOW) -> None:
+                 throttle: SignInThrottle | None = None, sessions: SessionService | None = None) -> None:
         self.db = db
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        self.max_failures = max_failures
-        self.window = window
-        self._dummy_hash: str | None = None
+        self.throttle = throttle or SignInThrottle(db=db, clock=clock)
+        self.sessions = sessions or SessionService(db=db, clock=clock)
+        self._dummy: tuple[PasswordHasher, str] | None = None
 
-    def authenticate(self, username: str, password: str) -> Account:
-        """Return the account if ``password`` is right and the name is not locked.
+    def authenticate(self, username: str, password: str, *, client: str = "") -> Account:
+        """Return the account if ``password`` is right and ``client`` (its address) has not tried too often.
+
+        Every answer but the throttle's costs one argon2 verification, whether the name is unknown, inactive,
+        without a password or given a wrong one, so that timing does not tell which names exist.
 
         Raises:
-            AccountLocked: after too many recent failures (the password is not even checked).
+            TooManyAttempts: this client tried too many wrong passwords lately (the password is not checked).
             BadCredentials: unknown or inactive user, no password set, or a wrong password.
         """
         username = username.strip()
-        now = self.clock.now()
+        until = self.throttle.attempt(username, client)
+        if until is not None:
+            raise TooManyAttempts(username, until)
         with self.db.write() as session:
-            until = self._locked_until(session, username, now)
-            if until is not None:
-                raise AccountLocked(username, until)
-            user = session.get(User, username) if username else None
-            if user is None or not user.active or not user.password_hash or not self._verify(user, password):
-                if user is None or not user.password_hash:
-                    self._verify_dummy(password)
-                session.add(LoginFailure(username=username[:100], at=now))
-                failed = True
-            else:
-                session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-                failed = False
-        if failed:
+            user = session.get(User, username) if username and "\x00" not in username else None
+            usable = user is not None and user.active and bool(user.password_hash)
+            right = self._verify(user, password) if usable and user is not None else self._verify_dummy(password)
+            ok = usable and right
+        if not ok:
             raise BadCredentials(N_("wrong user name or password"))
+        self.throttle.succeeded(username, client)
         account = self.account(username)
         assert account is not None
         return account
@@ -104,7 +103,8 @@ class AccountService:
                            _token(user.password_hash), user.language)
 
     def set_password(self, username: str, password: str) -> None:
-        """Give ``username`` a new password (at least ``MIN_PASSWORD_LENGTH`` characters) and lift any lock.
+        """Give ``username`` a new password (at least ``MIN_PASSWORD_LENGTH`` characters); every session of theirs
+        ends.
 
         Raises:
             NotFound: no such user.
@@ -118,7 +118,7 @@ class AccountService:
             if user is None:
                 raise no_user(username)
             user.password_hash = self.hasher.hash(password)
-            session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        self.sessions.end_all(username)
 
     def set_missing_passwords(self, usernames: list[str], password: str) -> list[str]:
         """Give ``password`` to those of ``usernames`` who exist and have none yet; return who got it."""
@@ -131,15 +131,6 @@ class AccountService:
                     done.append(username)
         return done
 
-    def _locked_until(self, session: Session, username: str, now: datetime) -> datetime | None:
-        since = now - self.window
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.at <= since))
-        count, oldest = session.execute(select(func.count(), func.min(LoginFailure.at))
-                                        .where(LoginFailure.username == username, LoginFailure.at > since)).one()
-        if count < self.max_failures:
-            return None
-        return oldest + self.window
-
     def _verify(self, user: User, password: str) -> bool:
         assert user.password_hash is not None
         try:
@@ -150,14 +141,15 @@ class AccountService:
             user.password_hash = self.hasher.hash(password)
         return True
 
-    def _verify_dummy(self, password: str) -> None:
-        # An unknown name costs as long as a wrong password, so timing does not tell which names exist.
-        if self._dummy_hash is None:
-            self._dummy_hash = self.hasher.hash("procflow: no such user")
+    def _verify_dummy(self, password: str) -> bool:
+        """Spend a real verification on a hash made with the same parameters; always False."""
+        if self._dummy is None or self._dummy[0] is not self.hasher:
+            self._dummy = (self.hasher, self.hasher.hash("procflow: no such user"))
         try:
-            self.hasher.verify(self._dummy_hash, password)
+            self.hasher.verify(self._dummy[1], password)
         except VerificationError:
             pass
+        return False
 
 
 def _token(password_hash: str | None) -> str:

@@ -61,7 +61,7 @@ class PasswordService:
             raise InvalidInput(N_("the new password does not follow the rules: {rules}"), {"password": problems},
                                rules="; ".join(problems))
 
-    def change(self, username: str, old: str, new: str) -> None:
+    def change(self, username: str, old: str, new: str, *, client: str = "") -> None:
         """Change one's own password; the old one must be right (a wrong one counts towards the lockout).
 
         Raises:
@@ -69,7 +69,7 @@ class PasswordService:
             InvalidInput: the new password breaks the rules.
         """
         self.check(new)
-        self.accounts.authenticate(username, old)
+        self.accounts.authenticate(username, old, client=client)
         self.accounts.set_password(username, new)
 
     def issue_reset(self, username: str, *, by: str | None) -> ResetLink:

@@ -385,17 +385,6 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class LoginFailure(Base):
-    """A failed sign-in for a user name (known or not): recent ones lock the name for a while."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))
-    at: Mapped[Timestamp]
-
-
 # The staff inbox's tables (saved filters, drafts, comments, attachments) live in their own module; importing it
 # here puts them on Base.metadata wherever the models are loaded (Alembic, tests, services).
 from engine.persistence import case_models  # noqa: E402,F401
@@ -419,4 +408,4 @@ class DeployedForm(Base):
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations) and the users' signing certificates
 # (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import analytics_models, ops_models, signing_models  # noqa: E402,F401
+from engine.persistence import account_models, analytics_models, ops_models, signing_models  # noqa: E402,F401

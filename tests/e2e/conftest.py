@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def live_app(services: Services, clock: VirtualClock, translations: Path) -> Ite
     services.accounts.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # fast, as in tests/web
     for username in USERS:
         services.accounts.set_password(username, PASSWORD)
+    # The scenarios move the virtual clock days ahead while the browsers stay signed in: sessions outlive that.
+    services.accounts.sessions.idle = services.accounts.sessions.lifetime = timedelta(days=400)
     app = create_app({"PROCFLOW_SERVICES": services, "SECRET_KEY": "e2e-secret",
                       "BABEL_TRANSLATION_DIRECTORIES": str(translations)})
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)

@@ -27,6 +27,15 @@ def test_the_web_apps_variables_are_settings_too() -> None:
     assert (settings.smtp_port, settings.smtp_starttls, settings.attachment_max_bytes) == (587, True, 512 * 1024)
 
 
+def test_session_and_sign_in_limits() -> None:
+    assert (Settings.from_env({}).session_idle_minutes, Settings.from_env({}).session_max_hours) == (60, 12)
+    found = Settings.from_env({"PROCFLOW_SESSION_IDLE_MINUTES": "30", "PROCFLOW_SESSION_MAX_HOURS": "8",
+                               "PROCFLOW_LOGIN_MAX_FAILURES": "3", "PROCFLOW_LOGIN_ADDRESS_MAX_FAILURES": "20",
+                               "PROCFLOW_LOGIN_WINDOW_MINUTES": "30"})
+    assert (found.session_idle_minutes, found.session_max_hours, found.login_max_failures,
+            found.login_address_max_failures, found.login_window_minutes) == (30, 8, 3, 20, 30)
+
+
 def test_secrets_stay_out_of_the_settings_repr() -> None:
     text = repr(Settings.from_env({"PROCFLOW_SECRET_KEY": "very-secret", "SMTP_PASSWORD": "also-secret"}))
     assert "very-secret" not in text and "also-secret" not in text
@@ -38,6 +47,10 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
     ("SMTP_PORT", "70000", "SMTP_PORT must be a whole number between 1 and 65535, got '70000'"),
     ("SMTP_PORT", "25.5", "SMTP_PORT must be a whole number between 1 and 65535, got '25.5'"),
     ("PROCFLOW_PROXY_FIX", "-1", "PROCFLOW_PROXY_FIX must be a whole number between 0 and 10, got '-1'"),
+    ("PROCFLOW_SESSION_IDLE_MINUTES", "0",
+     "PROCFLOW_SESSION_IDLE_MINUTES must be a whole number between 1 and 10080, got '0'"),
+    ("PROCFLOW_LOGIN_MAX_FAILURES", "x",
+     "PROCFLOW_LOGIN_MAX_FAILURES must be a whole number between 1 and 1000, got 'x'"),
     ("PROCFLOW_PROXY_FIX", "yes", "PROCFLOW_PROXY_FIX must be a whole number between 0 and 10, got 'yes'"),
     ("PROCFLOW_ATTACHMENT_MAX_MB", "twenty",
      "PROCFLOW_ATTACHMENT_MAX_MB must be a number of megabytes above 0 (at most 100000), got 'twenty'"),

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user
 from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput, NotFound
-from engine.org.accounts import AccountLocked, BadCredentials
+from engine.org.accounts import BadCredentials, TooManyAttempts
 from web.errors import engine_text
 from web.extensions import WebUser, services, user
 from web.params import load
@@ -39,17 +39,17 @@ def password() -> ResponseReturnValue:
         given = load(ChangeSchema(), request.form)
         if given["new"] != given["again"]:
             raise InvalidInput("", {"again": [_("The two new passwords differ.")]})
-        services().passwords.change(user().username, given["old"], given["new"])
+        services().passwords.change(user().username, given["old"], given["new"], client=request.remote_addr or "")
     except InvalidInput as exc:
         return render_template("account/password.html", errors=_on_form(exc), rules=rules), 422
-    except AccountLocked as exc:
+    except TooManyAttempts as exc:
         return render_template("account/password.html", errors={"old": [engine_text(exc)]}, rules=rules), 429
     except BadCredentials:
         return render_template("account/password.html", errors={"old": [_("The current password is wrong.")]},
                                rules=rules), 422
     account = services().accounts.account(current_user.username)
     if account is not None:  # the new password ended every session, this one too: start it again
-        login_user(WebUser(account))
+        login_user(WebUser(account, services().accounts.sessions.start(account.username)))
     flash(_("Your password is changed. Other sessions with the old password have ended."), "success")
     return redirect(url_for("inbox.index"))
 

@@ -21,7 +21,7 @@ from web.cases.views import STATUS_LABELS
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
 from web.i18n import safe_next
-from web.params import load
+from web.params import load, page_field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -45,7 +45,7 @@ class ListSchema(Schema):
 
     status = fields.String(load_default="error", validate=validate.OneOf((*STATUSES, ALL)))
     process_id = fields.String(load_default=None, validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_field()
 
 
 class JsonObject(fields.Field):
@@ -55,6 +55,8 @@ class JsonObject(fields.Field):
         text = str(value).strip()
         if not text:
             return {}
+        if len(text) > MAX_JSON:
+            raise ValidationError(_("This is too long: at most %(n)s characters.", n=MAX_JSON))
         try:
             found = loads_strict(text, field="data")
         except InvalidJson as exc:
@@ -64,6 +66,9 @@ class JsonObject(fields.Field):
             raise ValidationError(_('Give a JSON object: names in double quotes and their values, '
                                     'for example {"divisor": 5}.'))
         return found
+
+
+MAX_JSON = 100_000
 
 
 class RetrySchema(Schema):
@@ -120,7 +125,7 @@ def cases() -> ResponseReturnValue:
     return _cases_page(load(ListSchema(), request.args))
 
 
-@bp.post("/cases/<int:instance_id>/retry")
+@bp.post("/cases/<id:instance_id>/retry")
 @login_required
 def retry(instance_id: int) -> ResponseReturnValue:
     """Run a failed case again, with corrected data and/or on the latest version of its procedure."""
@@ -134,7 +139,7 @@ def retry(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/suspend")
+@bp.post("/cases/<id:instance_id>/suspend")
 @login_required
 def suspend(instance_id: int) -> ResponseReturnValue:
     """Stop a running case from moving until it is resumed."""
@@ -144,7 +149,7 @@ def suspend(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/resume")
+@bp.post("/cases/<id:instance_id>/resume")
 @login_required
 def resume(instance_id: int) -> ResponseReturnValue:
     """Let a suspended case move again (timers that fell due meanwhile fire now)."""
@@ -157,7 +162,7 @@ def resume(instance_id: int) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/cases/<int:instance_id>/cancel")
+@bp.post("/cases/<id:instance_id>/cancel")
 @login_required
 def cancel(instance_id: int) -> ResponseReturnValue:
     """End a case for good, with the reason; its open tasks are withdrawn."""

@@ -74,7 +74,7 @@ def mine() -> ResponseReturnValue:
                            status_labels=STATUS_LABELS, pages=max(1, -(-found.total // PER_PAGE)))
 
 
-@bp.get("/<int:instance_id>")
+@bp.get("/<id:instance_id>")
 @login_required
 def show(instance_id: int) -> ResponseReturnValue:
     """One case: status, where it is now, its history, comments, files and diagram."""
@@ -88,7 +88,7 @@ def show(instance_id: int) -> ResponseReturnValue:
                            attachments=services().attachments.list_for(instance_id, me))
 
 
-@bp.get("/<int:instance_id>/diagram")
+@bp.get("/<id:instance_id>/diagram")
 @login_required
 def diagram(instance_id: int) -> ResponseReturnValue:
     """The case's BPMN XML and the elements to mark, for the diagram viewer."""
@@ -96,7 +96,7 @@ def diagram(instance_id: int) -> ResponseReturnValue:
     return jsonify(xml=found.xml, current=found.current, finished=found.finished, failed=found.failed)
 
 
-@bp.post("/<int:instance_id>/comments")
+@bp.post("/<id:instance_id>/comments")
 @login_required
 def comment(instance_id: int) -> ResponseReturnValue:
     """Add a remark to the case."""
@@ -105,7 +105,7 @@ def comment(instance_id: int) -> ResponseReturnValue:
     return redirect(url_for("cases.show", instance_id=instance_id) + "#case-comments")
 
 
-@bp.post("/<int:instance_id>/attachments")
+@bp.post("/<id:instance_id>/attachments")
 @login_required
 def attach(instance_id: int) -> ResponseReturnValue:
     """Attach an uploaded file to the case."""
@@ -117,7 +117,7 @@ def attach(instance_id: int) -> ResponseReturnValue:
     return redirect(url_for("cases.show", instance_id=instance_id) + "#case-files")
 
 
-@bp.get("/<int:instance_id>/attachments/<int:attachment_id>")
+@bp.get("/<id:instance_id>/attachments/<id:attachment_id>")
 @login_required
 def download(instance_id: int, attachment_id: int) -> ResponseReturnValue:
     """Download an attachment (always as a download, never shown inline)."""

@@ -37,7 +37,7 @@ def reassign(task_id: str) -> ResponseReturnValue:
     return redirect(_back())
 
 
-@bp.post("/evaluation/<int:year>/<username>")
+@bp.post("/evaluation/<id:year>/<username>")
 @login_required
 def confirm(year: int, username: str) -> ResponseReturnValue:
     """Confirm the proposed classification of a person, or choose another one with a reason."""

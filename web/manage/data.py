@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask import abort, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
@@ -72,5 +73,11 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
 
 
 def _download(content: bytes, filename: str, fmt: str) -> ResponseReturnValue:
-    return send_file(io.BytesIO(content), mimetype=TYPES[fmt], as_attachment=True, download_name=filename,
-                     max_age=0)
+    return send_file(io.BytesIO(content), mimetype=TYPES[fmt], as_attachment=True,
+                     download_name=safe_filename(filename), max_age=0)
+
+
+def safe_filename(name: str) -> str:
+    """A download's name with nothing a header could be split or quoted by: letters, digits, ``.``, ``-``, ``_``
+    (Werkzeug then writes RFC 6266's ``filename*`` for anything else)."""
+    return re.sub(r"[^\w.\-]+", "_", name, flags=re.ASCII).strip("._") or "download"

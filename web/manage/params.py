@@ -15,6 +15,7 @@ from web.params import load
 
 PARTS = ("", "q1", "q2", "q3", "q4", *(f"m{n}" for n in range(1, 13)))
 MEASURES = ("wait", "late")
+MAX_DAYS = 366  # working days late: a year is the most a threshold can mean
 LEVEL_CODES = ("excellent", "good", "complete", "not_complete")
 
 
@@ -73,12 +74,12 @@ class ThresholdsFormSchema(Schema):
     """The thresholds form: the lowest on-time rate (in %) and the longest lateness (working days) per level."""
 
     excellent_rate = fields.Float(required=True, validate=validate.Range(0, 100))
-    excellent_days = fields.Float(load_default=None, validate=validate.Range(min=0))
+    excellent_days = fields.Float(load_default=None, validate=validate.Range(0, MAX_DAYS))
     good_rate = fields.Float(required=True, validate=validate.Range(0, 100))
-    good_days = fields.Float(load_default=None, validate=validate.Range(min=0))
+    good_days = fields.Float(load_default=None, validate=validate.Range(0, MAX_DAYS))
     complete_rate = fields.Float(required=True, validate=validate.Range(0, 100))
-    complete_days = fields.Float(load_default=None, validate=validate.Range(min=0))
-    min_tasks = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    complete_days = fields.Float(load_default=None, validate=validate.Range(0, MAX_DAYS))
+    min_tasks = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
 
 
 def thresholds_from_form(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ class CompletionSchema(Schema):
     task_name = fields.String(data_key="_task_name", load_default="", validate=validate.Length(max=1000))
 
 
-@bp.get("/<int:instance_id>/<task_id>")
+@bp.get("/<id:instance_id>/<task_id>")
 @login_required
 def show(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Show an open task with its form, filled with the user's draft or else the case's current data."""
@@ -47,7 +47,7 @@ def show(instance_id: int, task_id: str) -> ResponseReturnValue:
     return _task_page(found, delegation.searched(task_id, request.args))
 
 
-@bp.post("/<int:instance_id>/<task_id>")
+@bp.post("/<id:instance_id>/<task_id>")
 @login_required
 def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Complete the task with the submitted form; on any refusal, show the form again with the input."""
@@ -65,7 +65,7 @@ def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
     return _refused(instance_id, task_id, outcome, hidden)
 
 
-@bp.post("/<int:instance_id>/<task_id>/draft")
+@bp.post("/<id:instance_id>/<task_id>/draft")
 @login_required
 def save_draft(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Keep what the user has typed so far (htmx autosave); answers with a short status line."""
@@ -74,21 +74,21 @@ def save_draft(instance_id: int, task_id: str) -> ResponseReturnValue:
     return render_template("tasks/_draft_status.html", draft_at=draft.updated_at)
 
 
-@bp.post("/<int:instance_id>/<task_id>/claim")
+@bp.post("/<id:instance_id>/<task_id>/claim")
 @login_required
 def claim(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Take a task offered to one's group."""
     return _take(instance_id, task_id, "claim")
 
 
-@bp.post("/<int:instance_id>/<task_id>/unclaim")
+@bp.post("/<id:instance_id>/<task_id>/unclaim")
 @login_required
 def unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Give a taken task back to its groups."""
     return _take(instance_id, task_id, "unclaim")
 
 
-@bp.get("/<int:instance_id>/<task_id>/delegates")
+@bp.get("/<id:instance_id>/<task_id>/delegates")
 @login_required
 def delegates(instance_id: int, task_id: str) -> ResponseReturnValue:
     """The delegation picker's list alone, for what is typed in its search box (htmx)."""
@@ -97,7 +97,7 @@ def delegates(instance_id: int, task_id: str) -> ResponseReturnValue:
     return render_template("tasks/_delegate_choices.html", picker=delegation.searched(task_id, request.args))
 
 
-@bp.post("/<int:instance_id>/<task_id>/delegate")
+@bp.post("/<id:instance_id>/<task_id>/delegate")
 @login_required
 def delegate(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Hand the task to the colleague chosen in the picker; a refused choice shows the page again (422)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.cases.attachments import CHUNK, AttachmentService
-from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.errors import InvalidInput, NotFound
 from engine.services import Services
 from tests.engine.inbox.inbox_support import prepare, start_document, task_of
 
@@ -133,11 +133,11 @@ def test_only_those_who_may_see_the_case_attach_list_and_download(org: Services,
     history = [h for h in org.cases.history(case, "vanthu") if h.kind == "attachment_added"]
     assert [(h.actor, h.data["attachment_id"]) for h in history] == [("chuyenvien", added.id)]
     for outsider in ("khach", "truongban", "ghost"):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             org.attachments.open(added.id, outsider)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             org.attachments.list_for(case, outsider)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             org.attachments.add(case, outsider, "x.pdf", io.BytesIO(PDF))
     with pytest.raises(NotFound):
         org.attachments.open(99999, "bithu")

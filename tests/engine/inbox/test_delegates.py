@@ -112,11 +112,13 @@ def test_only_those_who_may_delegate_get_the_list(org: Services) -> None:
     task = task_of(org, start_document(org, "VB-1"))
     with pytest.raises(PermissionDenied):
         org.work.delegates(task.id, "vanthu")  # not a candidate
-    with pytest.raises(NotFound, match="no user 'ghost'"):
+    with pytest.raises(NotFound, match="no open task"):
         org.work.delegates(task.id, "ghost")
     org.work.claim(task.id, "chuyenvien")
     with pytest.raises(PermissionDenied, match="assigned to chuyenvien"):
-        org.work.delegates(task.id, "canbo")  # a candidate may not take it from the assignee
+        org.work.delegates(task.id, "vanthu")  # only the assignee hands it on
+    with pytest.raises(NotFound, match="no open task"):
+        org.work.delegates(task.id, "canbo")  # a former candidate no longer sees the case
     assert names(org.work.delegates(task.id, "chuyenvien", limit=100)) == ORDER
     org.runtime.complete_task(task.id, user="chuyenvien", data={})
     with pytest.raises(Conflict, match="already completed by chuyenvien"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.deployment.service import collect_sources
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.inbox.desk import Submission, TaskClosed, TaskOfOthers
 from engine.services import Services
 from tests.conftest import FIXTURES
@@ -24,11 +24,14 @@ def test_a_task_opens_only_for_those_it_is_offered_to(approval: tuple[Services, 
     services, instance_id, task_id = approval
     assert services.desk.open_task("chanhvp", instance_id, task_id).id == task_id
     with pytest.raises(TaskOfOthers):
-        services.desk.open_task("chuyenvien", instance_id, task_id)
+        services.desk.open_task("chuyenvien", instance_id, task_id)  # the starter sees the case, not the task
+    with pytest.raises(NotFound, match="no instance") as hidden:
+        services.desk.open_task("vanthu", instance_id, task_id)  # a case one may not see is as if missing
+    assert not isinstance(hidden.value, TaskClosed)
     with pytest.raises(TaskClosed) as closed:
         services.desk.open_task("chanhvp", instance_id, "no-such-task")
     assert closed.value.done is None
-    with pytest.raises(TaskClosed):  # a task of another case is not open in this one
+    with pytest.raises(NotFound):  # no such case
         services.desk.open_task("chanhvp", instance_id + 1, task_id)
 
 

@@ -41,11 +41,14 @@ def test_a_candidate_claims_and_the_task_leaves_the_colleagues_inboxes(org: Serv
     assert kinds(org, task.instance_id) == [("task_claimed", "chuyenvien")]
 
 
-def test_a_task_claimed_by_someone_else_is_a_conflict_naming_them(org: Services) -> None:
+def test_a_task_claimed_by_someone_else_is_a_conflict_naming_them_to_who_may_see_the_case(org: Services) -> None:
     task = task_of(org, start_document(org, "VB-1"))
     org.work.claim(task.id, "chuyenvien")
     with pytest.raises(Conflict, match="already claimed by chuyenvien"):
-        org.work.claim(task.id, "canbo")
+        org.work.claim(task.id, "vanthu")  # the starter
+    with pytest.raises(NotFound, match="no open task") as refused:
+        org.work.claim(task.id, "canbo")  # no longer offered to canbo: the case is not theirs to see
+    assert "chuyenvien" not in str(refused.value.params)
 
 
 def test_only_candidates_may_claim(org: Services) -> None:
@@ -61,10 +64,12 @@ def test_only_candidates_may_claim(org: Services) -> None:
         org.work.claim("00000000-0000-0000-0000-000000000000", "chuyenvien")
 
 
-def test_claiming_a_completed_task_says_who_completed_it(org: Services) -> None:
+def test_claiming_a_completed_task_says_who_completed_it_to_who_may_see_the_case(org: Services) -> None:
     task = task_of(org, start_document(org, "VB-1"))
     org.runtime.complete_task(task.id, user="canbo", data={})
     with pytest.raises(Conflict, match="already completed by canbo"):
+        org.work.claim(task.id, "vanthu")
+    with pytest.raises(NotFound, match="no open task"):
         org.work.claim(task.id, "chuyenvien")
 
 
@@ -72,6 +77,8 @@ def test_unclaim_offers_the_task_to_its_groups_again(org: Services) -> None:
     task = task_of(org, start_document(org, "VB-1"))
     org.work.claim(task.id, "chuyenvien")
     with pytest.raises(PermissionDenied, match="assigned to chuyenvien"):
+        org.work.unclaim(task.id, "vanthu")
+    with pytest.raises(NotFound):
         org.work.unclaim(task.id, "canbo")
     org.work.unclaim(task.id, "chuyenvien")
     assert task_of(org, task.instance_id).assignee is None
@@ -120,7 +127,9 @@ def test_who_may_not_delegate(org: Services) -> None:
         org.work.delegate(task.id, "vanthu", "chuyenvien")  # not a candidate
     org.work.claim(task.id, "chuyenvien")
     with pytest.raises(PermissionDenied, match="assigned to chuyenvien"):
-        org.work.delegate(task.id, "canbo", "khach")  # a candidate may not take it from the assignee
+        org.work.delegate(task.id, "vanthu", "khach")  # only the assignee hands it on
+    with pytest.raises(NotFound):
+        org.work.delegate(task.id, "canbo", "khach")  # a former candidate no longer sees the case
     with pytest.raises(NotFound, match="no user 'ghost'"):
         org.work.delegate(task.id, "chuyenvien", "ghost")
     deactivate(org, "khach")
@@ -142,7 +151,8 @@ def test_claims_at_the_same_moment_exactly_one_wins(org: Services, settings, clo
             results = race([lambda t=task.id: org.work.claim(t, "chuyenvien"),
                             lambda t=task.id: second.work.claim(t, "canbo")])
             assert sum(r is None for r in results) == 1, results
-            assert all(r is None or isinstance(r, Conflict) for r in results), results
+            # The loser, no longer offered the task, may not see the case: for them the task is gone.
+            assert all(r is None or isinstance(r, NotFound) for r in results), results
             winner = "chuyenvien" if results[0] is None else "canbo"
             assert task_of(org, task.instance_id).assignee == winner
     finally:
@@ -157,6 +167,6 @@ def test_a_claim_and_a_completion_at_once_never_both_win(org: Services, settings
         task = task_of(org, start_document(org, "VB-1"))
         results = race([lambda: org.work.claim(task.id, "chuyenvien"),
                          lambda: second.runtime.complete_task(task.id, user="canbo", data={})])
-        assert [type(r).__name__ for r in results] in (["NoneType", "PermissionDenied"], ["Conflict", "InstanceRecord"])
+        assert [type(r).__name__ for r in results] in (["NoneType", "PermissionDenied"], ["NotFound", "InstanceRecord"])
     finally:
         second.close()

@@ -1,15 +1,19 @@
-"""Signing in and out: argon2 passwords, lockout, sessions, CSRF, and every page closed to anonymous users."""
+"""Signing in and out: argon2 passwords, throttling per client, sessions that end, CSRF, and every page closed
+to anonymous users."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.clock import VirtualClock
 from engine.services import Services
 from tests.web.conftest import PASSWORD, Auth, csrf_token, start_approval
+from web import create_app
 
 PROTECTED_GET = ["/", "/inbox/", "/start/", "/start/request", "/cases/", "/cases/1", "/cases/1/diagram",
                  "/cases/1/attachments/1", "/notifications/", "/tasks/1/00000000-0000-0000-0000-000000000000"]
@@ -84,17 +88,72 @@ def test_empty_fields_are_marked(client: FlaskClient) -> None:
     assert page.count("Trường này là bắt buộc.") == 2
 
 
-def test_five_failures_lock_the_user_name_for_fifteen_minutes(client: FlaskClient, auth: Auth,
-                                                               clock: VirtualClock) -> None:
+def test_five_failures_refuse_that_client_not_the_user(client: FlaskClient, auth: Auth, app: Flask,
+                                                         clock: VirtualClock) -> None:
     for _ in range(5):
         assert auth.login("chanhvp", "sai").status_code == 401
-    locked = auth.login("chanhvp", PASSWORD)  # even the right password is refused now
-    assert locked.status_code == 429
-    assert "Đăng nhập sai quá nhiều lần" in locked.get_data(as_text=True)
-    assert auth.login("bithu", PASSWORD).status_code == 302  # the lock is per user name
+    refused = auth.login("chanhvp", PASSWORD)  # this client is refused now, even with the right password
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) == 15 * 60
+    assert "Đăng nhập sai quá nhiều lần" in refused.get_data(as_text=True)
+    assert auth.login("bithu", PASSWORD).status_code == 302  # the count is per user name (and address)
     auth.logout()
+    rightful = Auth(app.test_client())
+    rightful.client.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert rightful.login("chanhvp", PASSWORD).status_code == 302  # the user from elsewhere is never locked out
     clock.advance(timedelta(minutes=15, seconds=1))
     assert auth.login("chanhvp", PASSWORD).status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(web_services: Services, translations: Path,
+                                                                      clock: VirtualClock) -> None:
+    app = create_app({"TESTING": True, "PROCFLOW_SERVICES": web_services, "SECRET_KEY": "test-secret",
+                      "BABEL_TRANSLATION_DIRECTORIES": str(translations), "PROCFLOW_PROXY_FIX": 1})
+    attacker, rightful = Auth(app.test_client()), Auth(app.test_client())
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    rightful.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    for _ in range(5):
+        assert attacker.login("chanhvp", "sai").status_code == 401
+    assert attacker.login("chanhvp", PASSWORD).status_code == 429
+    assert rightful.login("chanhvp", PASSWORD).status_code == 302  # same proxy, another client
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(client: FlaskClient, auth: Auth, app: Flask) -> None:
+    auth.login("chanhvp")
+    cookie = client.get_cookie("procflow_session")
+    assert cookie is not None
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("procflow_session", cookie.value)
+    assert thief.get("/inbox/").status_code == 302
+
+
+def test_sessions_end_when_idle_and_at_their_absolute_lifetime(client: FlaskClient, auth: Auth,
+                                                               clock: VirtualClock) -> None:
+    auth.login("chanhvp")
+    clock.advance(timedelta(minutes=59))
+    assert client.get("/inbox/").status_code == 200
+    clock.advance(timedelta(minutes=61))
+    assert client.get("/inbox/").status_code == 302  # idle for more than an hour
+    auth.login("chanhvp")
+    for _ in range(23):  # busy all day: a request every half hour
+        clock.advance(timedelta(minutes=30))
+        assert client.get("/inbox/").status_code == 200
+    clock.advance(timedelta(minutes=31))
+    assert client.get("/inbox/").status_code == 302  # 12 hours after signing in
+
+
+def test_the_session_token_is_kept_hashed(client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    from sqlalchemy import select
+
+    from engine.persistence.account_models import WebSession
+
+    auth.login("chanhvp")
+    with client.session_transaction() as session:
+        token = session["_user_id"]
+    with web_services.db.read() as db:
+        ids = list(db.scalars(select(WebSession.id)))
+    assert len(ids) == 1 and token not in ids and len(token) >= 40
 
 
 def test_a_success_clears_earlier_failures(auth: Auth) -> None:

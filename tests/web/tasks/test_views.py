@@ -31,8 +31,8 @@ def test_a_candidate_sees_the_form_rendered_on_the_server(client: FlaskClient, a
 
 
 def test_another_groups_task_is_refused(client: FlaskClient, auth: Auth, web_services: Services) -> None:
-    instance_id, task_id = start_approval(web_services)
-    auth.login("vanthu")
+    instance_id, task_id = start_approval(web_services, title="Công văn mật")
+    auth.login("chuyenvien")  # the starter: sees the case, but the task is the leaders'
     assert client.get(_url(instance_id, task_id)).status_code == 403
     response = auth.post(_url(instance_id, task_id), {"comment": "tôi duyệt", "_element": "review"}, page="/inbox/")
     assert response.status_code == 403
@@ -41,6 +41,20 @@ def test_another_groups_task_is_refused(client: FlaskClient, auth: Auth, web_ser
     for action in ("claim", "draft", "delegate"):
         assert auth.post(f"{_url(instance_id, task_id)}/{action}", {"to_user": "vanthu"},
                          page="/inbox/").status_code == 403, action
+
+
+def test_a_task_of_a_case_one_may_not_see_is_as_if_missing(client: FlaskClient, auth: Auth,
+                                                            web_services: Services) -> None:
+    instance_id, task_id = start_approval(web_services, title="Công văn mật")
+    auth.login("vanthu")  # neither started, worked on, nor offered the case
+    assert client.get(_url(instance_id, task_id)).status_code == 404
+    response = auth.post(_url(instance_id, task_id), {"comment": "tôi duyệt", "_element": "review"}, page="/inbox/")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Công văn mật" not in page and 'id="task-form"' not in page and "field-title" not in page
+    for action in ("claim", "unclaim", "draft", "delegate"):
+        assert auth.post(f"{_url(instance_id, task_id)}/{action}", {"to_user": "vanthu"},
+                         page="/inbox/").status_code == 404, action
 
 
 def test_unknown_tasks_and_cases_are_404(client: FlaskClient, auth: Auth, web_services: Services) -> None:
