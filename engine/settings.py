@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_HOME = Path("var")
+DEFAULT_SCRIPT_TIMEOUT = 3.0
+MAX_SCRIPT_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,11 @@ class Settings:
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
+        script_timeout: seconds one script or expression of a model may run before it is stopped and its
+            element reported in error (``PROCFLOW_SCRIPT_TIMEOUT``, default 3; docs/security.md).
+        secrets_dir: folder of the secrets procflow makes itself, such as the session-signing key, created
+            0700 with files 0600 (``PROCFLOW_SECRETS_DIR``, default ``$XDG_CONFIG_HOME/procflow``, i.e.
+            ``~/.config/procflow``): outside ``home``, which holds data people copy and back up.
     """
 
     database_url: str
@@ -42,6 +50,8 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
+    script_timeout: float = DEFAULT_SCRIPT_TIMEOUT
+    secrets_dir: Path = field(default_factory=lambda: default_secrets_dir(os.environ))
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,12 +77,36 @@ class Settings:
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
+            script_timeout=_seconds(env, "PROCFLOW_SCRIPT_TIMEOUT", DEFAULT_SCRIPT_TIMEOUT),
+            secrets_dir=Path(env["PROCFLOW_SECRETS_DIR"]) if env.get("PROCFLOW_SECRETS_DIR")
+            else default_secrets_dir(env),
         )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.script_timeout <= MAX_SCRIPT_TIMEOUT:
+            raise ValueError(f"PROCFLOW_SCRIPT_TIMEOUT must be more than 0 and at most {MAX_SCRIPT_TIMEOUT:g} "
+                             f"seconds, not {self.script_timeout:g}")
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def default_secrets_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/procflow``, else ``~/.config/procflow`` of the user procflow runs as."""
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "procflow"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".config" / "procflow"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    try:
+        return float(text) if text else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
 
 
 def normalize_database_url(url: str) -> str:

@@ -69,7 +69,7 @@ def workers(live_settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
     def start(*args: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "DATABASE_URL": live_settings.database_url, "REDIS_URL": live_settings.redis_url,
                "PROCFLOW_QUEUE": live_settings.queue, "PROCFLOW_HOME": str(live_settings.home),
-               "PROCFLOW_FORMS": str(live_settings.forms_dir)}
+               "PROCFLOW_FORMS": str(live_settings.forms_dir), "PROCFLOW_SCRIPT_TIMEOUT": "60"}
         process = subprocess.Popen([str(PROCFLOW), "worker", *args], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         started.append(process)
