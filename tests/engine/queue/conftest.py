@@ -43,7 +43,8 @@ def queue_name() -> str:
 def live_settings(settings: Settings, redis_url: str, queue_name: str) -> Settings:
     """Settings for real-time tests: the test database, real Redis, this test's queue."""
     return Settings(database_url=settings.database_url, redis_url=redis_url, home=settings.home, queue=queue_name,
-                    processes_dir=settings.processes_dir, forms_dir=settings.forms_dir)
+                    processes_dir=settings.processes_dir, forms_dir=settings.forms_dir,
+                    secrets_dir=settings.secrets_dir)
 
 
 @pytest.fixture
