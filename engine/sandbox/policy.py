@@ -22,7 +22,7 @@ from functools import lru_cache, partial
 from types import CodeType, ModuleType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
 from RestrictedPython.PrintCollector import PrintCollector
 
@@ -31,6 +31,9 @@ ALLOWED_MODULES = frozenset({"datetime", "decimal", "json", "math", "re", "stati
 FORBIDDEN_CALLS = frozenset({"open", "eval", "exec", "compile", "globals", "locals", "vars", "input", "breakpoint",
                              "help", "exit", "quit", "memoryview", "setattr", "delattr", "type", "object",
                              "super", "classmethod", "staticmethod", "property"})
+# Attributes no model needs that lead past the guards: ``Exception.mro()`` names BaseException, which
+# catches the time limit's exception.
+FORBIDDEN_ATTRIBUTES = frozenset({"mro"})
 RANGE_LIMIT = 10_000_000  # range() runs in C where the time limit cannot stop it; no model needs more
 FILENAME = "<string>"  # SpiffWorkflow finds the failing line of a script by this frame name
 
@@ -40,6 +43,16 @@ _LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
 
 class SandboxError(SyntaxError):
     """Model code the sandbox refuses to compile (a forbidden name, attribute or construct)."""
+
+
+class ModelCodePolicy(RestrictingNodeTransformer):
+    """RestrictedPython's rules, and a bare ``except:`` that catches ``Exception`` only, so that no script
+    can swallow the time limit (engine.sandbox.time_limit)."""
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
+        if node.type is None:
+            node.type = ast.copy_location(ast.Name("Exception", ast.Load()), node)
+        return super().visit_ExceptHandler(node)
 
 
 # -- compiling --------------------------------------------------------------------------------------------------
@@ -66,8 +79,7 @@ def _compiled(source: str, mode: str) -> CodeType | tuple[str, int, str]:
             ast.parse(text, FILENAME, mode)
         except SyntaxError as error:
             return "syntax", error.lineno or 1, str(error.msg)
-        compile_mode = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        result = compile_mode(text, filename=FILENAME)
+        result = _restricted(text, mode)
     if result.errors:
         line, message = _located(result.errors[0])
         return "sandbox", line, message
@@ -83,11 +95,15 @@ def sandbox_problems(source: str, mode: str) -> list[tuple[int, str]]:
     except SyntaxError:
         return []  # reported as a syntax error elsewhere
     problems = list(_static_problems(tree))
-    compile_mode = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        problems.extend(_located(error) for error in compile_mode(text, filename=FILENAME).errors)
+        problems.extend(_located(error) for error in _restricted(text, mode).errors)
     return sorted(set(problems))
+
+
+def _restricted(text: str, mode: str) -> Any:
+    compile_mode = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    return compile_mode(text, filename=FILENAME, policy=ModelCodePolicy)
 
 
 def _static_problems(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -102,6 +118,8 @@ def _static_problems(tree: ast.AST) -> Iterator[tuple[int, str]]:
                 yield node.lineno, _import_refused("." * node.level + (node.module or ""))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             yield node.lineno, f"{node.func.id}() is not available to model code"
+        elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
+            yield node.lineno, f'"{node.attr}" is not available to model code'
 
 
 def _located(error: str) -> tuple[int, str]:
@@ -118,6 +136,8 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """``obj.name`` unless the name is private, a frame/code internal, or leads to a module not allowed."""
     if name in ("format", "format_map") and (isinstance(obj, str) or obj is str):
         return _safe_format(obj, name)
+    if name in FORBIDDEN_ATTRIBUTES:
+        raise AttributeError(f'"{name}" is not available to model code')
     if isinstance(obj, ModuleType) and obj.__name__ not in ALLOWED_MODULES:
         raise AttributeError(f'module "{obj.__name__}" is not available to model code')
     value = safer_getattr(obj, name) if default is _MISSING else safer_getattr(obj, name, default)
