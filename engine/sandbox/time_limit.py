@@ -42,7 +42,7 @@ class ScriptTimedOut(Exception):
         self.seconds = seconds
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Armed:
     thread_id: int
     deadline: float
@@ -63,7 +63,7 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._armed: dict[int, _Armed] = {}
         self._wake = threading.Event()
-        self._pid = 0  # the process whose thread runs; a forked RQ work horse has no copy of it
+        self._running = False  # reset in a forked child (an RQ work horse), which has no copy of the thread
 
     def arm(self, seconds: float) -> _Armed:
         entry = _Armed(threading.get_ident(), time.monotonic() + seconds)
@@ -71,7 +71,7 @@ class _Watchdog:
             self._armed[id(entry)] = entry
             if not self._wake.is_set():
                 self._wake.set()
-        if self._pid != os.getpid():
+        if not self._running:
             self._start()
         return entry
 
@@ -93,13 +93,13 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._armed = {}
         self._wake = threading.Event()
-        self._pid = 0
+        self._running = False
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
+            if self._running:
                 return
-            self._pid = os.getpid()
+            self._running = True
         threading.Thread(target=self._run, name="procflow-script-watchdog", daemon=True).start()
 
     def _run(self) -> None:

@@ -67,10 +67,10 @@ def workers(live_settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
     """Start real `procflow worker` processes; all are stopped after the test."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, **settings: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "DATABASE_URL": live_settings.database_url, "REDIS_URL": live_settings.redis_url,
                "PROCFLOW_QUEUE": live_settings.queue, "PROCFLOW_HOME": str(live_settings.home),
-               "PROCFLOW_FORMS": str(live_settings.forms_dir), "PROCFLOW_SCRIPT_TIMEOUT": "60"}
+               "PROCFLOW_FORMS": str(live_settings.forms_dir), "PROCFLOW_SCRIPT_TIMEOUT": "60", **settings}
         process = subprocess.Popen([str(PROCFLOW), "worker", *args], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         started.append(process)
