@@ -105,7 +105,9 @@ class _Watchdog:
     def _run(self) -> None:
         idle_since = time.monotonic()
         while True:
-            self._wake.wait()
+            if not self._wake.is_set():
+                self._wake.wait()
+                idle_since = time.monotonic()
             time.sleep(TICK)
             now = time.monotonic()
             with self._lock:
