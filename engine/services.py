@@ -113,7 +113,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
     dispatcher = RQDispatcher(redis, clock, queue=settings.queue) if redis is not None else InlineDispatcher(mailer)
     runtime = Runtime(db=db, clock=clock, calendar=calendar if calendar is not None else calendar_service,
                       serializer=serializer, specs=specs, dispatcher=dispatcher, verify_state=verify_state,
-                      timezone=settings.timezone)
+                      timezone=settings.timezone, script_timeout=settings.script_timeout)
     queries = Queries(db=db, serializer=serializer, specs=specs)
     catalogue = ProcessCatalogue(db=db, serializer=serializer, specs=specs, forms=runtime.forms)
     accounts = _accounts(settings, db, clock)

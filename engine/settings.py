@@ -14,6 +14,8 @@ from engine.i18n import N_
 DEFAULT_HOME = Path("var")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
+DEFAULT_SCRIPT_TIMEOUT = 3.0
+MAX_SCRIPT_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class Settings:
         metrics_token: the bearer token ``/metrics`` asks for (``PROCFLOW_METRICS_TOKEN``); empty: ``/metrics``
             answers only requests from the machine itself (loopback).
         base_url: the web app's address as people reach it (``PROCFLOW_BASE_URL``), for links in e-mails.
+        script_timeout: seconds one script or expression of a model may run before it is stopped and its
+            element reported in error (``PROCFLOW_SCRIPT_TIMEOUT``, default 3; docs/security.md).
+        secrets_dir: folder of the secrets procflow makes itself, such as the session-signing key, created
+            0700 with files 0600 (``PROCFLOW_SECRETS_DIR``, default ``$XDG_CONFIG_HOME/procflow``, i.e.
+            ``~/.config/procflow``): outside ``home``, which holds data people copy and back up.
     """
 
     database_url: str
@@ -94,6 +101,8 @@ class Settings:
     passwords: PasswordRules = field(default_factory=lambda: PasswordRules())
     metrics_token: str = field(default="", repr=False)
     base_url: str = ""
+    script_timeout: float = DEFAULT_SCRIPT_TIMEOUT
+    secrets_dir: Path = field(default_factory=lambda: default_secrets_dir(os.environ))
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -144,7 +153,15 @@ class Settings:
                 reset_hours=_whole(env, "PROCFLOW_PASSWORD_RESET_HOURS", 24, 1, 24 * 14)),
             metrics_token=env.get("PROCFLOW_METRICS_TOKEN", ""),
             base_url=env.get("PROCFLOW_BASE_URL", "").rstrip("/"),
+            script_timeout=_seconds(env, "PROCFLOW_SCRIPT_TIMEOUT", DEFAULT_SCRIPT_TIMEOUT),
+            secrets_dir=Path(env["PROCFLOW_SECRETS_DIR"]) if env.get("PROCFLOW_SECRETS_DIR")
+            else default_secrets_dir(env),
         )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.script_timeout <= MAX_SCRIPT_TIMEOUT:
+            raise ValueError(f"PROCFLOW_SCRIPT_TIMEOUT must be more than 0 and at most {MAX_SCRIPT_TIMEOUT:g} "
+                             f"seconds, not {self.script_timeout:g}")
 
     @property
     def is_sqlite(self) -> bool:
@@ -331,6 +348,20 @@ def _zone(env: Mapping[str, str], name: str, default: str) -> str:
         raise InvalidInput(N_("{name} must be an IANA time zone such as Asia/Ho_Chi_Minh, got {text}"),
                            {name: [text]}, name=name, text=repr(text)) from exc
     return text
+def default_secrets_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/procflow``, else ``~/.config/procflow`` of the user procflow runs as."""
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "procflow"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".config" / "procflow"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    try:
+        return float(text) if text else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
 
 
 def normalize_database_url(url: str) -> str:

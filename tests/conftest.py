@@ -25,6 +25,18 @@ TRANSLATIONS = ROOT / "web" / "translations"
 T0 = datetime(2026, 4, 29, 2, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _secrets_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the secrets of apps and commands the tests start (also in subprocesses) out of ~/.config."""
+    previous = os.environ.get("PROCFLOW_SECRETS_DIR")
+    os.environ["PROCFLOW_SECRETS_DIR"] = str(tmp_path_factory.mktemp("secrets"))
+    yield
+    if previous is None:
+        del os.environ["PROCFLOW_SECRETS_DIR"]
+    else:
+        os.environ["PROCFLOW_SECRETS_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The database every test uses; the schema is built by the real Alembic migrations, once.
@@ -73,7 +85,8 @@ def clock() -> VirtualClock:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at the test database and a per-test home folder."""
     return Settings(database_url=database_url, redis_url=os.environ.get("REDIS_URL", ""), home=tmp_path,
-                    processes_dir=ROOT / "processes", forms_dir=FIXTURES / "forms_used")
+                    processes_dir=ROOT / "processes", forms_dir=FIXTURES / "forms_used",
+                    secrets_dir=tmp_path.with_name(f"{tmp_path.name}-secrets"))
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ HEADERS = {
 def init_app(app: Flask, settings: Settings) -> None:
     """Give the app its secret key and add the security headers to every response."""
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _stored_secret(settings.home)
+        app.config["SECRET_KEY"] = _stored_secret(settings)
     if app.config.get("PROCFLOW_PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -48,14 +48,34 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _stored_secret(home: Path) -> str:
-    """The key that signs sessions, kept in ``home`` so that restarts and every gunicorn worker share it."""
-    path = home / "secret_key"
+def _stored_secret(settings: Settings) -> str:
+    """The key that signs sessions, kept in the secrets folder so that restarts and every gunicorn worker share it.
+
+    The folder (``PROCFLOW_SECRETS_DIR``) is outside ``PROCFLOW_HOME``, made 0700 and the key 0600: the data
+    folder gets copied and backed up, the key must not travel with it. A key left in ``PROCFLOW_HOME`` by an
+    older version is moved there, so that signed-in users stay signed in.
+    """
+    folder = settings.secrets_dir
+    path = folder / "secret_key"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)  # made by hand or by an older tool: others need not even list it
+    _move_legacy(settings.home / "secret_key", path)
     if path.is_file():
         return path.read_text().strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    draft = home / f".secret_key.{os.getpid()}"
+    return _create_secret(path, secrets.token_hex(32))
+
+
+def _move_legacy(old: Path, path: Path) -> None:
+    if old.is_file() and not path.exists():
+        _create_secret(path, old.read_text().strip())
+    if old.is_file() and path.is_file():
+        old.unlink()
+
+
+def _create_secret(path: Path, key: str) -> str:
+    """Write ``key`` to ``path`` (mode 0600) unless another process did first; return the key that is kept."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(key)

@@ -51,6 +51,7 @@ from engine.runtime.specs import LoadedSpec, SpecCache
 from engine.runtime.start_events import prime_start_event
 from engine.runtime.start_rules import apply_start_rules
 from engine.runtime.step_writer import Step, StepWriter, history_event, late_seconds
+from engine.settings import DEFAULT_SCRIPT_TIMEOUT
 from engine.telemetry import STEP_SECONDS
 
 ENDED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
@@ -62,7 +63,7 @@ class Runtime:
     def __init__(self, *, db: Database, clock: Clock, calendar: Any = None,
                  serializer: StateSerializer | None = None, specs: SpecCache | None = None,
                  dispatcher: Dispatcher | None = None, verify_state: bool = False,
-                 timezone: str = "Asia/Ho_Chi_Minh") -> None:
+                 timezone: str = "Asia/Ho_Chi_Minh", script_timeout: float = DEFAULT_SCRIPT_TIMEOUT) -> None:
         self.db = db
         self.timezone = timezone
         self.clock = clock
@@ -71,7 +72,7 @@ class Runtime:
         self.dispatcher: Dispatcher = dispatcher or InlineDispatcher()
         self.serializer = serializer or StateSerializer()
         self.specs = specs or SpecCache(self.serializer)
-        self.script_engine = ProcflowScriptEngine(clock=clock, calendar=calendar)
+        self.script_engine = ProcflowScriptEngine(clock=clock, calendar=calendar, timeout=script_timeout)
         self.verify_state = verify_state
         self.router = EventRouter(self)
         self.writer = StepWriter(serializer=self.serializer, script_engine=self.script_engine, clock=clock,

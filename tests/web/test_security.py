@@ -78,9 +78,30 @@ def test_a_bad_setting_stops_the_app_at_start_up_naming_the_variable(monkeypatch
 def test_the_secret_key_is_made_once_and_kept(web_services: Services, tmp_path: Path) -> None:
     first = create_app({"PROCFLOW_SERVICES": web_services})
     second = create_app({"PROCFLOW_SERVICES": web_services})
-    key_file = web_services.settings.home / "secret_key"
+    settings = web_services.settings
+    key_file = settings.secrets_dir / "secret_key"
     assert key_file.is_file() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert oct(settings.secrets_dir.stat().st_mode & 0o777) == "0o700"
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert not (settings.home / "secret_key").exists()  # nothing readable in the data folder
+    assert settings.home not in key_file.parents
+
+
+def test_a_key_left_in_the_data_folder_moves_to_the_secrets_folder(web_services: Services) -> None:
+    settings = web_services.settings
+    (settings.home / "secret_key").write_text("an-older-key\n")
+    (settings.home / "secret_key").chmod(0o644)
+    app = create_app({"PROCFLOW_SERVICES": web_services})
+    assert app.config["SECRET_KEY"] == "an-older-key"  # signed-in users stay signed in
+    assert not (settings.home / "secret_key").exists()
+    assert oct((settings.secrets_dir / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_secrets_folder_is_outside_the_data_folder_by_default(tmp_path: Path) -> None:
+    assert Settings.from_env({"HOME": "/home/vanthu"}).secrets_dir == Path("/home/vanthu/.config/procflow")
+    assert Settings.from_env({"XDG_CONFIG_HOME": "/etc/xdg"}).secrets_dir == Path("/etc/xdg/procflow")
+    chosen = Settings.from_env({"PROCFLOW_SECRETS_DIR": str(tmp_path)})
+    assert chosen.secrets_dir == tmp_path and chosen.home == Path("var")
 
 
 def test_unknown_pages_get_a_clear_404_page(client: FlaskClient, auth: Auth) -> None:

@@ -18,6 +18,7 @@ broken references, so procflow checks the XML itself first and asks SpiffWorkflo
 * E030 a timer is empty, not an expression, or not an ISO 8601 date/duration/cycle
 * E031 a condition or script is not valid Python, FEEL or JUEL (engine.bpmn.expressions)
 * E032 a DMN file cannot be evaluated by procflow's DMN engine (engine.bpmn.dmn)
+* E033 a condition, script, timer or other expression uses what the sandbox forbids (engine.sandbox)
 * E040 a call activity calls a process that is neither in the files nor deployed
 * E041 a business rule task calls a decision that is neither in the files nor deployed
 * E050 SpiffWorkflow refuses the model (tried only when no other error was found)
@@ -38,7 +39,7 @@ This module runs them and fills the tables; the rest lives next to it:
 
 * engine.bpmn.validation.model: the files as loaded (E001, E004) and indexed, and the tables themselves
 * engine.bpmn.validation.structure: the XML schema, ids and references (E002 to E015, E040, E041)
-* engine.bpmn.validation.expressions: conditions, scripts, timers and decisions (E020, E030-E032)
+* engine.bpmn.validation.expressions: conditions, scripts, timers and decisions (E020, E030-E033)
 * engine.bpmn.validation.spiff: SpiffWorkflow's own verdict (E050)
 * engine.bpmn.validation.deployable: what a file gives deploy to run (E007, E008)
 * engine.bpmn.validation.spec_events, spec_flows, spec_references: the specification's constraints (E070 to E075)
@@ -59,6 +60,7 @@ from engine.bpmn.validation.expressions import (
     PYTHON_TAGS,
     check_dmn,
     check_gateway_conditions,
+    check_metadata_expressions,
     check_python,
     check_timer,
     python_syntax_error,
@@ -124,7 +126,8 @@ __all__ = [
     "ACTIVITIES", "BATCH_CHECKS", "ELEMENT_CHECKS", "EVENT_REFS", "FILE_CHECKS", "PYTHON_TAGS", "BatchCheck",
     "Element", "ElementCheck", "FileCheck", "ParsedFile", "SourceFile", "check_attachment", "check_called_decision",
     "check_called_process", "check_default_flow", "check_dmn", "check_duplicate_ids", "check_event_reference",
-    "check_flow_ends", "check_flow_reference", "check_gateway_conditions", "check_python", "check_schema",
+    "check_flow_ends", "check_flow_reference", "check_gateway_conditions", "check_metadata_expressions",
+    "check_python", "check_schema",
     "check_timer", "check_unique_definitions", "python_syntax_error", "register", "timer_problem", "validate_sources",
 ]
 
@@ -171,6 +174,7 @@ register(check_event_reference, *(bpmn_tag(t) for t in EVENT_REFS))
 register(check_gateway_conditions, bpmn_tag("exclusiveGateway"), bpmn_tag("inclusiveGateway"))
 register(check_python, *PYTHON_TAGS)
 register(check_timer, bpmn_tag("timerEventDefinition"))
+register(check_metadata_expressions, *(bpmn_tag(t) for t in ("process", "userTask", "manualTask")))
 register(check_called_process, bpmn_tag("callActivity"))
 register(check_called_decision, bpmn_tag("businessRuleTask"))
 # the specification's constraints

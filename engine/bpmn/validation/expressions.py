@@ -5,6 +5,8 @@ timers and decisions, in Python, FEEL or JUEL (engine.bpmn.expressions chooses a
 * E030 a timer expression is empty, not an expression, or not an ISO 8601 date/duration/cycle
 * E031 a condition or script is not valid Python, FEEL or JUEL (whichever it is written in)
 * E032 a DMN file cannot be evaluated (FEEL that does not parse, an unknown hit policy, unsupported logic)
+* E033 a condition, script, timer or other expression uses what the sandbox forbids (engine.sandbox):
+  an import of a module not allowed, a name or attribute starting with ``_``, a forbidden builtin
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.bpmn.dmn import DmnError, read_definitions
 from engine.bpmn.expressions import EXPRESSION_TAGS, PYTHON, ExpressionError, language_for, translate
-from engine.bpmn.metadata import SPIFF_NS
+from engine.bpmn.metadata import SPIFF_NS, process_metadata, task_metadata
 from engine.bpmn.timers import parse_recurring
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of
 from engine.bpmn.validation.structure import check_schema
 from engine.calendar.working_time import WORKING_PREFIX, parse_working_duration
 from engine.errors import ModelProblem
+from engine.sandbox import sandbox_problems
 
 # -- gateways, conditions and scripts -----------------------------------------------------------
 # tag -> (what users call it, compile mode); SpiffWorkflow evaluates all of them as Python.
@@ -38,7 +41,12 @@ PYTHON_TAGS = {
     bpmn_tag("script"): ("script", "exec"),
     f"{{{SPIFF_NS}}}preScript": ("pre-script", "exec"),
     f"{{{SPIFF_NS}}}postScript": ("post-script", "exec"),
+    f"{{{SPIFF_NS}}}messagePayload": ("message payload", "eval"),
 }
+# procflow's expressions in attributes and extension properties (engine.bpmn.metadata), by what users call them
+PROCESS_EXPRESSIONS = {"refuseIf": ("start", "refuse_if"), "businessKey": ("start", "business_key"),
+                       "summary": (None, "summary"), "urgency": (None, "urgency")}
+TASK_EXPRESSIONS = {"due": "due", "reminder": "reminder", "reassignAfter": "reassign_after"}
 
 
 def check_gateway_conditions(parsed: ParsedFile, gateway: Element) -> Iterator[ModelProblem]:
@@ -70,6 +78,10 @@ def check_python(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
             return
     error = python_syntax_error(text, mode)
     if error is None:
+        for row, refusal in sandbox_problems(node.text, mode):
+            yield parsed.problem("E033", owner_of(node), f"{what} uses what model code may not: {refusal} "
+                                                         f"(line {row} of the {what})",
+                                 line=node.sourceline + row - 1)
         return
     row = error.lineno or 1
     message = f"{what} is not valid Python: {error.msg} on line {row} of the {what}{_hint(node.text, error)}"
@@ -130,6 +142,19 @@ def _compile(text: str, mode: str, flags: int = 0) -> Any:
         return compile(source, "<model>", mode, flags)
 
 
+def check_metadata_expressions(parsed: ParsedFile, node: Element) -> Iterator[ModelProblem]:
+    """E033 for the expressions procflow evaluates besides SpiffWorkflow's: start rules, summary, deadlines."""
+    if node.tag == bpmn_tag("process"):
+        meta = process_metadata(parsed.root, node.get("id"))
+        texts = {name: (meta[group] if group else meta).get(key) for name, (group, key) in PROCESS_EXPRESSIONS.items()}
+    else:
+        meta = task_metadata(node, None)
+        texts = {name: meta.get(key) for name, key in TASK_EXPRESSIONS.items()}
+    for name, text in texts.items():
+        for _, refusal in sandbox_problems(text, "eval") if isinstance(text, str) else ():
+            yield parsed.problem("E033", node, f"{name} uses what model code may not: {refusal}")
+
+
 # -- timers -------------------------------------------------------------------------------------
 _ISO_LOOKING = re.compile(r"(working:)?P(\d|T\d)|R\d*/|\d{4}-\d\d-\d\d")
 _ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)  # cycles need a "now"; only their syntax matters here
@@ -156,6 +181,10 @@ def check_timer(parsed: ParsedFile, definition: Element) -> Iterator[ModelProble
     message = timer_problem(local_name(body), text)
     if message:
         yield parsed.problem("E030", owner_of(definition), message, at=body)
+        return
+    for _, refusal in sandbox_problems(body.text or "", "eval"):
+        yield parsed.problem("E033", owner_of(definition), f"{local_name(body)} uses what model code may not: "
+                                                           f"{refusal}", at=body)
 
 
 def timer_problem(kind: str, text: str) -> str | None:

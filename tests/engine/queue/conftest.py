@@ -43,7 +43,8 @@ def queue_name() -> str:
 def live_settings(settings: Settings, redis_url: str, queue_name: str) -> Settings:
     """Settings for real-time tests: the test database, real Redis, this test's queue."""
     return Settings(database_url=settings.database_url, redis_url=redis_url, home=settings.home, queue=queue_name,
-                    processes_dir=settings.processes_dir, forms_dir=settings.forms_dir)
+                    processes_dir=settings.processes_dir, forms_dir=settings.forms_dir,
+                    secrets_dir=settings.secrets_dir)
 
 
 @pytest.fixture
@@ -66,10 +67,10 @@ def workers(live_settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
     """Start real `procflow worker` processes; all are stopped after the test."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, **settings: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "DATABASE_URL": live_settings.database_url, "REDIS_URL": live_settings.redis_url,
                "PROCFLOW_QUEUE": live_settings.queue, "PROCFLOW_HOME": str(live_settings.home),
-               "PROCFLOW_FORMS": str(live_settings.forms_dir)}
+               "PROCFLOW_FORMS": str(live_settings.forms_dir), "PROCFLOW_SCRIPT_TIMEOUT": "60", **settings}
         process = subprocess.Popen([str(PROCFLOW), "worker", *args], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         started.append(process)

@@ -87,6 +87,14 @@ def test_a_worker_killed_mid_job_leaves_the_timer_to_the_next_worker(agency: Ser
     assert completions(agency, instance_id, "after_timer") == 1
 
 
+def test_a_worker_stops_an_endless_script_at_the_limit(agency: Services, workers) -> None:
+    instance_id = agency.runtime.start("fast_timer", data={"delay": "PT1S", "pause": 3600})
+    workers(PROCFLOW_SCRIPT_TIMEOUT="1")
+    wait_until(lambda: agency.queries.instance(instance_id, with_history=False).status == "error", timeout=30)
+    case = agency.queries.instance(instance_id, with_history=False)
+    assert case.error_element == "after_timer" and "longer than the 1 s limit" in (case.error_message or "")
+
+
 def test_a_flushed_redis_loses_no_timer(agency: Services, workers, redis: Redis, live_settings) -> None:
     ids = [agency.runtime.start("fast_timer", data={"delay": "PT2S", "pause": 0}) for _ in range(3)]
     queue = Queue(live_settings.queue, connection=redis)
