@@ -1,0 +1,62 @@
+"""Hash chains over append-only rows: each row's SHA-256 covers its content and the previous row's hash.
+
+The hashed form is canonical JSON of the row's content fields plus ``prev`` (the previous hash of the same
+chain, :data:`GENESIS` for the first row): keys sorted, no spaces, UTF-8 (not ASCII-escaped), datetimes as
+UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. The database id is not hashed (it is assigned on insert); the order of a
+chain is its rows' id order, and each row also carries its position in the chain (``seq``, 1, 2, ...), hashed too,
+so that a missing or an added row is named, not only noticed. The writer hashes the values it inserts and the verifier the values it reads
+back; both go through the same column types, so they are equal (JSON data has string keys only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64  # the "previous hash" of a chain's first row
+HASH_LENGTH = 64
+
+# What a history row says (the columns seeding tools copy in), and what its hash covers: that and its position.
+HISTORY_CONTENT = ("instance_id", "at", "kind", "element_id", "element_type", "task_id", "actor", "data",
+                   "process_id", "unit_code", "task_created_at", "due_at", "late_seconds")
+HISTORY_FIELDS = (*HISTORY_CONTENT, "seq")
+ACCESS_FIELDS = ("instance_id", "seq", "at", "username", "action", "attachment_id")
+
+_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            default=lambda value: _moment(value))
+
+
+def _moment(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not hashed; give a time zone")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    raise TypeError(f"{type(value).__name__} is not hashed")
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    """The canonical JSON bytes of ``fields`` (sorted keys, no spaces, UTF-8, fixed datetimes)."""
+    return _encoder.encode(fields).encode()
+
+
+def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
+    """The hex SHA-256 of the fields ``names`` of ``row`` (missing ones are null) chained to ``prev``."""
+    fields = {name: row.get(name) for name in names}
+    fields["prev"] = prev
+    for name, value in fields.items():  # a datetime inside the JSON encoder's default would be a second pass
+        if isinstance(value, datetime):
+            fields[name] = _moment(value)
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def chain_history(rows: list[dict[str, Any]], head: str, count: int) -> tuple[str, int]:
+    """Give each history row its position ``seq`` and ``hash`` (in order, after ``head``); return the new head
+    and count."""
+    for row in rows:
+        count += 1
+        row["seq"] = count
+        head = row["hash"] = row_hash(row, HISTORY_FIELDS, head)
+    return head, count
