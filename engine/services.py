@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from engine.analytics import AnalyticsService
+from engine.audit import AccessLog, AnchorService, Verifier
 from engine.bpmn.serializer import StateSerializer
 from engine.calendar.store import CalendarService
 from engine.cases.admin import AdminCaseService
@@ -71,6 +73,9 @@ class Services:
     analytics: AnalyticsService
     # The administrators' list of cases (docs/operations.md); their actions are the runtime's.
     admin: AdminCaseService
+    # Tamper evidence: anchors over the hash chains and their verification (docs/security.md).
+    anchors: AnchorService
+    verifier: Verifier
 
     def close(self) -> None:
         """Release database connections."""
@@ -119,6 +124,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         analytics=AnalyticsService(db=db, calendar=runtime.calendar, clock=clock, runtime=runtime,
                                    leader_group=settings.leader_group),
         admin=AdminCaseService(db=db, admin_group=settings.admin_group),
+        anchors=AnchorService(db=db, clock=clock),
+        verifier=Verifier(db=db),
     )
 
 
@@ -126,6 +133,7 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cale
     """The staff inbox's services, sharing the runtime's database handle and clock."""
     db, clock = runtime.db, runtime.clock
     access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
+    access_log = AccessLog(db=db, clock=clock)
     return {
         "access": access,
         "work": WorkService(runtime=runtime),
@@ -134,9 +142,9 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cale
         "drafts": DraftService(db=db, clock=clock),
         "comments": CommentService(db=db, clock=clock, access=access),
         "attachments": AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
-                                         max_bytes=settings.attachment_max_bytes),
+                                         max_bytes=settings.attachment_max_bytes, access_log=access_log),
         "notifications": NotificationService(db=db, clock=clock),
-        "cases": CaseService(db=db, queries=queries, access=access),
+        "cases": CaseService(db=db, queries=queries, access=access, access_log=access_log),
     }
 
 
@@ -159,7 +167,8 @@ def make_worker(settings: Settings, *, name: str | None = None) -> ProcflowWorke
     jobs.install(services)
     dispatcher = services.runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
-    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher)
+    return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher,
+                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds))
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:

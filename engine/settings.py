@@ -24,6 +24,8 @@ class Settings:
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
+        audit_anchor_seconds: how often the workers anchor the hash chains of changed cases
+            (``PROCFLOW_AUDIT_ANCHOR_SECONDS``, default 300; docs/security.md).
     """
 
     database_url: str
@@ -42,6 +44,7 @@ class Settings:
     attachment_max_bytes: int = 20 * 1024 * 1024
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
+    audit_anchor_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +70,7 @@ class Settings:
             attachment_max_bytes=int(float(env.get("PROCFLOW_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
+            audit_anchor_seconds=max(1, int(env.get("PROCFLOW_AUDIT_ANCHOR_SECONDS", "300"))),
         )
 
     @property

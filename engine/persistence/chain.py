@@ -3,9 +3,10 @@
 The hashed form is canonical JSON of the row's content fields plus ``prev`` (the previous hash of the same
 chain, :data:`GENESIS` for the first row): keys sorted, no spaces, UTF-8 (not ASCII-escaped), datetimes as
 UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. The database id is not hashed (it is assigned on insert); the order of a
-chain is its rows' id order, and each row also carries its position in the chain (``seq``, 1, 2, ...), hashed too,
-so that a missing or an added row is named, not only noticed. The writer hashes the values it inserts and the verifier the values it reads
-back; both go through the same column types, so they are equal (JSON data has string keys only).
+chain is its rows' id order, and each row also carries its position in the chain (``seq``, 1, 2, ...), hashed
+too, so that a missing or an added row is named, not only noticed. The writer hashes the values it inserts and
+the verifier the values it reads back; both go through the same column types, so they are equal (JSON data has
+string keys only).
 """
 
 from __future__ import annotations
@@ -37,14 +38,18 @@ def _moment(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not hashed")
 
 
-def canonical(fields: Mapping[str, Any]) -> bytes:
+def canonical(fields: Any) -> bytes:
     """The canonical JSON bytes of ``fields`` (sorted keys, no spaces, UTF-8, fixed datetimes)."""
     return _encoder.encode(fields).encode()
 
 
 def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
     """The hex SHA-256 of the fields ``names`` of ``row`` (missing ones are null) chained to ``prev``."""
-    fields = {name: row.get(name) for name in names}
+    return fields_hash({name: row.get(name) for name in names}, prev)
+
+
+def fields_hash(fields: dict[str, Any], prev: str) -> str:
+    """The hex SHA-256 of ``fields`` (a fresh dict: it is changed) chained to ``prev``."""
     fields["prev"] = prev
     for name, value in fields.items():  # a datetime inside the JSON encoder's default would be a second pass
         if isinstance(value, datetime):

@@ -418,8 +418,6 @@ class DeployedForm(Base):
     deployed_at: Mapped[Timestamp]
 
 
-# Managers' figures (rollups kept by triggers, settings, yearly evaluations), on Base.metadata the same way.
-from engine.persistence import analytics_models  # noqa: E402,F401
-
-# The access log and the anchors of the hash chains (docs/security.md), on Base.metadata the same way.
-from engine.persistence import audit_models  # noqa: E402,F401
+# Managers' figures (rollups kept by triggers, settings, yearly evaluations), and the access log and the anchors
+# of the hash chains (docs/security.md), on Base.metadata the same way.
+from engine.persistence import analytics_models, audit_models  # noqa: E402,F401

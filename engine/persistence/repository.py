@@ -170,7 +170,8 @@ _SUBSCRIBERS = Prepared(select(_subscriptions.c.instance_id).distinct()
 def _record(row: tuple[Any, ...]) -> InstanceRecord:
     """An :class:`InstanceRecord` from the first columns of a row (in ``_RECORD_COLUMNS`` order)."""
     (id_, version_id, process_id, business_key, status, lock_version, state, completed, error_element,
-     error_message, ended_at, next_timer_at, summary, urgency, waits_for, history_head, history_count) = row[:_RECORD_WIDTH]
+     error_message, ended_at, next_timer_at, summary, urgency, waits_for, history_head,
+     history_count) = row[:_RECORD_WIDTH]
     return InstanceRecord(id_, version_id, process_id, business_key, InstanceStatus(status), lock_version, state,
                           completed, error_element, error_message, ended_at, next_timer_at, summary, urgency,
                           waits_for, history_head, history_count)
