@@ -38,12 +38,12 @@ _instances = sa.Table('instances', sa.MetaData(), sa.Column('id', sa.Integer()),
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('history_head', sa.String(length=64), server_default=GENESIS, nullable=False))
-        batch_op.add_column(sa.Column('history_count', sa.Integer(), server_default='0', nullable=False))
-    with op.batch_alter_table('history', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN (no batch copy, which would drop the tables' triggers on SQLite).
+    op.add_column('instances', sa.Column('history_head', sa.String(length=64), server_default=GENESIS,
+                                         nullable=False))
+    op.add_column('instances', sa.Column('history_count', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('history', sa.Column('seq', sa.Integer(), nullable=True))
+    op.add_column('history', sa.Column('hash', sa.String(length=64), nullable=True))
     _create_tables()
     _chain_existing_history(op.get_bind())
 
@@ -144,9 +144,7 @@ def downgrade() -> None:
     op.drop_table('audit_anchors')
     op.drop_index('ix_access_log_username_at', table_name='access_log')
     op.drop_table('access_log')
-    with op.batch_alter_table('history', schema=None) as batch_op:
-        batch_op.drop_column('hash')
-        batch_op.drop_column('seq')
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.drop_column('history_count')
-        batch_op.drop_column('history_head')
+    # Plain ALTER TABLE (SQLite 3.35+ too): a batch copy of these tables would drop their triggers (0009).
+    for table, column in (('history', 'hash'), ('history', 'seq'), ('instances', 'history_count'),
+                          ('instances', 'history_head')):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
