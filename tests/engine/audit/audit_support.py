@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from engine.persistence.chain import GENESIS, HISTORY_FIELDS, row_hash
 from engine.persistence.models import HistoryEvent, Instance
@@ -69,5 +69,3 @@ def forge_row(services: Services, instance_id: int, *, seq: int, after_seq: int,
         row["hash"] = row_hash(row, HISTORY_FIELDS, prev)
         return int(conn.execute(insert(HistoryEvent).values(**row).returning(HistoryEvent.id)).scalar_one())
 
-
-__all__ = ["busy_cases", "delete", "forge_row", "history_ids", "rewrite_case", "tamper", "update"]
