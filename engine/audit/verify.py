@@ -199,7 +199,7 @@ class _ChainCheck:
         return None
 
     def _fields(self, row: Any) -> dict[str, Any]:
-        return dict(zip(self.names, row[1:-1], strict=True))
+        return {name: value for name, value in zip(self.names, row[1:-1], strict=True) if value is not None}
 
     def _end(self, instance_id: int, head: str, last_id: int | None, count: int,
              points: list[tuple[int, str, int]]) -> None:

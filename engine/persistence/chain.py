@@ -2,9 +2,10 @@
 
 The hashed form is canonical JSON of the row's content fields plus ``prev`` (the previous hash of the same
 chain, :data:`GENESIS` for the first row): keys sorted, no spaces, UTF-8 (not ASCII-escaped), datetimes as
-UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. The database id is not hashed (it is assigned on insert); the order of a
-chain is its rows' id order, and each row also carries its position in the chain (``seq``, 1, 2, ...), hashed
-too, so that a missing or an added row is named, not only noticed. The writer hashes the values it inserts and
+UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; a NULL field is left out (most history rows leave most fields empty, and
+encoding fewer keys is what the hot path saves). The database id is not hashed (it is assigned on insert); the
+order of a chain is its rows' id order, and each row also carries its position in the chain (``seq``, 1, 2, ...),
+hashed too, so that a missing or an added row is named, not only noticed. The writer hashes the values it inserts and
 the verifier the values it reads back; both go through the same column types, so they are equal (JSON data has
 string keys only).
 """
@@ -45,12 +46,12 @@ def canonical(fields: Any) -> bytes:
 
 
 def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
-    """The hex SHA-256 of the fields ``names`` of ``row`` (missing ones are null) chained to ``prev``."""
-    return fields_hash({name: row.get(name) for name in names}, prev)
+    """The hex SHA-256 of the fields ``names`` of ``row`` chained to ``prev`` (missing and null fields left out)."""
+    return fields_hash({name: value for name in names if (value := row.get(name)) is not None}, prev)
 
 
 def fields_hash(fields: dict[str, Any], prev: str) -> str:
-    """The hex SHA-256 of ``fields`` (a fresh dict: it is changed) chained to ``prev``."""
+    """The hex SHA-256 of ``fields`` (a fresh dict without null values: it is changed) chained to ``prev``."""
     fields["prev"] = prev
     return hashlib.sha256(_encoder.encode(fields).encode()).hexdigest()  # datetimes go through _moment
 
