@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64  # the "previous hash" of a chain's first row
 HASH_LENGTH = 64
 
@@ -27,8 +29,14 @@ HISTORY_CONTENT = ("instance_id", "at", "kind", "element_id", "element_type", "t
 HISTORY_FIELDS = (*HISTORY_CONTENT, "seq")
 ACCESS_FIELDS = ("instance_id", "seq", "at", "username", "action", "attachment_id")
 
-_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                            default=lambda value: _moment(value))
+# orjson writes exactly this form (compact, UTF-8, keys sorted) about ten times faster than the standard library,
+# which matters on the step's hot path; datetimes are handed to _moment for the fixed UTC form, and non-string
+# keys become strings, as they are when the JSON is read back. What orjson refuses (integers beyond 64 bits) goes
+# through the standard library's encoder of the same form: the choice depends on the value only, so the writer
+# and the verifier always make the same one.
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_fallback = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                             default=lambda value: _moment(value))
 
 
 def _moment(value: Any) -> str:
@@ -42,7 +50,19 @@ def _moment(value: Any) -> str:
 
 def canonical(fields: Any) -> bytes:
     """The canonical JSON bytes of ``fields`` (sorted keys, no spaces, UTF-8, fixed datetimes)."""
-    return _encoder.encode(fields).encode()
+    try:
+        return orjson.dumps(fields, default=_moment, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _fallback.encode(_string_keys(fields)).encode()
+
+
+def _string_keys(value: Any) -> Any:
+    """``value`` with every dict key a string, as JSON makes it (what orjson's OPT_NON_STR_KEYS does)."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else json.dumps(k).strip('"'): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_string_keys(v) for v in value]
+    return value
 
 
 def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
@@ -53,7 +73,7 @@ def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
 def fields_hash(fields: dict[str, Any], prev: str) -> str:
     """The hex SHA-256 of ``fields`` (a fresh dict without null values: it is changed) chained to ``prev``."""
     fields["prev"] = prev
-    return hashlib.sha256(_encoder.encode(fields).encode()).hexdigest()  # datetimes go through _moment
+    return hashlib.sha256(canonical(fields)).hexdigest()
 
 
 def chain_history(rows: list[dict[str, Any]], head: str, count: int) -> tuple[str, int]:
