@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, cast
@@ -82,7 +83,7 @@ class Verifier:
         """Walk everything once; every problem is reported, the first of each case (later rows follow from it)."""
         started = time.perf_counter()
         report = Report()
-        with self._snapshot() as conn:
+        with _snapshot(self.db) as conn:
             checkpoints = _check_anchors(conn, report)
             recorded = {i: (h, n) for i, h, n in conn.execute(
                 select(_instances.c.id, _instances.c.history_head, _instances.c.history_count)
@@ -105,27 +106,23 @@ class Verifier:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _snapshot(self) -> Any:
-        """A connection reading one consistent snapshot of the database."""
-        engine = self.db.engine
-        if self.db.is_sqlite:
-            return _sqlite_snapshot(engine)
-        return engine.connect().execution_options(isolation_level="REPEATABLE READ")
 
-
-class _sqlite_snapshot:  # noqa: N801 (a context manager used like a function)
-    """A deferred SQLite transaction: after its first read it sees one snapshot (WAL)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.conn = engine.connect().execution_options(sqlite_begin="DEFERRED")
-
-    def __enter__(self) -> Connection:
-        self.conn.begin()
-        return cast(Connection, self.conn)
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.rollback()
-        self.conn.close()
+@contextmanager
+def _snapshot(db: Database) -> Iterator[Connection]:
+    """A connection reading one consistent snapshot: REPEATABLE READ on PostgreSQL, a deferred transaction on
+    SQLite (after its first read it sees one snapshot of the WAL)."""
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="DEFERRED")
+            conn.begin()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+        return
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
 
 
 def _stream(conn: Connection, table: Table, names: tuple[str, ...], order: Any) -> Iterator[Any]:
