@@ -44,7 +44,9 @@ def _moment(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not hashed; give a time zone")
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
     raise TypeError(f"{type(value).__name__} is not hashed")
 
 
@@ -67,7 +69,9 @@ def _string_keys(value: Any) -> Any:
 
 def row_hash(row: Mapping[str, Any], names: Iterable[str], prev: str) -> str:
     """The hex SHA-256 of the fields ``names`` of ``row`` chained to ``prev`` (missing and null fields left out)."""
-    return fields_hash({name: value for name in names if (value := row.get(name)) is not None}, prev)
+    fields = {name: value for name in names if (value := row.get(name)) is not None}
+    fields["prev"] = prev
+    return hashlib.sha256(canonical(fields)).hexdigest()
 
 
 def fields_hash(fields: dict[str, Any], prev: str) -> str:
