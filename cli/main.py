@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cli.audit import audit
 from cli.backup import backup_command, restore_command
 from cli.calendar import calendar
 from cli.commands import main, org
@@ -12,7 +13,7 @@ from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
 
-for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
+for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
                 restore_command):
     main.add_command(command)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.analytics import AnalyticsService
+from engine.audit import AccessLog, AnchorService, Verifier
 from engine.bpmn.serializer import StateSerializer
 from engine.calendar.store import CalendarService
 from engine.cases.admin import AdminCaseService
@@ -86,6 +87,9 @@ class Services:
     passwords: PasswordService
     # Queues, workers, failed jobs, timers, /healthz and /metrics (docs/operations.md).
     operations: OperationsService
+    # Tamper evidence: anchors over the hash chains and their verification (docs/security.md).
+    anchors: AnchorService
+    verifier: Verifier
 
     def close(self) -> None:
         """Release database connections."""
@@ -143,6 +147,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         departures=Departures(runtime=runtime, end_sessions=accounts.sessions.end_all),
         passwords=PasswordService(db=db, clock=clock, accounts=accounts, rules=settings.passwords),
         operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
+        anchors=AnchorService(db=db, clock=clock),
+        verifier=Verifier(db=db),
     )
 
 
@@ -163,8 +169,9 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
     """The staff inbox's services, sharing the runtime's database handle and clock."""
     db, clock = runtime.db, runtime.clock
     access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
+    access_log = AccessLog(db=db, clock=clock)
     attachments = AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
-                                    max_bytes=settings.attachment_max_bytes)
+                                    max_bytes=settings.attachment_max_bytes, access_log=access_log)
     drafts = DraftService(db=db, clock=clock)
     return {
         "access": access,
@@ -177,7 +184,8 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
         "comments": CommentService(db=db, clock=clock, access=access),
         "attachments": attachments,
         "notifications": NotificationService(db=db, clock=clock),
-        "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue),
+        "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue,
+                             access_log=access_log),
     }
 
 
@@ -201,7 +209,8 @@ def make_worker(settings: Settings, *, name: str | None = None, redis: Any = Non
     dispatcher = services.runtime.dispatcher
     assert isinstance(dispatcher, RQDispatcher)
     return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher,
-                          stop_timeout=settings.worker_stop_timeout)
+                          stop_timeout=settings.worker_stop_timeout,
+                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds))
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, redis: Any = None) -> bool:

@@ -65,6 +65,8 @@ class Settings:
         secrets_dir: folder of the secrets procflow makes itself, such as the session-signing key, created
             0700 with files 0600 (``PROCFLOW_SECRETS_DIR``, default ``$XDG_CONFIG_HOME/procflow``, i.e.
             ``~/.config/procflow``): outside ``home``, which holds data people copy and back up.
+        audit_anchor_seconds: how often the workers anchor the hash chains of changed cases
+            (``PROCFLOW_AUDIT_ANCHOR_SECONDS``, default 300; docs/security.md).
     """
 
     database_url: str
@@ -103,6 +105,7 @@ class Settings:
     base_url: str = ""
     script_timeout: float = DEFAULT_SCRIPT_TIMEOUT
     secrets_dir: Path = field(default_factory=lambda: default_secrets_dir(os.environ))
+    audit_anchor_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -156,6 +159,7 @@ class Settings:
             script_timeout=_seconds(env, "PROCFLOW_SCRIPT_TIMEOUT", DEFAULT_SCRIPT_TIMEOUT),
             secrets_dir=Path(env["PROCFLOW_SECRETS_DIR"]) if env.get("PROCFLOW_SECRETS_DIR")
             else default_secrets_dir(env),
+            audit_anchor_seconds=_whole(env, "PROCFLOW_AUDIT_ANCHOR_SECONDS", 300, 1, 24 * 3600),
         )
 
     def __post_init__(self) -> None:

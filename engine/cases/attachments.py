@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import bindparam, insert, select
 
+from engine.audit.access import ATTACHMENT_DOWNLOADED, AccessLog
 from engine.cases.file_types import HEAD_BYTES, clean_filename, detect, type_by_name
 from engine.cases.visibility import CaseAccess, require_task_of_case
 from engine.clock import Clock
@@ -103,8 +104,9 @@ class AttachmentService:
     """Stores, lists and opens the attachments of cases, for users who may see the case."""
 
     def __init__(self, *, db: Database, clock: Clock, access: CaseAccess, root: Path,
-                 max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> None:
+                 max_bytes: int = DEFAULT_MAX_FILE_SIZE, access_log: AccessLog | None = None) -> None:
         self.db = db
+        self.access_log = access_log or AccessLog(db=db, clock=clock)
         self.clock = clock
         self.access = access
         self.root = root
@@ -146,6 +148,8 @@ class AttachmentService:
     def open(self, attachment_id: int, user: str) -> Download:
         """Open an attachment's content for ``user``, who must be allowed to see its case.
 
+        The download is recorded in the case's access log (engine/audit/access.py) before the file is opened.
+
         Raises:
             NotFound: no such attachment (or its content is missing); PermissionDenied: not for this user.
         """
@@ -157,6 +161,7 @@ class AttachmentService:
         path = self.root / row.stored_path
         if not _STORED.fullmatch(row.stored_path) or not path.is_file():
             raise NotFound(N_("the content of attachment {attachment_id} is missing"), attachment_id=attachment_id)
+        self.access_log.record(row.instance_id, user, ATTACHMENT_DOWNLOADED, attachment_id=attachment_id)
         return Download(_view(row), path.open("rb"))
 
     def _receive(self, stream: Readable) -> _Received:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select, union
 from sqlalchemy.sql import Select
 
+from engine.audit.access import CASE_VIEWED, AccessLog
 from engine.cases.catalogue import Diagram, ProcessCatalogue
 from engine.cases.queries import HistoryView, InstanceView, Queries
 from engine.cases.visibility import CaseAccess
@@ -98,11 +99,13 @@ _MY_CASES = {flag: _my_cases(flag) for flag in (False, True)}
 class CaseService:
     """A user's cases, and one case's page and history for those who may see it."""
 
-    def __init__(self, *, db: Database, queries: Queries, access: CaseAccess, catalogue: ProcessCatalogue) -> None:
+    def __init__(self, *, db: Database, queries: Queries, access: CaseAccess, catalogue: ProcessCatalogue,
+                 access_log: AccessLog) -> None:
         self.db = db
         self.queries = queries
         self.access = access
         self.catalogue = catalogue
+        self.access_log = access_log
 
     def my_cases(self, user: str, *, status: str | None = None, page: int = 1, per_page: int = 20) -> CasePage:
         """The cases ``user`` started or acted on, most recently changed first, each with its open tasks.
@@ -127,8 +130,12 @@ class CaseService:
         return CasePage([_case_row(r, steps.get(r.id, [])) for r in rows], int(total), page, per_page)
 
     def case(self, instance_id: int, user: str, *, with_history: bool = True) -> InstanceView:
-        """The case page: its status, open tasks, current data and history, if ``user`` may see it."""
+        """The case page: its status, open tasks, current data and history, if ``user`` may see it.
+
+        The view is recorded in the case's access log (engine/audit/access.py) before anything is shown.
+        """
         self._require(instance_id, user)
+        self.access_log.record(instance_id, user, CASE_VIEWED)
         return self.queries.instance(instance_id, with_history=with_history)
 
     def history(self, instance_id: int, user: str) -> list[HistoryView]:

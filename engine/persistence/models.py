@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.persistence.base import Base, Code, JsonDict, Name, Timestamp
+from engine.persistence.chain import GENESIS
 
 
 def _values(enum_cls: type[enum.Enum]) -> list[str]:
@@ -121,6 +122,10 @@ class Instance(Base):
     # The messages and signals the instance waits for ("message:name" lines, sorted; None: none), mirrored by
     # event_subscriptions rows; kept here so that a step knows what it had without asking (engine/runtime/routing.py).
     waits_for: Mapped[str | None] = mapped_column(Text)
+    # The head of the case's history hash chain and its length (engine/persistence/chain.py): read with the row
+    # lock a step takes anyway and written by the step's own UPDATE, so the chain costs no extra statement.
+    history_head: Mapped[str] = mapped_column(String(64), server_default=GENESIS)
+    history_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # The serialized live workflow (kept small by pruning). Deferred: lists and reports never load it, and
     # as the last column it does not slow down reading the others.
     state: Mapped[str] = mapped_column(Text, deferred=True)
@@ -203,6 +208,10 @@ class HistoryEvent(Base):
     task_created_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     late_seconds: Mapped[int | None] = mapped_column(Integer)
+    # SHA-256 of the row's content chained to the previous row of its case (engine/persistence/chain.py). NULL only
+    # in rows copied in by seeding tools; `procflow audit verify` reports such a row as not in the chain.
+    seq: Mapped[int | None] = mapped_column(Integer)  # the row's position in its case's chain: 1, 2, ...
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Unit(Base):
@@ -406,6 +415,13 @@ class DeployedForm(Base):
     deployed_at: Mapped[Timestamp]
 
 
-# Managers' figures (rollups kept by triggers, settings, yearly evaluations) and the users' signing certificates
-# (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import account_models, analytics_models, ops_models, signing_models  # noqa: E402,F401
+# Managers' figures (rollups kept by triggers, settings, yearly evaluations), the users' signing certificates
+# (engine/signing/registry.py), sessions and sign-in throttling, operations, the access log and the anchors of the
+# hash chains (docs/security.md), on Base.metadata the same way.
+from engine.persistence import (  # noqa: E402,F401
+    account_models,
+    analytics_models,
+    audit_models,
+    ops_models,
+    signing_models,
+)

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import Conflict
+from engine.errors import Conflict, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
 from engine.persistence.case_fields import search_text
+from engine.persistence.chain import GENESIS, HISTORY_CONTENT, chain_history
 from engine.persistence.models import (
     EventSubscription,
     HistoryEvent,
@@ -60,6 +61,8 @@ class InstanceRecord:
     summary: str | None = None
     urgency: str | None = None
     waits_for: str | None = None  # the messages and signals it waits for (engine/runtime/routing.py)
+    history_head: str = GENESIS  # the case's history chain as read with the lock (engine/persistence/chain.py)
+    history_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ _RECORD_COLUMNS = (
     _instances.c.id, _instances.c.process_version_id, _instances.c.process_id, _instances.c.business_key,
     _instances.c.status, _instances.c.lock_version, _instances.c.state, _instances.c.completed_tasks,
     _instances.c.error_element, _instances.c.error_message, _instances.c.ended_at, _instances.c.next_timer_at,
-    _instances.c.summary, _instances.c.urgency, _instances.c.waits_for,
+    _instances.c.summary, _instances.c.urgency, _instances.c.waits_for, _instances.c.history_head,
+    _instances.c.history_count,
 )
 _USER_ACTIVE = (select(_users.c.active).where(_users.c.username == bindparam("user"))
                 .scalar_subquery().label("user_active"))
@@ -122,9 +126,13 @@ _ASSIGN_TASK = Prepared(update(_inbox).where(_inbox.c.id == bindparam("b_task"))
                         .values(assignee=bindparam("b_assignee")))
 _WITHDRAW_OFFERS = Prepared(delete(_candidates).where(_candidates.c.task_id == bindparam("b_task")))
 _SAVED_COLUMNS = ("status", "error_element", "error_message", "ended_at", "updated_at", "process_version_id",
-                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text", "waits_for")
+                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text", "waits_for",
+                  "history_head", "history_count")
+# The history head read with the lock must still be the head: a step that chained from a stale head would fork
+# the case's chain, so it is refused like a stale lock version.
 _SAVE_INSTANCE = Prepared(update(_instances)
-                          .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"))
+                          .where(_instances.c.id == bindparam("b_id"), _instances.c.lock_version == bindparam("b_lock"),
+                                 _instances.c.history_head == bindparam("b_head"))
                           .values(completed_tasks=_instances.c.completed_tasks + bindparam("b_delta", type_=Integer)),
                           columns=_SAVED_COLUMNS)
 _USER_GROUPS = Prepared(select(_users.c.active, _members.c.group_code)
@@ -139,9 +147,14 @@ _NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "business_key", "st
 _INSERT_INSTANCE = Prepared(insert(_instances).values(unit_code=select(_users.c.unit_code).where(
     _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id),
     columns=_NEW_INSTANCE_COLUMNS)
-HISTORY_COLUMNS = ("instance_id", "at", "kind", "element_id", "element_type", "task_id", "actor", "data",
-                   "process_id", "unit_code", "task_created_at", "due_at", "late_seconds")
-_INSERT_HISTORY = Prepared(insert(_history), columns=HISTORY_COLUMNS)
+HISTORY_COLUMNS = HISTORY_CONTENT  # what a history row says; each also carries its place in the chain, and hash
+_HISTORY_INSERTED = (*HISTORY_COLUMNS, "seq", "hash")
+_INSERT_HISTORY = Prepared(insert(_history), columns=_HISTORY_INSERTED)
+_LOCK_HEAD = Prepared(select(_instances.c.history_head, _instances.c.history_count)
+                      .where(_instances.c.id == bindparam("instance_id")).with_for_update())
+_SET_HEAD = Prepared(update(_instances).where(_instances.c.id == bindparam("b_id"),
+                                              _instances.c.history_head == bindparam("b_head")),
+                     columns=("history_head", "history_count"))
 INBOX_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "form_key", "assignee",
                  "created_at", "due_at", "group_codes")
 _INSERT_TASKS = Prepared(insert(_inbox), columns=INBOX_COLUMNS)
@@ -159,10 +172,11 @@ _SUBSCRIBERS = Prepared(select(_subscriptions.c.instance_id).distinct()
 def _record(row: tuple[Any, ...]) -> InstanceRecord:
     """An :class:`InstanceRecord` from the first columns of a row (in ``_RECORD_COLUMNS`` order)."""
     (id_, version_id, process_id, business_key, status, lock_version, state, completed, error_element,
-     error_message, ended_at, next_timer_at, summary, urgency, waits_for) = row[:_RECORD_WIDTH]
+     error_message, ended_at, next_timer_at, summary, urgency, waits_for, history_head,
+     history_count) = row[:_RECORD_WIDTH]
     return InstanceRecord(id_, version_id, process_id, business_key, InstanceStatus(status), lock_version, state,
                           completed, error_element, error_message, ended_at, next_timer_at, summary, urgency,
-                          waits_for)
+                          waits_for, history_head, history_count)
 
 
 _RECORD_WIDTH = len(_RECORD_COLUMNS)
@@ -237,27 +251,61 @@ def assign_task(conn: Connection, task_id: str, assignee: str | None, offer_to: 
 
 
 def save_instance(conn: Connection, record: InstanceRecord, *, state: str, completed_delta: int,
-                  now: datetime) -> None:
-    """Write back state and status, refusing if someone else saved the instance since it was read."""
+                  now: datetime, history: tuple[str, int] | None = None) -> None:
+    """Write back state and status, refusing if someone else saved the instance since it was read.
+
+    Args:
+        history: the case's new history head and count (rows chained by :func:`chain_history`), if it has new rows.
+    """
+    head, count = history or (record.history_head, record.history_count)
     changed = _SAVE_INSTANCE.rowcount(conn, {
         "b_id": record.id, "b_lock": record.lock_version, "status": record.status.value,
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
         "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
         "summary": record.summary, "urgency": record.urgency,
-        "search_text": search_text(record.business_key, record.summary), "waits_for": record.waits_for})
+        "search_text": search_text(record.business_key, record.summary), "waits_for": record.waits_for,
+        "b_head": record.history_head, "history_head": head, "history_count": count})
     if changed != 1:
         raise Conflict(N_("instance {instance_id} was changed by someone else at the same moment; try again"),
                        instance_id=record.id)
+    record.history_head, record.history_count = head, count
     record.lock_version += 1
     record.state = state
     record.completed_tasks += completed_delta
 
 
 def add_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append history events (one statement for all); columns a row does not name are NULL."""
+    """Append history events to their cases' hash chains; columns a row does not name are NULL.
+
+    Each case's chain head is read with its row locked (a step that holds the lock already pays nothing more)
+    and moved on in the same transaction, so the rows of one case are chained in the order they commit.
+    """
+    by_case: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_case.setdefault(row["instance_id"], []).append(row)
+    for instance_id, mine in by_case.items():
+        found = _LOCK_HEAD.first(conn, {"instance_id": instance_id})
+        if found is None:
+            raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+        head, count = chain_history(mine, found[0], found[1])
+        set_history_head(conn, instance_id, found[0], (head, count))
+    insert_chained_history(conn, rows)
+
+
+def set_history_head(conn: Connection, instance_id: int, old_head: str, history: tuple[str, int]) -> None:
+    """Move a case's history head on from ``old_head`` (refused if it is no longer the head)."""
+    head, count = history
+    if _SET_HEAD.rowcount(conn, {"b_id": instance_id, "b_head": old_head, "history_head": head,
+                                 "history_count": count}) != 1:
+        raise Conflict(N_("the history of instance {instance_id} was changed by someone else; try again"),
+                       instance_id=instance_id)
+
+
+def insert_chained_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert history rows that :func:`chain_history` gave their hashes (one statement for all)."""
     if rows:
-        _INSERT_HISTORY.executemany(conn, [{key: row.get(key) for key in HISTORY_COLUMNS} for row in rows])
+        _INSERT_HISTORY.executemany(conn, [{key: row.get(key) for key in _HISTORY_INSERTED} for row in rows])
 
 
 def open_task_ids(conn: Connection, instance_id: int) -> set[str]:

@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from typing import Any, Protocol
 
+from engine.audit.anchors import AnchorService
 from engine.clock import Clock
 from engine.notify.mail import Mailer
 from engine.timers.firing import TimerService
@@ -21,6 +22,7 @@ class WorkerServices(Protocol):
     clock: Clock
     timers: TimerService
     mailer: Mailer
+    anchors: AnchorService
 
     def close(self) -> None:
         """Release database connections."""

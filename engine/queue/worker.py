@@ -1,8 +1,10 @@
-"""``procflow worker``: an RQ worker with the scheduler, which also reconciles timers with SQL.
+"""``procflow worker``: an RQ worker with the scheduler, which also reconciles timers with SQL and anchors history.
 
 Reconciliation runs when the worker starts and every ``RECONCILE_EVERY`` seconds after: every pending
 timer due within ``HORIZON`` gets a live job in Redis, so a flushed or restarted Redis, or a worker
-killed in the middle of a job, loses nothing.
+killed in the middle of a job, loses nothing. Once per anchoring period (``anchor_every``, from
+``Settings.audit_anchor_seconds``) a worker anchors the hash chains of the cases changed since the last
+anchor (engine/audit/anchors.py); when several workers run, the first of the period does it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -29,14 +32,16 @@ class ProcflowWorker(SimpleWorker):
     """Runs jobs in-process (services and their caches are built once) and reconciles timers."""
 
     def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, stop_timeout: float = 25.0,
-                 **kwargs: Any) -> None:
-        kwargs.setdefault("maintenance_interval", RECONCILE_EVERY)
+                 anchor_every: timedelta = timedelta(minutes=5), **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", min(RECONCILE_EVERY, max(1, int(anchor_every.total_seconds()))))
         kwargs.setdefault("worker_ttl", RECONCILE_EVERY + 15)  # the dequeue wait wakes up for maintenance
         super().__init__(*args, **kwargs)
         self.services = services
         self.dispatcher = dispatcher
         self.stop_timeout = stop_timeout
         self._reconciled_once = False
+        self.anchor_every = anchor_every
+        self._next_anchor = 0.0  # time.monotonic() from which the next anchoring is tried
 
     def _shutdown(self) -> None:
         """A stop asked in the middle of a job lets the job finish for ``stop_timeout`` seconds at most.
@@ -61,12 +66,29 @@ class ProcflowWorker(SimpleWorker):
                                                        exception_handler=self._pubsub_exception_handler)
 
     def run_maintenance_tasks(self) -> None:
-        """RQ's own maintenance, then timer reconciliation (the next round catches up if the database is busy)."""
+        """RQ's own maintenance, then timer reconciliation and, once a period, anchoring (the next round
+        catches up if the database is busy)."""
         super().run_maintenance_tasks()
         try:
             self.reconcile()
         except Unavailable as exc:
             log.warning("reconciliation postponed: %s", exc)
+        self.anchor()
+
+    def anchor(self) -> int | None:
+        """Anchor the changed cases' chains if this period has no anchor yet; return the new anchor's id."""
+        if time.monotonic() < self._next_anchor:
+            return None
+        try:
+            made = self.services.anchors.anchor(every=self.anchor_every)
+        except Exception:  # a failed anchoring must not stop the worker; the next period tries again
+            log.exception("anchoring failed")
+            made = None
+        # Try again within the next period; other workers may take it first, which anchor() then sees.
+        self._next_anchor = time.monotonic() + min(self.anchor_every.total_seconds() / 2, 60.0)
+        if made is not None:
+            log.info("anchor #%d: %d chain head(s)", made.id, made.cases)
+        return made.id if made is not None else None
 
     def reconcile(self) -> int:
         """Give every pending timer due soon a live job (on start, also those held by dead workers)."""

@@ -3,8 +3,9 @@
 Every command of the runtime ends here, in its transaction: the workflow is pruned and serialized (checked by a
 round trip in tests), its outcome sets the status, the case's summary and urgency are evaluated, the inbox rows
 follow the READY human tasks, the timer rows the waiting timers and deadlines, the message and signal
-subscriptions what the case waits for, and the history gets one row per event. What must happen after commit
-(RQ wake-ups, messages to route before it) is left on the :class:`Step`.
+subscriptions what the case waits for, and the history gets one row per event, hash-chained to the case's previous
+row (engine/persistence/chain.py). What must happen after commit (RQ wake-ups, messages to route before it) is
+left on the :class:`Step`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
 from engine.persistence import repository
 from engine.persistence.case_fields import urgency_level
+from engine.persistence.chain import chain_history
 from engine.persistence.db import raise_if_unavailable
 from engine.persistence.models import InstanceStatus
 from engine.persistence.repository import InstanceRecord
@@ -106,13 +108,19 @@ class StepWriter:
         plan.fired = {c.task_id for c in outcome.completed}
         scheduled, record.next_timer_at = sync_timers(conn, record.id, plan, now, has_pending=had_timers)
         step.timers.extend(scheduled)
-        if not is_new:
-            repository.save_instance(conn, record, state=text, completed_delta=done, now=now)
-        elif record.next_timer_at is not None or record.status is not InstanceStatus.RUNNING:
-            repository.save_instance(conn, record, state=text, completed_delta=0, now=now)
-        for event in history + inbox.events:
+        events = history + inbox.events
+        for event in events:
             event["instance_id"] = record.id
-        repository.add_history(conn, history + inbox.events)
+        # Chained from the head read with the instance's lock; the new head rides on the step's own UPDATE.
+        chained = chain_history(events, record.history_head, record.history_count)
+        if not is_new:
+            repository.save_instance(conn, record, state=text, completed_delta=done, now=now, history=chained)
+        elif record.next_timer_at is not None or record.status is not InstanceStatus.RUNNING:
+            repository.save_instance(conn, record, state=text, completed_delta=0, now=now, history=chained)
+        else:
+            repository.set_history_head(conn, record.id, record.history_head, chained)
+            record.history_head, record.history_count = chained
+        repository.insert_chained_history(conn, events)
 
     def _summary(self, expression: str, workflow: BpmnWorkflow) -> str | None:
         """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""
