@@ -24,6 +24,17 @@ def gunicorn_argv(*, bind: str, workers: int, threads: int, extra: tuple[str, ..
             "--worker-class", "gthread", "--timeout", "60", "--access-logfile", "-", *extra, "web:create_app()"]
 
 
+def _demo_keys(settings: Settings, first_run: bool) -> Any:
+    """The demo's signing keys (engine/documents/demo.py) when no agency key is configured and this is the first
+    run on an empty database, or an earlier first run made them; None otherwise."""
+    folder = settings.home / "demo-keys"
+    if settings.signing.agency_key is not None or not (first_run or folder.is_dir()):
+        return None
+    from engine.documents.demo import demo_keys, leaders_of
+
+    return demo_keys(folder, leaders_of(DEMO_ORG))
+
+
 def serve(*, bind: str, workers: int, threads: int, extra: tuple[str, ...] = ()) -> None:
     """Replace this process with gunicorn serving the app (signals then reach gunicorn directly)."""
     argv = gunicorn_argv(bind=bind, workers=workers, threads=threads, extra=extra)
@@ -80,6 +91,16 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
     settings = Settings.from_env()
     upgrade_database(settings.database_url)
     services = services_of(ctx)
+    first_run = DEMO_ORG.is_file() and not services.queries.has_users()
+    demo_signing = _demo_keys(settings, first_run)
+    if demo_signing is not None:  # the demo's signing keys: the worker and the web app (same process) see them too
+        os.environ.update(demo_signing.env())
+        settings = Settings.from_env()
+        obj = ctx.ensure_object(dict)
+        obj.pop("services").close()
+        obj["settings"] = settings
+        services = services_of(ctx)
+        click.echo(f"demo signing keys (never for real documents): {demo_signing.signing.person_keys}")
     redis = connect_redis(settings)
     redis.ping()
     click.echo(f"database: {settings.database_url.split('@')[-1]}")
@@ -100,6 +121,11 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
             click.echo(f"process {deployed.process_id} v{deployed.version}: {deployed.name}")
     else:
         click.echo(f"no models in {settings.processes_dir}/ yet")
+    if first_run and demo_signing is not None and sources:
+        from engine.documents.demo import seed_demo
+
+        case = seed_demo(services.runtime, services.attachments, services.queries, demo_signing)
+        click.echo(f"demo outgoing document issued with both signatures (case #{case})")
     waiting = services.queries.tasks()
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:

@@ -8,6 +8,7 @@ real documents.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from engine.cases.attachments import AttachmentService
 from engine.settings import KeySpec, SigningSettings
 
+# fontTools reports each table it cannot subset (FFTM ...) on every PDF fpdf2 writes; nothing is wrong.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 DEMO_AGENCY = "Văn phòng Tỉnh ủy Hà Giang"
 DEMO_PLACE = "Hà Giang"
 
@@ -115,3 +118,31 @@ def seed_outgoing_document(runtime: Any, attachments: AttachmentService, queries
         task = next(t for t in queries.tasks(instance_id=case) if t.element_id == element)
         runtime.complete_task(task.id, user=user, data=data)
     return int(case)
+
+
+def leaders_of(org_file: Path, group: str = "lanh_dao") -> dict[str, str]:
+    """The members of ``group`` in an organisation file (username -> full name): the demo's signers."""
+    import yaml
+
+    data = yaml.safe_load(org_file.read_text(encoding="utf-8")) or {}
+    return {u["username"]: u.get("full_name") or u["username"] for u in data.get("users") or []
+            if group in (u.get("groups") or [])}
+
+
+def seed_demo(runtime: Any, attachments: AttachmentService, queries: Any, keys: DemoKeys) -> int:
+    """Register the demo signers' certificates and issue the demo's outgoing document; return its case's id."""
+    from engine.documents import signing  # noqa: F401 - imports pyHanko quietly first
+    from engine.signing.registry import CertificateRegistry
+
+    registry = CertificateRegistry(db=runtime.db, clock=runtime.clock)
+    for username, cert in keys.certificates.items():
+        if registry.owner_of(_fingerprint(cert)) is None:
+            registry.register(username, cert.read_bytes())
+    return seed_outgoing_document(runtime, attachments, queries)
+
+
+def _fingerprint(cert_pem: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    return x509.load_pem_x509_certificate(cert_pem.read_bytes()).fingerprint(hashes.SHA256()).hex()

@@ -6,6 +6,7 @@ IV), the processing slip (phiếu giải quyết văn bản đến) of an incomi
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,8 @@ from openpyxl.utils import get_column_letter
 from engine.documents.service import DocumentPage, DocumentRow
 from engine.signing.fonts import serif_font
 
+# fontTools reports each table it cannot subset (FFTM ...) on every PDF fpdf2 writes; nothing is wrong.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 DOC_TYPES = {"cong_van": "Công văn", "quyet_dinh": "Quyết định", "chi_thi": "Chỉ thị", "nghi_quyet": "Nghị quyết",
              "ket_luan": "Kết luận", "quy_dinh": "Quy định", "thong_bao": "Thông báo", "huong_dan": "Hướng dẫn",
              "ke_hoach": "Kế hoạch", "bao_cao": "Báo cáo", "to_trinh": "Tờ trình", "giay_moi": "Giấy mời",
