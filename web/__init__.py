@@ -65,9 +65,9 @@ def _defaults(settings: Settings) -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, auth, cases, i18n, inbox, manage, notifications, start, tasks
+    from web import admin, auth, cases, documents, i18n, inbox, manage, notifications, start, tasks
 
-    for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage, admin):
+    for module in (auth, i18n, inbox, tasks, start, cases, documents, notifications, manage, admin):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", inbox.views.index)
 
