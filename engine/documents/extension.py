@@ -259,5 +259,6 @@ def _signed_name(filename: str) -> str:
 
 
 def _issued_name(notation: str, filename: str) -> str:
+    """The issued file's name: the number and notation before the signed file's name."""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in notation)
-    return f"{safe}-{_signed_name(filename)}"[:255]
+    return f"{safe}-{filename.rsplit('.', 1)[0]}.pdf"[:255]
