@@ -88,7 +88,7 @@ def values_from(data: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]
         values[column] = _convert(column, value)
     if values.get("confidentiality") not in NOT_CONFIDENTIAL:
         raise InvalidInput(N_("confidential documents (mật, tối mật, tuyệt mật) are not handled in this system; "
-                              "follow the state secrets rules"), {"do_mat": ["confidential"]})
+                              "follow the state secrets rules"))
     return values
 
 
@@ -101,12 +101,12 @@ def _convert(column: str, value: Any) -> Any:
         try:
             return date.fromisoformat(str(value)[:10])
         except ValueError as exc:
-            raise InvalidInput(N_("'{value}' is not a date"), {column: ["date"]}, value=value) from exc
+            raise InvalidInput(N_("'{value}' is not a date"), value=value) from exc
     if column in INTEGERS:
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(N_("'{value}' is not a whole number"), {column: ["integer"]}, value=value) from exc
+            raise InvalidInput(N_("'{value}' is not a whole number"), value=value) from exc
     text = str(value).strip()
     limit = TEXT_LIMITS.get(column)
     return text[:limit] if limit else text

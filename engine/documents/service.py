@@ -213,8 +213,7 @@ class DocumentService:
             InvalidInput: an unknown kind.
         """
         if kind not in records.KINDS:
-            raise InvalidInput(N_("a register is incoming or outgoing, not '{kind}'"), {"register": ["choice"]},
-                               kind=kind)
+            raise InvalidInput(N_("a register is incoming or outgoing, not '{kind}'"), kind=kind)
         d = records.documents
         query = select(d).where(d.c.kind == kind, d.c.number.is_not(None))
         if year is not None:

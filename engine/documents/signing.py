@@ -76,7 +76,7 @@ class DocumentSigner:
         key = self.person_keys.get(username)
         if key is None:
             raise InvalidInput(N_("no signing key is configured for '{username}' in procflow: sign the PDF with "
-                                  "your token and upload it"), {"tep_da_ky": ["required"]}, username=username)
+                                  "your token and upload it"), username=username)
         require_pdf(pdf)
         prepared = pdf if is_prepared(pdf) else prepare.prepare_document(pdf, default_layout(pdf))
         with signing_keys.open_signer(key.spec) as signer:
