@@ -25,6 +25,17 @@ def gunicorn_argv(*, bind: str, workers: int, threads: int, extra: tuple[str, ..
             "--worker-class", "gthread", "--timeout", "60", "--access-logfile", "-", *extra, "web:create_app()"]
 
 
+def _demo_keys(settings: Settings, first_run: bool) -> Any:
+    """The demo's signing keys (engine/documents/demo.py) when no agency key is configured and this is the first
+    run on an empty database, or an earlier first run made them; None otherwise."""
+    folder = settings.home / "demo-keys"
+    if settings.signing.agency_key is not None or not (first_run or folder.is_dir()):
+        return None
+    from engine.documents.demo import demo_keys, leaders_of
+
+    return demo_keys(folder, leaders_of(DEMO_ORG))
+
+
 def serve(*, bind: str, workers: int, threads: int, extra: tuple[str, ...] = ()) -> None:
     """Replace this process with gunicorn serving the app (signals then reach gunicorn directly)."""
     argv = gunicorn_argv(bind=bind, workers=workers, threads=threads, extra=extra)
@@ -82,9 +93,20 @@ def run(ctx: click.Context, once: bool, host: str, port: int, no_web: bool) -> N
     services = services_of(ctx)
     # SIGTERM as SIGINT: unwind (the worker installs its own handlers for a warm stop) so the finally below runs.
     signal.signal(signal.SIGTERM, _interrupt)
+    first_run = DEMO_ORG.is_file() and not services.queries.has_users()
+    demo_signing = _demo_keys(settings, first_run)
+    if demo_signing is not None:  # the demo's signing keys: the worker and the web app (same process) see them too
+        os.environ.update(demo_signing.env())
+        settings = Settings.from_env()
+        obj = ctx.ensure_object(dict)
+        obj.pop("services").close()
+        obj["settings"] = settings
+        services = services_of(ctx)
+        click.echo(f"demo signing keys (never for real documents): {demo_signing.signing.person_keys}")
     redis = connect_redis(settings)
     try:
-        _run(ctx, settings, services, redis, once=once, host=host, port=port, no_web=no_web)
+        _run(ctx, settings, services, redis, once=once, host=host, port=port, no_web=no_web,
+             demo_keys=demo_signing if first_run else None)
     except KeyboardInterrupt:
         click.echo("stopped")
     finally:
@@ -97,7 +119,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _run(ctx: click.Context, settings: Settings, services: Any, redis: Any, *, once: bool, host: str, port: int,
-         no_web: bool) -> None:
+         no_web: bool, demo_keys: Any = None) -> None:
     """``procflow run`` after the database and Redis are up: load, report, then serve and work until stopped."""
     from engine.deployment.service import collect_sources
 
@@ -123,6 +145,11 @@ def _run(ctx: click.Context, settings: Settings, services: Any, redis: Any, *, o
                 click.echo(f"process {deployed.process_id} v{deployed.version}: {deployed.name}")
     else:
         click.echo(f"no models in {settings.processes_dir}/ yet")
+    if demo_keys is not None and sources:
+        from engine.documents.demo import seed_demo
+
+        case = seed_demo(services.runtime, services.attachments, services.queries, demo_keys)
+        click.echo(f"demo outgoing document issued with both signatures (case #{case})")
     waiting = services.queries.tasks()
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:

@@ -20,6 +20,9 @@ from engine.cases.service import CaseService
 from engine.cases.visibility import CaseAccess
 from engine.clock import Clock, SystemClock
 from engine.deployment.service import DeploymentService
+from engine.documents.extension import DocumentActions
+from engine.documents.service import DocumentService
+from engine.documents.store import ContentStore
 from engine.inbox.desk import TaskDesk
 from engine.inbox.drafts import DraftService
 from engine.inbox.handover import Departures
@@ -90,6 +93,8 @@ class Services:
     # Tamper evidence: anchors over the hash chains and their verification (docs/security.md).
     anchors: AnchorService
     verifier: Verifier
+    # Documents, registers and signing in procedures (docs/documents.md).
+    documents: DocumentService
 
     def close(self) -> None:
         """Release database connections."""
@@ -164,6 +169,25 @@ def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
                                                   lifetime=timedelta(hours=settings.session_max_hours)))
 
 
+def _documents(settings: Settings, runtime: Runtime, access: CaseAccess) -> DocumentService:
+    """The documents' reads, and their ``procflow:document`` actions hooked into the runtime's steps."""
+    store = ContentStore(settings.home / "attachments")
+    runtime.hooks.append(DocumentActions(store=store, signer=lambda: document_signer(settings), clock=runtime.clock,
+                                         evaluate=runtime.script_engine.environment.evaluate,
+                                         timezone=settings.timezone))
+    return DocumentService(db=runtime.db, clock=runtime.clock, access=access, store=store,
+                           admin_group=settings.admin_group)
+
+
+def document_signer(settings: Settings) -> Any:
+    """The agency's signing configuration with the people's keys (engine/documents/signing.py), built when first
+    needed: pyHanko is slow to import."""
+    from engine.documents.keys import load_person_keys
+    from engine.documents.signing import DocumentSigner
+
+    return DocumentSigner(settings.signing, load_person_keys(settings.signing.person_keys), settings.timezone)
+
+
 def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, catalogue: ProcessCatalogue,
                     calendar: Any) -> dict[str, Any]:
     """The staff inbox's services, sharing the runtime's database handle and clock."""
@@ -186,6 +210,7 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
         "notifications": NotificationService(db=db, clock=clock),
         "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue,
                              access_log=access_log),
+        "documents": _documents(settings, runtime, access),
     }
 
 

@@ -240,6 +240,9 @@ class SigningSettings:
         tsa_url: an RFC 3161 time-stamping authority; signatures then carry a timestamp (``PROCFLOW_TSA_URL``).
         font: the TrueType font of signature texts (``PROCFLOW_SIGNING_FONT``); None picks Liberation Serif
             when it covers Vietnamese, else DejaVu Serif (engine/signing/fonts.py).
+        person_keys: the TOML file naming each person's server-side key and signature image
+            (``PROCFLOW_SIGNING_KEYS``; engine/documents/keys.py), or None: people sign outside procflow.
+        place: the place name written before the date of outgoing documents (``PROCFLOW_AGENCY_PLACE``).
     """
 
     agency_name: str = ""
@@ -250,6 +253,8 @@ class SigningSettings:
     crls: tuple[Path, ...] = ()
     tsa_url: str = ""
     font: Path | None = None
+    person_keys: Path | None = None
+    place: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> SigningSettings:
@@ -267,7 +272,19 @@ class SigningSettings:
             crls=_paths(env, "PROCFLOW_CRLS"),
             tsa_url=tsa_url,
             font=Path(font) if font else None,
+            person_keys=_file(env, "PROCFLOW_SIGNING_KEYS"),
+            place=env.get("PROCFLOW_AGENCY_PLACE", ""),
         )
+
+
+def _file(env: dict[str, str], name: str) -> Path | None:
+    """An existing file named by ``name``, or None when unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not Path(value).is_file():
+        raise SettingsError(f"{name}: {value} is not a file")
+    return Path(value)
 
 
 def _paths(env: dict[str, str], name: str) -> tuple[Path, ...]:

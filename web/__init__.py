@@ -69,9 +69,10 @@ def _defaults(settings: Settings) -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import account, admin, auth, cases, i18n, inbox, manage, monitoring, notifications, start, tasks
+    from web import account, admin, auth, cases, documents, i18n, inbox, manage, monitoring, notifications, start, tasks
 
-    for module in (auth, i18n, inbox, tasks, start, cases, notifications, manage, admin, account, monitoring):
+    for module in (auth, i18n, inbox, tasks, start, cases, documents, notifications, manage, admin, account,
+                   monitoring):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     app.add_url_rule("/", "index", inbox.views.index)

@@ -1,4 +1,4 @@
-"""The front-end libraries npm installed (htmx, bpmn-js), served by the app itself: the pages work offline."""
+"""The front-end libraries npm installed (htmx, bpmn-js, pdf.js), served by the app itself: the pages work offline."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from web.extensions import log
 LIBRARIES = {
     "htmx": "htmx.org/dist",
     "bpmn-js": "bpmn-js/dist",
+    "pdfjs-dist": "pdfjs-dist/build",
 }
 CACHE_SECONDS = 7 * 24 * 3600
 

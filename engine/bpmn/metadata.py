@@ -22,6 +22,10 @@ document's number and abstract), ``urgency`` (an expression giving the case's ur
 ``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/persistence/case_fields.py).
 
 A task without explicit candidate groups is offered to the group its lane names.
+
+On any flow node (start event, user task, script task ...): ``procflow:document`` extension elements, the
+document actions the node performs when it completes (their meaning is engine/documents/extension.py's; here
+they are only read: each element's attributes, and its ``procflow:field name=... from=...`` children).
 """
 
 from __future__ import annotations
@@ -84,7 +88,21 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
         "summary": attribute("summary"),
         "urgency": attribute("urgency"),
         "tasks": tasks,
+        "documents": document_actions(process),
     }
+
+
+def document_actions(process: Any) -> dict[str, list[dict[str, Any]]]:
+    """The ``procflow:document`` extension elements of every flow node of ``process``, by element id."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for node in process.xpath(".//bpmn:extensionElements/procflow:document", namespaces=NS):
+        owner = node.getparent().getparent()
+        action: dict[str, Any] = {k: v for k, v in node.attrib.items() if isinstance(k, str) and "}" not in k}
+        action["fields"] = {f.get("name"): f.get("from") for f in node.findall(f"{{{PROCFLOW_NS}}}field")
+                            if f.get("name") and f.get("from")}
+        action["line"] = node.sourceline
+        found.setdefault(owner.get("id"), []).append(action)
+    return found
 
 
 def task_metadata(node: Any, lane: str | None) -> dict[str, Any]:

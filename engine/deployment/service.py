@@ -252,7 +252,8 @@ class DeploymentService:
             process_id=pid, version=number, name=meta["name"], content_hash=digest, file_id=file_row.id,
             spec_json=spec_json, tasks_meta={"tasks": tasks, "starter_groups": meta["starter_groups"],
                                                          "start": meta["start"], "summary": meta["summary"],
-                                                         "urgency": meta["urgency"]},
+                                                         "urgency": meta["urgency"],
+                                                         "documents": meta.get("documents", {})},
             documentation=meta["documentation"], deployed_at=self.clock.now(), deployed_by=deployed_by,
         ))
         session.flush()

@@ -44,6 +44,7 @@ from engine.persistence.repository import InstanceRecord
 from engine.registers.numbers import numbering
 from engine.runtime.checks import COMPLETE, START, check_may_work, load_input, require_json
 from engine.runtime.delivery import EventRouter
+from engine.runtime.hooks import ElementEvent, StepHook
 from engine.runtime.picks import form_pick_options, form_picks
 from engine.runtime.routing import MESSAGE, SIGNAL, STARTED_BY_CASE, Thrown
 from engine.runtime.scheduling import Dispatcher, InlineDispatcher
@@ -77,6 +78,9 @@ class Runtime:
         self.router = EventRouter(self)
         self.writer = StepWriter(serializer=self.serializer, script_engine=self.script_engine, clock=clock,
                                  calendar=calendar, verify_state=verify_state)
+        # Areas above the runtime acting on model extension elements (engine/runtime/hooks.py), added by the
+        # composition root.
+        self.hooks: list[StepHook] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Step]:
@@ -164,6 +168,7 @@ class Runtime:
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or not task.has_state(TaskState.READY):
                 raise Conflict(N_("task {task_id} is no longer open"), task_id=task_id)
+            args["data"] = self._task_hooks(conn, record, spec, open_task.element_id, task, user, args["data"])
             now = self.clock.now()
             history = [history_event(record.id, now, "task_completed", task_id=task_id, element_id=open_task.element_id,
                               element_type=type(task.task_spec).__name__, actor=user,
@@ -374,8 +379,34 @@ class Runtime:
                 outcome: StepOutcome, history: list[dict[str, Any]], *, actor: str | None, human: int = 0,
                 known: set[str] | None = None, started_by: str | None = None) -> None:
         """Save what a step did to ``record`` (engine/runtime/step_writer.py); a new record is inserted."""
+        # Read the data of completed elements before the writer prunes them from the tree.
+        pending = self._completed_with_actions(spec, workflow, outcome) if self.hooks and spec.documents else []
         self.writer.persist(step, record, spec, workflow, outcome, history, actor=actor, human=human, known=known,
                             started_by=started_by)
+        for element_id, task_id, data, actions in pending:  # the record has its id now, even a new one
+            for hook in self.hooks:
+                hook.element_completed(ElementEvent(step.conn, record.id, record.process_id, element_id, task_id,
+                                                    actor, data, data, actions))
+
+    def _task_hooks(self, conn: Connection, record: InstanceRecord, spec: LoadedSpec, element_id: str, task: Any,
+                    user: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Let the hooks act on a human task about to complete (they may change the data it completes with)."""
+        actions = spec.documents.get(element_id)
+        for hook in self.hooks if actions else ():
+            data = hook.task_completing(ElementEvent(conn, record.id, record.process_id, element_id, str(task.id),
+                                                     user, data, dict(task.data), actions or []))
+        return data
+
+    @staticmethod
+    def _completed_with_actions(spec: LoadedSpec, workflow: BpmnWorkflow, outcome: StepOutcome,
+                                ) -> list[tuple[str, str, dict[str, Any], list[dict[str, Any]]]]:
+        found = []
+        for done in outcome.completed:
+            actions = spec.documents.get(done.element_id)
+            task = workflow.get_task_from_id(UUID(done.task_id)) if actions else None
+            if task is not None and actions:
+                found.append((done.element_id, done.task_id, dict(task.data), actions))
+        return found
 
     def pick_options(self, form: FormDefinition | None, user: str | None) -> dict[str, list[PickOption]]:
         """The choices each pick field of ``form`` offers ``user``: the same the server accepts."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ class LoadedSpec:
     start: dict[str, Any]  # start rules: refuse_if, refuse_message, business_key, unique_business_key, form
     summary: str | None  # expression for the case's one-line description
     urgency: str | None = None  # expression for the case's urgency level (engine/persistence/case_fields.py)
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # procflow:document actions by element
 
 
 class SpecCache:
@@ -58,7 +59,7 @@ class SpecCache:
         meta = row.tasks_meta or {}
         loaded = LoadedSpec(row.id, row.process_id, row.version, spec, subs, meta.get("tasks", {}),
                             meta.get("starter_groups", []), meta.get("start", {}), meta.get("summary"),
-                            meta.get("urgency"))
+                            meta.get("urgency"), meta.get("documents", {}))
         with self._lock:
             self._items[version_id] = loaded
             while len(self._items) > self.size:

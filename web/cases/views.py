@@ -85,7 +85,8 @@ def show(instance_id: int) -> ResponseReturnValue:
     return render_template("cases/show.html", case=case, my_tasks=mine, history=_shown(case.history),
                            task_names=names, names=services().catalogue.names(), status_labels=STATUS_LABELS,
                            event_labels=EVENT_LABELS, comments=services().comments.list_for(instance_id, me),
-                           attachments=services().attachments.list_for(instance_id, me))
+                           attachments=services().attachments.list_for(instance_id, me),
+                           documents=services().documents.documents_of_case(instance_id, me))
 
 
 @bp.get("/<id:instance_id>/diagram")
