@@ -10,8 +10,9 @@ from cli.org import user
 from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
+from cli.tokens import tokens
 
-for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents):
+for command in (calendar, scenario_test, lint, user, timers, serve_command, run, documents, tokens):
     main.add_command(command)
 
 __all__ = ["main"]

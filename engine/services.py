@@ -27,6 +27,7 @@ from engine.notify.mail import Mailer
 from engine.notify.service import NotificationService
 from engine.org.accounts import AccountService
 from engine.org.service import OrgService
+from engine.org.tokens import TokenService
 from engine.persistence.db import Database
 from engine.queue import jobs
 from engine.queue.connection import connect_redis
@@ -57,6 +58,8 @@ class Services:
     timers: TimerService
     mailer: Mailer
     accounts: AccountService
+    # Tokens of the REST API (docs/api.md).
+    tokens: TokenService
     catalogue: ProcessCatalogue
     # The staff inbox (docs/inbox.md).
     access: CaseAccess
@@ -118,6 +121,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
         accounts=AccountService(db=db, clock=clock),
+        tokens=TokenService(db=db, clock=clock),
         catalogue=catalogue,
         **_inbox_services(settings, runtime, queries, catalogue,
                           calendar if calendar is not None else calendar_service),

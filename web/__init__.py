@@ -42,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     forms.init_app(app)
     _register_blueprints(app)
+    from web import api
+
+    api.init_app(app)  # after the pages: its error handlers wrap theirs
     return app
 
 

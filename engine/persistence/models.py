@@ -417,4 +417,4 @@ class DeployedForm(Base):
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations) and the users' signing certificates
 # (engine/signing/registry.py), on Base.metadata the same way.
-from engine.persistence import analytics_models, signing_models  # noqa: E402,F401
+from engine.persistence import analytics_models, signing_models, token_models  # noqa: E402,F401
