@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from engine.cases.catalogue import NotAStarter
@@ -71,8 +72,8 @@ def start_case(body: dict[str, Any], process_id: str) -> Any:
     try:
         services().catalogue.startable_process(process_id, me())
     except NotAStarter as exc:
-        raise PermissionDenied("only members of {groups} may start this procedure",
-                               groups=", ".join(exc.groups)) from exc
+        raise PermissionDenied(_("Only members of %(groups)s may start this procedure.",
+                                 groups=", ".join(exc.groups))) from exc
     instance_id = services().runtime.start(process_id, data=body["data"], business_key=body["business_key"],
                                            user=me(), locale=locale())
     return {"id": instance_id}
