@@ -36,8 +36,7 @@ def problem(status: int, detail: str = "", errors: dict[str, list[str]] | None =
                             "status": status, "detail": detail or HTTP_STATUS_CODES.get(status, "")}
     if errors:
         body["errors"] = errors
-    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE, headers=headers)
-    return response
+    return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE, headers=headers)
 
 
 def from_exception(exc: Exception) -> Response:

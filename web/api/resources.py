@@ -14,7 +14,7 @@ from engine.inbox.desk import Submission, TaskClosed
 from web.api import schemas
 from web.api.auth import me, require
 from web.api.problems import ProblemSchema, problem
-from web.errors import engine_text, status_of
+from web.errors import engine_text
 from web.extensions import services
 from web.i18n import locale
 
@@ -31,7 +31,7 @@ PROBLEMS = (401, 403, 404, 409, 422, 503)
 
 
 def _problems(*codes: int) -> Any:
-    """Document the problems an operation may answer."""
+    """Document the problems an operation may answer (alt_response only marks the view: any blueprint's will do)."""
     def wrap(view: Any) -> Any:
         for code in codes:
             view = processes.alt_response(code, schema=ProblemSchema, content_type="application/problem+json",
@@ -175,13 +175,14 @@ def _text(value: Any) -> str:
 def send_message(body: dict[str, Any], message_name: str) -> Any:
     """Deliver a BPMN message to the case named by id or business key, or route it like a thrown message."""
     require("messages")
-    if body["instance_id"] is not None:
-        _visible(body["instance_id"])
-    record = services().runtime.send_message(message_name, instance_id=body["instance_id"],
-                                             business_key=body["business_key"], payload=body["data"], user=me())
+    instance_id = None
+    if body["instance_id"] is not None or body["business_key"] is not None:
+        # Named: it must be a case the caller may see (a business key is resolved first, so that it cannot
+        # reach, or reveal, a case hidden from them).
+        instance_id = _visible(services().runtime.resolve(body["instance_id"], body["business_key"]))
+    record = services().runtime.send_message(message_name, instance_id=instance_id, payload=body["data"],
+                                             user=me())
     if record is None:
         return {"instance_id": None, "status": None}
     return {"instance_id": record.id, "status": record.status.value}
 
-
-__all__ = ["BLUEPRINTS", "status_of"]

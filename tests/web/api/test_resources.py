@@ -120,8 +120,11 @@ def test_messages_are_delivered_by_business_key_and_correlation(client: FlaskCli
     assert by_id.json == {"instance_id": a, "status": "completed"}
 
     c = web_services.runtime.start("ho_so", data={"so_ho_so": "C"}, user="chuyenvien")
-    hidden = client.post("/api/v1/messages/ket_qua", json={"instance_id": c, "data": {"so_ho_so": "C"}},
-                         headers=tokens.header("vanthu", "messages"))
-    assert hidden.status_code == 404
+    stranger = tokens.header("vanthu", "messages")
+    web_services.runtime.start("ho_so", data={"so_ho_so": "D"}, business_key="HS-D", user="chuyenvien")
+    for named in ({"instance_id": c}, {"business_key": "HS-D"}):
+        hidden = client.post("/api/v1/messages/ket_qua", json={**named, "data": {"so_ho_so": "C"}}, headers=stranger)
+        assert hidden.status_code == 404, named
+    assert web_services.queries.instance(c).status == "running"
     unknown = client.post("/api/v1/messages/ket_qua", json={"business_key": "HS-none"}, headers=mine)
     assert unknown.status_code == 404 and unknown.mimetype == PROBLEM
