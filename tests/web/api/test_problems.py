@@ -38,3 +38,9 @@ def test_openapi_document_and_offline_docs_page(client: FlaskClient) -> None:
         assert client.get(f"/api/v1/vendor/swagger-ui/{name}").status_code == 200
     assert client.get("/api/v1/vendor/swagger-ui/package.json").status_code == 404
     assert client.get("/api/v1/static/docs.js").status_code == 200
+
+
+def test_paths_that_climb_out_of_swagger_ui_are_404(client: FlaskClient) -> None:
+    for path in ("/api/v1/vendor/swagger-ui/..%2Fbpmn-js%2Fpackage.json", "/api/v1/vendor/swagger-ui/../../x",
+                 "/api/v1/vendor/swagger-ui/index.html"):
+        assert client.get(path).status_code == 404, path
