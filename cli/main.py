@@ -12,9 +12,10 @@ from cli.org import org_export, user
 from cli.scenarios import scenario_test
 from cli.serve import run, serve_command
 from cli.timers import timers
+from cli.tokens import tokens
 
 for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
-                restore_command):
+                restore_command, tokens):
     main.add_command(command)
 
 org.add_command(org_export)

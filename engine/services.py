@@ -38,6 +38,7 @@ from engine.org.people import PeopleService
 from engine.org.service import OrgService
 from engine.org.sessions import SessionService
 from engine.org.throttle import SignInThrottle
+from engine.org.tokens import TokenService
 from engine.persistence.db import Database
 from engine.queue import jobs
 from engine.queue.connection import connect_redis
@@ -68,6 +69,8 @@ class Services:
     timers: TimerService
     mailer: Mailer
     accounts: AccountService
+    # Tokens of the REST API (docs/api.md).
+    tokens: TokenService
     catalogue: ProcessCatalogue
     # The staff inbox (docs/inbox.md).
     access: CaseAccess
@@ -141,6 +144,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         timers=TimerService(runtime=runtime, timezone=settings.timezone),
         mailer=mailer,
         accounts=accounts,
+        tokens=TokenService(db=db, clock=clock),
         catalogue=catalogue,
         **_inbox_services(settings, runtime, queries, catalogue,
                           calendar if calendar is not None else calendar_service),

@@ -44,6 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)
     _register_blueprints(app)
+    from web import api
+
+    api.init_app(app)  # after the pages: its error handlers wrap theirs
     return app
 
 

@@ -78,7 +78,7 @@ class CasePage:
     per_page: int
 
 
-def _my_cases(with_status: bool) -> Select[Any]:
+def _my_cases(with_status: bool, with_process: bool = False) -> Select[Any]:
     """Cases :user started or acted on, most recently changed first."""
     mine = union(select(_instances.c.id.label("id")).where(_instances.c.started_by == bindparam("user")),
                  select(_history.c.instance_id.label("id")).where(_history.c.actor == bindparam("user"))
@@ -89,11 +89,13 @@ def _my_cases(with_status: bool) -> Select[Any]:
              .join(mine, mine.c.id == _instances.c.id))
     if with_status:
         query = query.where(_instances.c.status == bindparam("status"))
+    if with_process:
+        query = query.where(_instances.c.process_id == bindparam("process_id"))
     return (query.order_by(_instances.c.updated_at.desc(), _instances.c.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
-_MY_CASES = {flag: _my_cases(flag) for flag in (False, True)}
+_MY_CASES = {(status, process): _my_cases(status, process) for status in (False, True) for process in (False, True)}
 
 
 class CaseService:
@@ -107,20 +109,23 @@ class CaseService:
         self.catalogue = catalogue
         self.access_log = access_log
 
-    def my_cases(self, user: str, *, status: str | None = None, page: int = 1, per_page: int = 20) -> CasePage:
+    def my_cases(self, user: str, *, status: str | None = None, process_id: str | None = None, page: int = 1,
+                 per_page: int = 20) -> CasePage:
         """The cases ``user`` started or acted on, most recently changed first, each with its open tasks.
 
         Args:
             status: only cases in this status (running, suspended, error, completed, terminated).
+            process_id: only cases of this procedure.
         """
         if status is not None and status not in {s.value for s in InstanceStatus}:
             raise InvalidInput(N_("unknown status '{status}'"), {"status": ["unknown status"]}, status=status)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
-        params = {"user": user, "status": status, "limit": per_page, "offset": (page - 1) * per_page}
+        params = {"user": user, "status": status, "process_id": process_id, "limit": per_page,
+                  "offset": (page - 1) * per_page}
         with self.db.connect() as conn:
-            rows = conn.execute(_MY_CASES[status is not None], params).all()
+            rows = conn.execute(_MY_CASES[status is not None, process_id is not None], params).all()
             steps: dict[int, list[OpenStep]] = {}
             if rows:
                 for t in conn.execute(_OPEN, {"ids": [r.id for r in rows]}):

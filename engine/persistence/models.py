@@ -416,8 +416,8 @@ class DeployedForm(Base):
 
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations), the users' signing certificates
-# (engine/signing/registry.py), documents and their files, sessions and sign-in throttling, operations, the access
-# log and the anchors of the hash chains (docs/security.md), on Base.metadata the same way.
+# (engine/signing/registry.py), documents and their files, API tokens, sessions and sign-in throttling, operations,
+# the access log and the anchors of the hash chains (docs/security.md), on Base.metadata the same way.
 from engine.persistence import (  # noqa: E402,F401
     account_models,
     analytics_models,
@@ -425,4 +425,5 @@ from engine.persistence import (  # noqa: E402,F401
     document_models,
     ops_models,
     signing_models,
+    token_models,
 )

@@ -293,6 +293,16 @@ class Runtime:
             event = BpmnEvent(SignalEventDefinition(signal_name), payload=dict(payload or {}))
             step.outbox.append(Thrown(None, SIGNAL, event))
 
+    def resolve(self, instance_id: int | None, business_key: str | None) -> int:
+        """The instance named by id, or else by the business key of exactly one running instance.
+
+        Raises:
+            InvalidInput: named by neither.
+            NotFound: no running instance, or more than one, has that business key.
+        """
+        with self.db.connect() as conn:
+            return self._resolve(conn, instance_id, business_key)
+
     def _resolve(self, conn: Connection, instance_id: int | None, business_key: str | None) -> int:
         if instance_id is not None:
             return instance_id
