@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.errors import NO_PROCESS, NO_USER, InvalidInput, InvalidModel, ProcflowError
 from engine.i18n import normalize_locale
+from engine.inputs.strict_json import InvalidJson, loads_strict
 from engine.services import Services, build_services
 from engine.settings import Settings
-from engine.strict_json import InvalidJson, loads_strict
 
 
 def services_of(ctx: click.Context) -> Services:

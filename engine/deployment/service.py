@@ -24,9 +24,9 @@ from engine.clock import Clock
 from engine.deployment.form_store import FormResolver, is_form
 from engine.errors import InvalidInput, InvalidModel, ModelProblem
 from engine.i18n import N_
+from engine.inputs.safe_xml import parse_xml
 from engine.persistence.db import Database
 from engine.persistence.models import DeployedDecision, DeployedFile, ProcessVersion
-from engine.safe_xml import parse_xml
 
 DMN_SUFFIXES = (".dmn",)
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".form")

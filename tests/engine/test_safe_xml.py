@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from engine.errors import InvalidModel
-from engine.safe_xml import parse_xml
+from engine.inputs.safe_xml import parse_xml
 from tests.conftest import FIXTURES
 
 

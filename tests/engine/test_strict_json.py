@@ -7,7 +7,7 @@ import time
 import pytest
 
 from engine.errors import InvalidInput
-from engine.strict_json import MAX_BYTES, InvalidJson, loads_object, loads_strict
+from engine.inputs.strict_json import MAX_BYTES, InvalidJson, loads_object, loads_strict
 
 
 @pytest.mark.parametrize(("text", "reason"), [

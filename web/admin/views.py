@@ -16,7 +16,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from engine.cases.admin import STATUSES, AdminCaseRow
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound
-from engine.strict_json import InvalidJson, loads_strict
+from engine.inputs.strict_json import InvalidJson, loads_strict
 from web.cases.views import STATUS_LABELS
 from web.errors import engine_text
 from web.extensions import login_manager, services, user

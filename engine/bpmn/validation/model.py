@@ -18,7 +18,7 @@ from lxml import etree
 
 from engine.bpmn.metadata import BPMN_NS
 from engine.errors import InvalidModel, ModelProblem
-from engine.safe_xml import parse_xml
+from engine.inputs.safe_xml import parse_xml
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def load_source(source: SourceFile) -> tuple[Element | None, ModelProblem | None
     source = as_utf8(source)
     try:
         root = parse_xml(source.content, name=source.name)
-    except InvalidModel as refused:  # a DOCTYPE declaring entities (engine/safe_xml.py)
+    except InvalidModel as refused:  # a DOCTYPE declaring entities (engine/inputs/safe_xml.py)
         return None, refused.problems[0]
     except etree.XMLSyntaxError as error:
         entry = error.error_log[0] if error.error_log else None

@@ -24,7 +24,7 @@ from engine.bpmn.dmn.task import ZEEBE_NS
 from engine.bpmn.metadata import CAMUNDA_NS, SPIFF_NS
 from engine.bpmn.validation.model import Element, ParsedFile, bpmn_tag, local_name, owner_of
 from engine.errors import ModelProblem
-from engine.safe_xml import xml_parser
+from engine.inputs.safe_xml import xml_parser
 
 # -- file and batch checks ----------------------------------------------------------------------
 _SCHEMA_LOCK = threading.Lock()  # an lxml schema keeps its error log on itself

@@ -53,7 +53,7 @@ from engine.designer.lint.events import event_uses, thrown_but_not_caught
 from engine.designer.lint.flow import FLOW_NODES, dead_ends, local, unreachable
 from engine.designer.lint.forms import FormCatalog
 from engine.errors import InvalidModel, ModelProblem
-from engine.safe_xml import parse_xml
+from engine.inputs.safe_xml import parse_xml
 
 Element = Any  # lxml ships no type hints
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
