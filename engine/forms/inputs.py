@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import ValidationError, fields, missing, validate
@@ -126,6 +126,8 @@ class _Number(_Input):
         number = _decimal(value)
         if number is None:
             raise ValidationError(self.context.text("not_number"))
+        if number.adjusted() >= MAX_DIGITS:  # no field means a number this large; arithmetic on it would fail
+            raise ValidationError(self.context.text("too_large"))
         errors = self._problems(number)
         if errors:
             raise ValidationError(errors)
@@ -142,13 +144,24 @@ class _Number(_Input):
             problems.append(text("not_integer"))
         elif rules.decimal_digits is not None and digits > rules.decimal_digits:
             problems.append(text("decimals", digits=rules.decimal_digits))
-        if rules.increment is not None and number % rules.increment != 0:
+        if rules.increment is not None and not _multiple(number, rules.increment):
             problems.append(text("increment", step=rules.increment))
         if rules.minimum is not None and number < rules.minimum:
             problems.append(text("min", min=rules.minimum))
         if rules.maximum is not None and number > rules.maximum:
             problems.append(text("max", max=rules.maximum))
         return problems
+
+
+MAX_DIGITS = 28  # digits before the decimal point a number field accepts: what decimal arithmetic holds exactly
+
+
+def _multiple(number: Decimal, step: Decimal) -> bool:
+    """Whether ``number`` is a whole multiple of ``step`` (False when the division cannot be done exactly)."""
+    try:
+        return number % step == 0
+    except InvalidOperation:
+        return False
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -29,6 +29,7 @@ MESSAGES: Mapping[str, str] = {
     "max": N_("The value must be at most {max}."),
     "decimals": N_("Use at most {digits} digits after the decimal point."),
     "increment": N_("The value must be a multiple of {step}."),
+    "too_large": N_("The number is too large."),
     "pattern": N_("The value does not have the required format."),
     "email": N_("This is not a valid e-mail address."),
     "phone": N_("This is not a valid phone number; use the international form, e.g. +84912345678."),

@@ -267,6 +267,15 @@ def test_a_value_can_break_several_rules_at_once() -> None:
         message("decimals", "vi", digits=1), message("increment", "vi", step=0.5), message("max", "vi", max=1)]}
 
 
+def test_a_number_too_large_for_any_field_is_refused_not_computed() -> None:
+    """A 30-digit number in a field with an increment once made the remainder fail with a server error."""
+    number = form_of({**NUMBER, "increment": "0.5"})
+    for huge in ("1" + "0" * 30, "-" + "9" * 40, "1e40", 10**30):
+        assert errors_of(number, {"f": huge}, "vi") == {"f": [message("too_large", "vi")]}, huge
+    by_three = form_of({**NUMBER, "increment": "3"})  # 21 digits: still exact, so the rule itself answers
+    assert errors_of(by_three, {"f": "1" + "0" * 20}, "en") == {"f": [message("increment", "en", step=3)]}
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_unknown_fields_are_refused_not_stored(locale: str, every: FormDefinition) -> None:
     refused = errors_of(form_of(TEXT), {"f": "x", "approved": True, "f2": ""}, locale)
