@@ -60,6 +60,20 @@ def hidden(web_services: Services) -> Hidden:
     return Hidden(open_case, open_task, done_case, done_task, attachment)
 
 
+FORMATS = ("csv", "xlsx", "pdf", "yaml")
+
+
+def _build(app: Flask, rule: Rule, known: dict[str, object]) -> str:
+    """The rule's URL with the known values (other ids: 1), trying each download format a rule may take."""
+    for fmt in FORMATS:
+        try:
+            return app.url_for(rule.endpoint, **{k: known.get(k, 1) for k in rule.arguments if k != "fmt"}, **(
+                {"fmt": fmt} if "fmt" in rule.arguments else {}))
+        except ValueError:
+            continue
+    raise AssertionError(f"no URL could be built for {rule}")
+
+
 def _urls(app: Flask, rule: Rule, case: Hidden) -> Iterator[str]:
     """The rule's URLs filled with the hidden cases' ids (and every table and format of the downloads)."""
     choices = [
@@ -68,7 +82,7 @@ def _urls(app: Flask, rule: Rule, case: Hidden) -> Iterator[str]:
         {"instance_id": case.open_case, "task_id": case.done_task, "attachment_id": case.attachment},
     ]
     extra = {"process_id": "approve", "year": 2026, "username": HOLDER, "job_id": "x", "action": "retry",
-             "token": "x", "change": "rename", "code": "VP", "fmt": "csv"}
+             "token": "x", "change": "rename", "code": "VP", "which": "slip", "kind": "incoming"}
     with app.test_request_context():
         if rule.endpoint == "manage.export":
             for name in TABLES:
@@ -77,8 +91,7 @@ def _urls(app: Flask, rule: Rule, case: Hidden) -> Iterator[str]:
             return
         seen = set()
         for values in choices:
-            known = {**values, **extra}
-            url = app.url_for(rule.endpoint, **{k: known.get(k, 1) for k in rule.arguments})  # other ids: 1
+            url = _build(app, rule, {**values, **extra})
             if url not in seen:
                 seen.add(url)
                 yield url

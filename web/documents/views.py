@@ -43,7 +43,7 @@ class RegisterSchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
 
 
-@bp.get("/<int:document_id>")
+@bp.get("/<id:document_id>")
 @login_required
 def show(document_id: int) -> ResponseReturnValue:
     """A document's page."""
@@ -55,7 +55,7 @@ def show(document_id: int) -> ResponseReturnValue:
                            names=services().catalogue.names())
 
 
-@bp.get("/<int:document_id>/files/<int:file_id>")
+@bp.get("/<id:document_id>/files/<id:file_id>")
 @login_required
 def download(document_id: int, file_id: int) -> ResponseReturnValue:
     """A file of the document, always as a download (the page shows PDFs with pdf.js, never inline)."""
@@ -64,7 +64,7 @@ def download(document_id: int, file_id: int) -> ResponseReturnValue:
                      max_age=0)
 
 
-@bp.get("/<int:document_id>/<any(slip, summary):which>.pdf")
+@bp.get("/<id:document_id>/<any(slip, summary):which>.pdf")
 @login_required
 def printable(document_id: int, which: str) -> ResponseReturnValue:
     """The processing slip (incoming documents) or the handling summary, as a printable PDF."""
