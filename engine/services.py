@@ -173,14 +173,14 @@ def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
                                                   lifetime=timedelta(hours=settings.session_max_hours)))
 
 
-def _documents(settings: Settings, runtime: Runtime, access: CaseAccess) -> DocumentService:
+def _documents(settings: Settings, runtime: Runtime, access: CaseAccess, access_log: AccessLog) -> DocumentService:
     """The documents' reads, and their ``procflow:document`` actions hooked into the runtime's steps."""
     store = ContentStore(settings.home / "attachments")
     runtime.hooks.append(DocumentActions(store=store, signer=lambda: document_signer(settings), clock=runtime.clock,
                                          evaluate=runtime.script_engine.environment.evaluate,
                                          timezone=settings.timezone))
     return DocumentService(db=runtime.db, clock=runtime.clock, access=access, store=store,
-                           admin_group=settings.admin_group)
+                           admin_group=settings.admin_group, access_log=access_log)
 
 
 def document_signer(settings: Settings) -> Any:
@@ -214,7 +214,7 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
         "notifications": NotificationService(db=db, clock=clock),
         "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue,
                              access_log=access_log),
-        "documents": _documents(settings, runtime, access),
+        "documents": _documents(settings, runtime, access, access_log),
     }
 
 

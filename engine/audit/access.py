@@ -22,6 +22,8 @@ from engine.persistence.prepared import Prepared
 
 CASE_VIEWED = "case_viewed"
 ATTACHMENT_DOWNLOADED = "attachment_downloaded"
+DOCUMENT_VIEWED = "document_viewed"
+DOCUMENT_DOWNLOADED = "document_file_downloaded"
 # The first key of PostgreSQL's two-key advisory locks taken for access chains (the second is the case id).
 ACCESS_LOCK_SPACE = 0x61636C  # "acl"
 

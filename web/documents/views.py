@@ -48,7 +48,6 @@ class RegisterSchema(Schema):
 def show(document_id: int) -> ResponseReturnValue:
     """A document's page."""
     page = services().documents.page(document_id, user().username)
-    # TODO(audit): record this read in the access log and pass the log to the page once engine/audit exists.
     return render_template("documents/show.html", page=page, doc=page.document, status_labels=STATUS_LABELS,
                            role_labels=ROLE_LABELS, signer_roles=SIGNER_ROLES, remark_labels=REMARK_LABELS,
                            doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,

@@ -180,3 +180,26 @@ def _pdf_text(pdf: bytes) -> str:
         pytest.fail("poppler-utils (pdftotext) is needed")
     return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
                           ).stdout.decode()
+
+
+def test_reading_a_document_and_its_file_is_in_the_access_chain_of_its_case(docs: Services):
+    from sqlalchemy import select
+
+    from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED
+    from engine.persistence.audit_models import AccessLogEntry
+    from engine.persistence.base import table_of
+
+    case = _receive(docs, hinh_thuc_nhan="giay")
+    scan = docs.attachments.add(case, "vanthu", "cv-125.pdf", io.BytesIO(sample_document().pdf)).file_value()
+    task = docs.queries.tasks(instance_id=case)[0]
+    docs.runtime.complete_task(task.id, user="vanthu", data={"da_dong_dau_den": True, "tep_van_ban": [scan],
+                                                             "so_trang": 2})
+    [row] = docs.documents.documents_of_case(case, "vanthu")
+    [main] = docs.documents.page(row.id, "vanthu").files
+    docs.documents.open_file(row.id, main.id, "vanthu")
+    log = table_of(AccessLogEntry)
+    with docs.db.engine.connect() as conn:
+        seen = conn.execute(select(log.c.username, log.c.action).where(log.c.instance_id == case)
+                            .order_by(log.c.seq)).all()
+    assert [tuple(r) for r in seen][-2:] == [("vanthu", DOCUMENT_VIEWED), ("vanthu", DOCUMENT_DOWNLOADED)]
+    assert docs.verifier.verify().intact  # the access chain still verifies (engine/audit)
