@@ -19,6 +19,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from engine.documents.service import DocumentPage, DocumentRow
+from engine.errors import NotFound
+from engine.i18n import N_
 from engine.signing.fonts import serif_font
 
 # fontTools reports each table it cannot subset (FFTM ...) on every PDF fpdf2 writes; nothing is wrong.
@@ -134,8 +136,14 @@ def register_pdf(kind: str, year: int | None, rows: Sequence[DocumentRow], *, ag
 
 def processing_slip_pdf(page: DocumentPage, *, agency: str = "", timezone: str = "Asia/Ho_Chi_Minh") -> bytes:
     """The processing slip (phiếu giải quyết văn bản đến) of an incoming document: the document, the leader's
-    direction, the lead unit and deadline, and the handling notes in order."""
+    direction, the lead unit and deadline, and the handling notes in order.
+
+    Raises:
+        NotFound: the document is not an incoming one (only those have a slip).
+    """
     doc = page.document
+    if doc.kind != "incoming":
+        raise NotFound(N_("only incoming documents have a processing slip"))
     pdf = _Pdf()
     pdf.add_page()
     _heading(pdf, agency)

@@ -14,7 +14,6 @@ from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
 from engine.documents import printing
-from engine.errors import NotFound
 from web.extensions import services, user
 from web.params import load_or_default
 
@@ -70,8 +69,6 @@ def printable(document_id: int, which: str) -> ResponseReturnValue:
     page = services().documents.page(document_id, user().username)
     agency = services().settings.signing.agency_name
     if which == "slip":
-        if page.document.kind != "incoming":
-            raise NotFound("only incoming documents have a processing slip")
         content, name = printing.processing_slip_pdf(page, agency=agency), f"phieu-giai-quyet-{document_id}.pdf"
     else:
         content, name = printing.case_summary_pdf(page, agency=agency), f"tom-tat-{document_id}.pdf"
