@@ -39,17 +39,12 @@ ZEEBE_TASK = {
 ZEEBE_ASSIGNMENT = frozenset({"assignee", "candidateGroups", "candidateUsers"})
 
 
-_PROCFLOW_TARGET = re.compile(r"^head:(\$\{\w+\}|[\w.-]+)$")
-
-
 def expression(value: str) -> str | None:
     """``value`` in procflow's form (static text, or ``${variable}``); None when it cannot be translated exactly.
 
     Hook for the expression layer: richer FEEL (``=...``) and JUEL (``${...}``, ``#{...}``) go here.
     """
     text = value.strip()
-    if _PROCFLOW_TARGET.match(text):  # procflow's own notation: the head of a unit (named or from data)
-        return text
     feel = _FEEL_VARIABLE.match(text)
     if feel:
         return f"${{{feel.group(1)}}}"
