@@ -2,7 +2,9 @@
 
 fonts-liberation 1.07 (Debian's ``fonts-liberation``) has no precomposed Vietnamese letters (ề, ộ, ự ...) and
 no combining marks, so it cannot set "Ủy ban nhân dân". Liberation Serif 2.x (``fonts-liberation2``) can; DejaVu
-Serif (``fonts-dejavu-core``) is the fallback. PROCFLOW_SIGNING_FONT overrides the choice.
+Serif (``fonts-dejavu-core``) is the fallback. Tinos, Liberation Serif's metric twin with full Vietnamese coverage,
+comes with ``make setup`` (the npm package ``@expo-google-fonts/tinos`` ships its TrueType files), so a fresh
+clone sets Times-compatible text even without Debian's fonts. PROCFLOW_SIGNING_FONT overrides the choice.
 
 pyHanko writes glyph widths in font units, but PDF wants thousandths of an em: a TrueType font with 2048 units
 per em (Liberation, DejaVu) comes out letter-spaced. ``em1000_copy`` rescales a copy of the font to 1000 units
@@ -21,13 +23,17 @@ from engine.i18n import N_
 
 # Letters every Vietnamese text needs and fonts-liberation 1.07 lacks.
 VIETNAMESE_PROBE = "ỦềệộựạếịđăơưẠ"
+# Installed by `make setup` (npm ci) beside the code: <project>/node_modules/@expo-google-fonts/tinos/.
+_TINOS = Path(__file__).resolve().parents[2] / "node_modules" / "@expo-google-fonts" / "tinos"
 SERIF_CANDIDATES = (
     Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"),
+    _TINOS / "400Regular" / "Tinos_400Regular.ttf",
     Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
 )
 BOLD_CANDIDATES = (
     Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
+    _TINOS / "700Bold" / "Tinos_700Bold.ttf",
     Path("/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
 )
