@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
-from engine.persistence.case_fields import search_text
+from engine.persistence.case_fields import case_reference, search_text
 from engine.persistence.chain import GENESIS, HISTORY_CONTENT, chain_history
 from engine.persistence.models import (
     EventSubscription,
@@ -346,3 +346,11 @@ def replace_subscriptions(conn: Connection, instance_id: int, waits: list[tuple[
 def subscribers(conn: Connection, kind: str, name: str) -> list[int]:
     """Running instances waiting for the message or signal ``name``, oldest instance first."""
     return [row[0] for row in _SUBSCRIBERS.rows(conn, {"kind": kind, "name": name})]
+
+
+_CASE_TITLE = select(_instances.c.summary).where(_instances.c.id == bindparam("i"))
+
+
+def case_ref(conn: Connection, instance_id: int) -> str:
+    """How a notification names a case: ``12 «its title»`` (engine/persistence/case_fields.py)."""
+    return case_reference(instance_id, conn.execute(_CASE_TITLE, {"i": instance_id}).scalar())

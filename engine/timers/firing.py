@@ -134,7 +134,7 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         users = [task.assignee] if task.assignee else _candidates(step, task.group_codes)
-        self._tell(step, users, "reminder", wording.REMINDER_DUE, self._about(task, row), row, now)
+        self._tell(step, users, "reminder", wording.REMINDER_DUE, self._about(step, task, row), row, now)
         return self._done(step, row, now, "reminder_sent", {"to": users})
 
     def _escalate(self, step: Step, row: Any, now: datetime) -> str:
@@ -144,7 +144,7 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         target = self._target(step, row, task)
-        about = {**self._about(task, row), "assignee": task.assignee} if task.assignee else self._about(task, row)
+        about = {**self._about(step, task, row), "assignee": task.assignee} if task.assignee else self._about(step, task, row)
         key = wording.OVERDUE if task.assignee else wording.OVERDUE_UNCLAIMED
         self._tell(step, target.told, "escalation", key, about, row, now)
         return self._done(step, row, now, "escalated", target.escalated(task.assignee))
@@ -159,7 +159,7 @@ class TimerService:
             return self._done(step, row, now, "reassign_skipped", {"reason": _why_not(target, task.assignee),
                                                                    **target.details()})
         repository.assign_task(step.conn, task.id, head)
-        self._tell(step, [head], "reassigned", wording.REASSIGNED_OVERDUE, self._about(task, row), row, now)
+        self._tell(step, [head], "reassigned", wording.REASSIGNED_OVERDUE, self._about(step, task, row), row, now)
         return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head, **target.details()})
 
     def _target(self, step: Step, row: Any, task: Any) -> Escalation:
@@ -183,9 +183,9 @@ class TimerService:
         task = workflow.get_task_from_id(UUID(row.task_id))
         return dict(task.data) if task is not None else {}
 
-    def _about(self, task: Any, row: Any) -> dict[str, Any]:
-        """The parameters every timer's notification has: the task, its case and its deadline (local time)."""
-        return {"task": task.name, "case": row.instance_id,
+    def _about(self, step: Step, task: Any, row: Any) -> dict[str, Any]:
+        """The parameters every timer's notification has: the task, its case (with its title), its deadline."""
+        return {"task": task.name, "case": repository.case_ref(step.conn, row.instance_id),
                 "due": task.due_at.astimezone(self.zone) if task.due_at else "-"}
 
     def _tell(self, step: Step, users: list[str], kind: str, key: str, params: dict[str, Any], row: Any,
