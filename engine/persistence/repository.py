@@ -156,7 +156,7 @@ _SET_HEAD = Prepared(update(_instances).where(_instances.c.id == bindparam("b_id
                                               _instances.c.history_head == bindparam("b_head")),
                      columns=("history_head", "history_count"))
 INBOX_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "form_key", "assignee",
-                 "created_at", "due_at", "group_codes")
+                 "created_at", "due_at", "group_codes", "group_unit_code")
 _INSERT_TASKS = Prepared(insert(_inbox), columns=INBOX_COLUMNS)
 _INSERT_CANDIDATES = Prepared(insert(_candidates), columns=("task_id", "group_code"))
 _DROP_SUBSCRIPTIONS = Prepared(delete(_subscriptions).where(_subscriptions.c.instance_id == bindparam("b_instance")))

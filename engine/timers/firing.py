@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine.notify import wording
 from engine.notify.mail import group_members, notify
+from engine.org.attribution import alert_head
 from engine.org.service import head_for
 from engine.persistence import repository
 from engine.persistence.models import (
@@ -170,7 +171,10 @@ class TimerService:
         expression = spec.tasks_meta.get(row.element_id, {}).get("escalate_to")
 
         def head() -> str | None:
-            return head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+            """The head of the unit the task counts for (engine/org/attribution.py)."""
+            if task.assignee or task.group_unit_code:
+                return alert_head(step.conn, task.assignee, task.group_unit_code, None)
+            return head_for(step.conn, _started_by(step, row.instance_id))  # offered to anyone: the starter's head
 
         if not expression:
             return Escalation.to_head(head())
@@ -204,7 +208,8 @@ class TimerService:
 
 def _open_task(step: Step, task_id: str) -> Any:
     return step.conn.execute(select(InboxTask.id, InboxTask.name, InboxTask.assignee, InboxTask.group_codes,
-                                    InboxTask.due_at).where(InboxTask.id == task_id)).first()
+                                    InboxTask.due_at, InboxTask.group_unit_code)
+                             .where(InboxTask.id == task_id)).first()
 
 
 def _instance_status(step: Step, instance_id: int) -> InstanceStatus | None:
