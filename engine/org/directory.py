@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -37,6 +38,16 @@ class Names:
         if code.startswith(USER_PREFIX):
             return self.person(code[len(USER_PREFIX):])
         return self.groups.get(code, code)
+
+    def group_list(self, codes: Iterable[str] | None) -> str:
+        """Groups' (or offered people's) names, comma-separated."""
+        return ", ".join(self.group(c) for c in codes or ())
+
+    def person_list(self, usernames: Iterable[str] | str | None) -> str:
+        """People's full names, comma-separated (one username alone too)."""
+        if isinstance(usernames, str):
+            return self.person(usernames)
+        return ", ".join(self.person(u) for u in usernames or ())
 
     def unit(self, code: str | None) -> str:
         """A unit's name (the code when there is no such unit)."""
