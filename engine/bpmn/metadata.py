@@ -17,9 +17,10 @@ On the process (or its extension properties): ``starterGroups``, ``refuseIf`` an
 (a condition on the start data that refuses the start with that message), ``businessKey`` (an
 expression computing the case's business key from the start data) and ``uniqueBusinessKey``
 (``true``: a second running or completed case with the same key is refused as a duplicate),
-``title`` (an expression over the case data giving the case's title, which every list, notification and export
-shows, e.g. the document's abstract; ``summary`` is its older name and still read), ``urgency`` (an expression giving the case's urgency: ``flash``,
-``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/persistence/case_fields.py).
+``title`` (an expression over the case data giving the case's title, which every list, notification and
+export shows, e.g. the document's abstract; ``summary`` is its older name and still read), ``urgency`` (an
+expression giving the case's urgency: ``flash``, ``top_urgent``, ``urgent``, ``normal`` or their Vietnamese
+names; see engine/persistence/case_fields.py).
 
 A task without explicit candidate groups is offered to the group its lane names.
 

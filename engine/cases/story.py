@@ -48,7 +48,7 @@ def case_facts(forms: Iterable[FormDefinition | None], data: Mapping[str, Any], 
 
 def decision_facts(form: FormDefinition | None, submitted: Mapping[str, Any], names: Names,
                    locale: str = "vi") -> list[Fact]:
-    """What one completed task decided: the fields its form let its user fill, as submitted (the empty ones left out)."""
+    """What one completed task decided: the fields its form let its user fill, as submitted (empty ones left out)."""
     if form is None:
         return []
     found = (fact(c, _value(submitted, c.name), names, locale) for c in form.input_fields

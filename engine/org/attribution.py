@@ -54,7 +54,7 @@ class GroupUnits:
         member_units: dict[str, set[str]] = {}
         if groups:
             for code, unit in self.conn.execute(_MEMBER_UNITS, {"codes": groups}):
-                member_units.setdefault(code, set()).add(unit)
+                member_units.setdefault(code, set()).add(str(unit))
         for code in codes:
             if code.startswith(USER_PREFIX):
                 found = person_unit.get(code[len(USER_PREFIX):])

@@ -145,7 +145,9 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         target = self._target(step, row, task)
-        about = {**self._about(step, task, row), "assignee": task.assignee} if task.assignee else self._about(step, task, row)
+        about = self._about(step, task, row)
+        if task.assignee:
+            about["assignee"] = task.assignee
         key = wording.OVERDUE if task.assignee else wording.OVERDUE_UNCLAIMED
         self._tell(step, target.told, "escalation", key, about, row, now)
         return self._done(step, row, now, "escalated", target.escalated(task.assignee))

@@ -22,10 +22,10 @@ from web.errors import engine_text, status_of
 from web.extensions import services, user
 from web.forms import flat_values, initial_values
 from web.i18n import locale
+from web.naming import file_links
 from web.params import load
 from web.tasks import delegation
 from web.tasks.delegation import Picker
-from web.naming import file_links
 from web.tasks.messages import explain, in_words, refusal
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")

@@ -83,7 +83,8 @@ def test_the_case_page_shows_the_data_as_the_forms_label_it_and_names_each_decis
     history = page.split('id="case-history"', 1)[1]
     decision = history.split("Xem xét hồ sơ", 1)[1].split("</li>\n    </ul>", 1)[0]
     assert '<span class="decision__label">Kết luận:</span> <span class="fact__text">Trả lại để sửa</span>' in decision
-    assert '<span class="decision__label">Lý do:</span> <span class="fact__text">Thiếu số liệu quý IV</span>' in decision
+    reason = '<span class="decision__label">Lý do:</span> <span class="fact__text">Thiếu số liệu quý IV</span>'
+    assert reason in decision
     assert "Trần Thị Chánh (Văn phòng Tỉnh ủy)" in history and "· chanhvp" not in history
     assert "→ Lãnh đạo" in history and "lanh_dao" not in history  # a group by its name
     assert "Bổ sung trước thứ Sáu" in history and "bao-cao.pdf</a>" in history  # the comment and the file
