@@ -354,3 +354,11 @@ _CASE_TITLE = select(_instances.c.summary).where(_instances.c.id == bindparam("i
 def case_ref(conn: Connection, instance_id: int) -> str:
     """How a notification names a case: ``12 «its title»`` (engine/persistence/case_fields.py)."""
     return case_reference(instance_id, conn.execute(_CASE_TITLE, {"i": instance_id}).scalar())
+
+
+_FULL_NAME = select(_users.c.full_name).where(_users.c.username == bindparam("u"))
+
+
+def person_name(conn: Connection, username: str) -> str:
+    """How a notification names a person: their full name (the username when nobody has it)."""
+    return str(conn.execute(_FULL_NAME, {"u": username}).scalar() or username)

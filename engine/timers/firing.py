@@ -147,7 +147,7 @@ class TimerService:
         target = self._target(step, row, task)
         about = self._about(step, task, row)
         if task.assignee:
-            about["assignee"] = task.assignee
+            about["assignee"] = repository.person_name(step.conn, task.assignee)
         key = wording.OVERDUE if task.assignee else wording.OVERDUE_UNCLAIMED
         self._tell(step, target.told, "escalation", key, about, row, now)
         return self._done(step, row, now, "escalated", target.escalated(task.assignee))
