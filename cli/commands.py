@@ -9,6 +9,7 @@ import click
 
 from cli.common import echo_json, friendly_errors, json_arg, services_of
 from engine.errors import InvalidInput
+from engine.persistence.case_fields import display_key
 from engine.persistence.models import InstanceStatus
 from engine.services import upgrade_database
 from engine.settings import Settings
@@ -122,8 +123,10 @@ def show(ctx: click.Context, instance_id: int, fmt: str) -> None:
         echo_json(view.as_dict())
         return
     click.echo(f"instance {view.id}: {view.process_id} v{view.version}  {view.status}")
+    if view.summary:
+        click.echo(f"title: {view.summary}")
     if view.business_key:
-        click.echo(f"business key: {view.business_key}")
+        click.echo(f"business key: {display_key(view.business_key)}")
     click.echo(f"started {view.started_at.isoformat(timespec='seconds')} by {view.started_by or '-'}")
     if view.error_message:
         click.echo(f"error at {view.error_element}: {view.error_message}")

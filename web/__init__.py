@@ -33,11 +33,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import assets, errors, forms, security
     from web.extensions import init_services
     from web.i18n import init_i18n
+    from web.naming import init_naming
     from web.params import IdConverter, refuse_control_characters
 
     init_services(app, settings)
     security.init_app(app, settings)
     init_i18n(app)
+    init_naming(app)
     errors.init_app(app)
     assets.init_app(app)
     forms.init_app(app)

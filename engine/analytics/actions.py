@@ -50,7 +50,8 @@ def remind(conn: Connection, scope: Scope, task_id: str, now: datetime, zone: Zo
     recipients = [task.assignee] if task.assignee else _candidates(conn, task.group_codes)
     if not recipients:
         raise InvalidState(N_("nobody is offered task {task_id} to be reminded"), task_id=task_id)
-    about: dict[str, Any] = {"by": scope.viewer, "task": task.name, "case": task.instance_id}
+    about: dict[str, Any] = {"by": repository.person_name(conn, scope.viewer), "task": task.name,
+                             "case": repository.case_ref(conn, task.instance_id)}
     if task.due_at:
         about["due"] = task.due_at.astimezone(zone)
     key = wording.REMINDED_BY if task.due_at else wording.REMINDED_BY_NO_DUE
@@ -82,7 +83,8 @@ def reassign(conn: Connection, scope: Scope, task_id: str, to_user: str, now: da
     if task.assignee == to_user:
         raise InvalidState(N_("task {task_id} is already assigned to {user}"), task_id=task_id, user=to_user)
     repository.assign_task(conn, task_id, to_user)
-    about = {"by": scope.viewer, "task": task.name, "case": task.instance_id}
+    about = {"by": repository.person_name(conn, scope.viewer), "task": task.name,
+             "case": repository.case_ref(conn, task.instance_id)}
     ids = notify(conn, [to_user], kind="reassigned", key=wording.REASSIGNED_BY, params=about,
                  instance_id=task.instance_id, task_id=task_id, now=now)
     _record(conn, task, "task_reassigned", scope.viewer, now, {"from": task.assignee, "to": to_user})

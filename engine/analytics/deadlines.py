@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from engine.analytics.scope import OrgTree, Scope
-from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, inbox, instances, open_in_scope, users
+from engine.analytics.sql import OPEN_FROM, OPEN_UNIT, UNASSIGNED_UNIT, inbox, instances, open_in_scope, users
 from engine.analytics.worktime import WorkingTimeline
 
 
@@ -163,11 +163,11 @@ def _assigned(conn: Connection, query: DeadlineQuery) -> list[tuple[Any, ...]]:
 
 
 def _unassigned(conn: Connection, query: DeadlineQuery) -> list[tuple[Any, ...]]:
-    """Per unit of the case, for tasks nobody has taken (a specialist sees none: they are not theirs)."""
+    """Per unit they count for, tasks nobody has taken (a specialist sees none: they are not theirs)."""
     scope = query.scope
     if scope.person is not None:
         return []
-    unit = inbox.c.case_unit_code
+    unit = UNASSIGNED_UNIT
     found = select(unit, *_sums(query.now)).where(inbox.c.due_at <= query.soon_until, inbox.c.assignee.is_(None))
     if scope.units and not scope.everything:
         found = found.where(unit.in_(sorted(scope.units)))

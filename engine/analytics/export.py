@@ -22,6 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from engine.i18n import N_, render
+from engine.persistence.case_fields import display_key
 
 Columns = Sequence[tuple[str, str]]  # (key in the row, header)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,6 +32,7 @@ _HEADERS: dict[str, list[tuple[str, str]]] = {
     "deadline_tasks": [
         ("task_id", N_("Task")),
         ("instance_id", N_("Case")),
+        ("summary", N_("Case title")),
         ("process_id", N_("Procedure")),
         ("name", N_("Task name")),
         ("assignee", N_("Assignee")),
@@ -39,7 +41,6 @@ _HEADERS: dict[str, list[tuple[str, str]]] = {
         ("overdue", N_("Overdue")),
         ("late_days", N_("Working days late")),
         ("business_key", N_("Case number")),
-        ("summary", N_("Summary")),
     ],
     "deadline_groups": [
         ("key", N_("Code")),
@@ -117,9 +118,13 @@ def columns(table: str, locale: str = "vi") -> list[tuple[str, str]]:
 
 
 def as_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
-    """Turn dataclass results (or mappings) into dicts, ready for export."""
-    return [dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else dict(item)
+    """Turn dataclass results (or mappings) into dicts, ready for export; business keys as people write them."""
+    rows = [dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else dict(item)
             for item in items]
+    for row in rows:
+        if row.get("business_key"):
+            row["business_key"] = display_key(row["business_key"])
+    return rows
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Columns, *, timezone: str = "Asia/Ho_Chi_Minh") -> bytes:

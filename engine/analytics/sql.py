@@ -21,10 +21,12 @@ task_months = table_of(TaskMonthFigure)
 case_months = table_of(CaseMonthFigure)
 assignees = users.alias("assignee_user")
 
-# An open task counts for its assignee's unit; unassigned, for its case's unit (the starter's, docs/managers.md),
-# which a trigger copies onto the inbox row (migration 0009): looking up each case would cost far more.
+# An open task counts for whoever holds it (engine/org/attribution.py, docs/managers.md): its assignee's unit;
+# unassigned, the unit of the group or lane it is offered to, kept on the inbox row when it opens; offered to
+# nobody in particular, its case's unit, which a trigger copies onto the row (migration 0009).
 OPEN_FROM = inbox.outerjoin(assignees, assignees.c.username == inbox.c.assignee)
-OPEN_UNIT = case((inbox.c.assignee.is_(None), inbox.c.case_unit_code), else_=assignees.c.unit_code)
+UNASSIGNED_UNIT = func.coalesce(inbox.c.group_unit_code, inbox.c.case_unit_code)
+OPEN_UNIT = case((inbox.c.assignee.is_(None), UNASSIGNED_UNIT), else_=assignees.c.unit_code)
 COMPLETED = history.c.kind == "task_completed"
 
 

@@ -17,9 +17,10 @@ On the process (or its extension properties): ``starterGroups``, ``refuseIf`` an
 (a condition on the start data that refuses the start with that message), ``businessKey`` (an
 expression computing the case's business key from the start data) and ``uniqueBusinessKey``
 (``true``: a second running or completed case with the same key is refused as a duplicate),
-``summary`` (an expression giving the one-line description lists and search show, e.g. the
-document's number and abstract), ``urgency`` (an expression giving the case's urgency: ``flash``,
-``top_urgent``, ``urgent``, ``normal`` or their Vietnamese names; see engine/persistence/case_fields.py).
+``title`` (an expression over the case data giving the case's title, which every list, notification and
+export shows, e.g. the document's abstract; ``summary`` is its older name and still read), ``urgency`` (an
+expression giving the case's urgency: ``flash``, ``top_urgent``, ``urgent``, ``normal`` or their Vietnamese
+names; see engine/persistence/case_fields.py).
 
 A task without explicit candidate groups is offered to the group its lane names.
 
@@ -85,7 +86,8 @@ def process_metadata(root: Any, process_id: str) -> dict[str, Any]:
             "unique_business_key": (attribute("uniqueBusinessKey") or "").lower() in ("true", "1", "yes"),
             "form": _start_form(process),
         },
-        "summary": attribute("summary"),
+        # The case's title; ``summary`` is its older name, still read.
+        "summary": attribute("title") or attribute("summary"),
         "urgency": attribute("urgency"),
         "tasks": tasks,
         "documents": document_actions(process),

@@ -141,6 +141,22 @@ class ProcessCatalogue:
             form_version_id = meta.get("form_version_id")
             return self.forms.get(session, form_version_id) if form_version_id else None
 
+    def case_forms(self, instance_id: int) -> dict[str, FormDefinition]:
+        """The forms of a case's version by element id: the start form (under ``""``), then each task's, in model
+        order.
+
+        Raises:
+            NotFound: no such case.
+        """
+        with self.db.read() as session:
+            version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
+            if version_id is None:
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            spec = self.specs.get(session, version_id)
+            holders = {"": spec.start or {}, **spec.tasks_meta}
+            return {element: self.forms.get(session, meta["form_version_id"]) for element, meta in holders.items()
+                    if meta.get("form_version_id")}
+
     def start_form(self, process_id: str) -> FormDefinition | None:
         """The start form of the latest version of ``process_id`` (None if it has none).
 

@@ -12,9 +12,11 @@ from sqlalchemy.sql import Select
 from engine.audit.access import CASE_VIEWED, AccessLog
 from engine.cases.catalogue import Diagram, ProcessCatalogue
 from engine.cases.queries import HistoryView, InstanceView, Queries
+from engine.cases.story import Fact, case_facts, decision_facts
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
 from engine.i18n import N_
+from engine.org.directory import Names, read_names
 from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
@@ -66,6 +68,15 @@ class CaseRow:
                               "created_at": t.created_at.isoformat(),
                               "due_at": t.due_at.isoformat() if t.due_at else None} for t in self.open_tasks]
         return out
+
+
+@dataclass(frozen=True)
+class CaseStory:
+    """A case's data as its forms label it, what each completed task decided (by task id), and everyone's names."""
+
+    facts: list[Fact]
+    decisions: dict[str, list[Fact]]
+    names: Names
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,20 @@ class CaseService:
         self._require(instance_id, user)
         self.access_log.record(instance_id, user, CASE_VIEWED)
         return self.queries.instance(instance_id, with_history=with_history)
+
+    def story(self, case: InstanceView, locale: str = "vi") -> CaseStory:
+        """What the case is about for its page (``case`` as :meth:`case` gave it, so already allowed): its data
+        labelled as its forms label it, and what each completed task decided (engine/cases/story.py)."""
+        forms = self.catalogue.case_forms(case.id)
+        with self.db.connect() as conn:
+            names = read_names(conn)
+        decisions: dict[str, list[Fact]] = {}
+        for event in case.history:
+            form = forms.get(event.element_id or "")
+            if event.kind == "task_completed" and event.task_id and form is not None:
+                submitted = (event.data or {}).get("data") or {}
+                decisions[event.task_id] = decision_facts(form, submitted, names, locale)
+        return CaseStory(case_facts(forms.values(), case.data, names, locale), decisions, names)
 
     def history(self, instance_id: int, user: str) -> list[HistoryView]:
         """The case's history, oldest first, if ``user`` may see the case."""

@@ -75,7 +75,8 @@ class Departures:
         repository.lock_task(conn, task.id, head or username)  # the instance row, as a completion does
         if head is not None and head != username:
             repository.assign_task(conn, task.id, head)
-            about = {"user": username, "task": task.name, "case": task.instance_id}
+            about = {"user": repository.person_name(conn, username), "task": task.name,
+                     "case": repository.case_ref(conn, task.instance_id)}
             step.notifications.extend(notify(conn, [head], kind="reassigned", key=wording.HANDED_OVER, params=about,
                                              instance_id=task.instance_id, task_id=task.id, now=now))
         else:

@@ -123,7 +123,8 @@ class WorkService:
     def _tell_delegate(self, step: Step, task: OpenTask, user: str, to_user: str) -> None:
         """Notify the delegate (stored for the inbox, e-mailed after commit if set up)."""
         name = step.conn.execute(_NAME, {"task_id": task.id}).scalar()
-        about = {"by": user, "task": name, "case": task.instance_id}
+        about = {"by": repository.person_name(step.conn, user), "task": name,
+                 "case": repository.case_ref(step.conn, task.instance_id)}
         step.notifications.extend(notify(step.conn, [to_user], kind="delegated", key=wording.DELEGATED, params=about,
                                          instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
 

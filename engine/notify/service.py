@@ -14,14 +14,17 @@ from engine.i18n import N_, normalize_locale
 from engine.notify.wording import wording
 from engine.persistence.base import table_of
 from engine.persistence.db import Database
-from engine.persistence.models import Notification
+from engine.persistence.models import Instance, Notification
 
 MAX_PER_PAGE = 200
 
 _notes = table_of(Notification)
 _MINE = _notes.c.username == bindparam("user")
+_cases = table_of(Instance)
 _PAGE = (select(_notes.c.id, _notes.c.kind, _notes.c.instance_id, _notes.c.task_id, _notes.c.message_key,
-                _notes.c.params, _notes.c.created_at, _notes.c.read_at, func.count().over().label("total"))
+                _notes.c.params, _notes.c.created_at, _notes.c.read_at, _cases.c.summary.label("case_title"),
+                func.count().over().label("total"))
+         .select_from(_notes.outerjoin(_cases, _cases.c.id == _notes.c.instance_id))
          .where(_MINE).order_by(_notes.c.read_at.is_not(None), _notes.c.created_at.desc(), _notes.c.id.desc())
          .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 _UNREAD = select(func.count()).select_from(_notes).where(_MINE, _notes.c.read_at.is_(None))
@@ -41,6 +44,7 @@ class NotificationView:
     message: str
     created_at: datetime
     read_at: datetime | None
+    case_title: str | None = None  # the case's title (procflow:title), to name the case's link
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -79,7 +83,7 @@ class NotificationService:
             total = rows[0].total if rows else self._total(conn, user)
         language = normalize_locale(locale)
         views = [NotificationView(r.id, r.kind, r.instance_id, r.task_id, wording(r.message_key, r.params, language),
-                                  r.created_at, r.read_at) for r in rows]
+                                  r.created_at, r.read_at, r.case_title) for r in rows]
         return NotificationPage(views, int(total), int(unread), page, per_page)
 
     def unread_count(self, user: str) -> int:

@@ -36,6 +36,22 @@ def search_text(business_key: str | None, summary: str | None) -> str | None:
     return fold(" ".join(parts))[:SEARCH_TEXT_LENGTH] if parts else None
 
 
+KEY_SEPARATOR = "|"  # what a business key expression joins its parts with (number|agency|year)
+TITLE_LENGTH = 500
+
+
+def display_key(business_key: str | None) -> str | None:
+    """A business key as people write it: ``12/UBND-VP|Ủy ban nhân dân tỉnh|2026`` → ``12/UBND-VP — Ủy … — 2026``."""
+    if not business_key:
+        return business_key
+    return " — ".join(part.strip() for part in business_key.split(KEY_SEPARATOR) if part.strip())
+
+
+def case_reference(instance_id: int, title: str | None) -> str:
+    """How a message names a case after "case #": its number, then its title in quotes when it has one."""
+    return f"{instance_id} «{title}»" if title else str(instance_id)
+
+
 def urgency_level(value: Any) -> str | None:
     """Map an urgency value (code or Vietnamese name) to one of :data:`URGENCY_LEVELS`; None if unknown."""
     if value is None:

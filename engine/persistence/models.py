@@ -160,6 +160,9 @@ class InboxTask(Base):
     # The case's unit (instances.unit_code), copied by a trigger when the row is inserted (0009), so that managers'
     # figures count unassigned tasks by unit without looking up each case (docs/managers.md).
     case_unit_code: Mapped[str | None] = mapped_column(String(100))
+    # The unit of the group (or lane) the task is offered to, which it counts for while nobody holds it
+    # (engine/org/attribution.py); NULL: offered to nobody in particular, or opened before 0020.
+    group_unit_code: Mapped[str | None] = mapped_column(String(100))
 
     candidate_groups: Mapped[list[TaskCandidateGroup]] = relationship(
         back_populates="task", cascade="all, delete-orphan", passive_deletes=True

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
-from engine.persistence.case_fields import search_text
+from engine.persistence.case_fields import case_reference, search_text
 from engine.persistence.chain import GENESIS, HISTORY_CONTENT, chain_history
 from engine.persistence.models import (
     EventSubscription,
@@ -156,7 +156,7 @@ _SET_HEAD = Prepared(update(_instances).where(_instances.c.id == bindparam("b_id
                                               _instances.c.history_head == bindparam("b_head")),
                      columns=("history_head", "history_count"))
 INBOX_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "form_key", "assignee",
-                 "created_at", "due_at", "group_codes")
+                 "created_at", "due_at", "group_codes", "group_unit_code")
 _INSERT_TASKS = Prepared(insert(_inbox), columns=INBOX_COLUMNS)
 _INSERT_CANDIDATES = Prepared(insert(_candidates), columns=("task_id", "group_code"))
 _DROP_SUBSCRIPTIONS = Prepared(delete(_subscriptions).where(_subscriptions.c.instance_id == bindparam("b_instance")))
@@ -346,3 +346,19 @@ def replace_subscriptions(conn: Connection, instance_id: int, waits: list[tuple[
 def subscribers(conn: Connection, kind: str, name: str) -> list[int]:
     """Running instances waiting for the message or signal ``name``, oldest instance first."""
     return [row[0] for row in _SUBSCRIBERS.rows(conn, {"kind": kind, "name": name})]
+
+
+_CASE_TITLE = select(_instances.c.summary).where(_instances.c.id == bindparam("i"))
+
+
+def case_ref(conn: Connection, instance_id: int) -> str:
+    """How a notification names a case: ``12 «its title»`` (engine/persistence/case_fields.py)."""
+    return case_reference(instance_id, conn.execute(_CASE_TITLE, {"i": instance_id}).scalar())
+
+
+_FULL_NAME = select(_users.c.full_name).where(_users.c.username == bindparam("u"))
+
+
+def person_name(conn: Connection, username: str) -> str:
+    """How a notification names a person: their full name (the username when nobody has it)."""
+    return str(conn.execute(_FULL_NAME, {"u": username}).scalar() or username)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from engine.bpmn.execution import ready_human_tasks
 from engine.bpmn.timers import TimerEventDefinition, duration_due
+from engine.org.attribution import GroupUnits
 from engine.org.service import resolve_group
 from engine.persistence import repository
 from engine.persistence.db import raise_if_unavailable
@@ -45,11 +46,13 @@ def sync_inbox(conn: Connection, instance_id: int, process_id: str, workflow: An
     repository.delete_tasks(conn, list(change.closed))
     groups: list[dict[str, str]] = []
     holders: dict[str, str] | None = None
+    group_units = GroupUnits(conn)
     for task_id, task in ready.items():
         if task_id in existing:
             continue
         meta = spec.tasks_meta.get(task.task_spec.bpmn_id, {})
         row, codes, problems = _new_row(conn, instance_id, process_id, task, meta, now)
+        row["group_unit_code"] = group_units.unit_of(row["group_codes"])
         if meta.get("sticky", True) and not _multi_instance_child(task):
             holders = last_holders(conn, instance_id) if holders is None else holders
             _keep_holder(conn, row, holders.get(row["element_id"]))

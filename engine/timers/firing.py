@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine.notify import wording
 from engine.notify.mail import group_members, notify
+from engine.org.attribution import alert_head
 from engine.org.service import head_for
 from engine.persistence import repository
 from engine.persistence.models import (
@@ -134,7 +135,7 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         users = [task.assignee] if task.assignee else _candidates(step, task.group_codes)
-        self._tell(step, users, "reminder", wording.REMINDER_DUE, self._about(task, row), row, now)
+        self._tell(step, users, "reminder", wording.REMINDER_DUE, self._about(step, task, row), row, now)
         return self._done(step, row, now, "reminder_sent", {"to": users})
 
     def _escalate(self, step: Step, row: Any, now: datetime) -> str:
@@ -144,7 +145,9 @@ class TimerService:
         if _instance_status(step, row.instance_id) is InstanceStatus.SUSPENDED:
             return WAITING
         target = self._target(step, row, task)
-        about = {**self._about(task, row), "assignee": task.assignee} if task.assignee else self._about(task, row)
+        about = self._about(step, task, row)
+        if task.assignee:
+            about["assignee"] = repository.person_name(step.conn, task.assignee)
         key = wording.OVERDUE if task.assignee else wording.OVERDUE_UNCLAIMED
         self._tell(step, target.told, "escalation", key, about, row, now)
         return self._done(step, row, now, "escalated", target.escalated(task.assignee))
@@ -159,7 +162,7 @@ class TimerService:
             return self._done(step, row, now, "reassign_skipped", {"reason": _why_not(target, task.assignee),
                                                                    **target.details()})
         repository.assign_task(step.conn, task.id, head)
-        self._tell(step, [head], "reassigned", wording.REASSIGNED_OVERDUE, self._about(task, row), row, now)
+        self._tell(step, [head], "reassigned", wording.REASSIGNED_OVERDUE, self._about(step, task, row), row, now)
         return self._done(step, row, now, "reassigned", {"from": task.assignee, "to": head, **target.details()})
 
     def _target(self, step: Step, row: Any, task: Any) -> Escalation:
@@ -170,7 +173,10 @@ class TimerService:
         expression = spec.tasks_meta.get(row.element_id, {}).get("escalate_to")
 
         def head() -> str | None:
-            return head_for(step.conn, task.assignee or _started_by(step, row.instance_id))
+            """The head of the unit the task counts for (engine/org/attribution.py)."""
+            if task.assignee or task.group_unit_code:
+                return alert_head(step.conn, task.assignee, task.group_unit_code, None)
+            return head_for(step.conn, _started_by(step, row.instance_id))  # offered to anyone: the starter's head
 
         if not expression:
             return Escalation.to_head(head())
@@ -183,9 +189,9 @@ class TimerService:
         task = workflow.get_task_from_id(UUID(row.task_id))
         return dict(task.data) if task is not None else {}
 
-    def _about(self, task: Any, row: Any) -> dict[str, Any]:
-        """The parameters every timer's notification has: the task, its case and its deadline (local time)."""
-        return {"task": task.name, "case": row.instance_id,
+    def _about(self, step: Step, task: Any, row: Any) -> dict[str, Any]:
+        """The parameters every timer's notification has: the task, its case (with its title), its deadline."""
+        return {"task": task.name, "case": repository.case_ref(step.conn, row.instance_id),
                 "due": task.due_at.astimezone(self.zone) if task.due_at else "-"}
 
     def _tell(self, step: Step, users: list[str], kind: str, key: str, params: dict[str, Any], row: Any,
@@ -204,7 +210,8 @@ class TimerService:
 
 def _open_task(step: Step, task_id: str) -> Any:
     return step.conn.execute(select(InboxTask.id, InboxTask.name, InboxTask.assignee, InboxTask.group_codes,
-                                    InboxTask.due_at).where(InboxTask.id == task_id)).first()
+                                    InboxTask.due_at, InboxTask.group_unit_code)
+                             .where(InboxTask.id == task_id)).first()
 
 
 def _instance_status(step: Step, instance_id: int) -> InstanceStatus | None:

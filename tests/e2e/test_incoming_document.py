@@ -136,7 +136,7 @@ def _claim_and_direct(page: Page, case_id: int) -> None:
     expect(rows.last).to_contain_text(SO_KY_HIEU)
     row.locator(f"#claim-button-{task_id}").click()
     expect(row.locator(f"#unclaim-{task_id}")).to_be_visible()  # the row now says it is the leader's
-    expect(row).to_contain_text("chanhvp")
+    expect(row).to_contain_text("Trần Thị Bình")  # by full name, not the username
     page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
 
     row.locator(".task-link").click()
@@ -158,7 +158,7 @@ def _first_report(page: Page, case_id: int) -> None:
     """The specialist reports, attaching the draft reply; the task was assigned to them by name."""
     page.click("#nav-inbox")
     row = _row(page, case_id, "Xử lý văn bản, báo cáo kết quả")
-    expect(row).to_contain_text("chuyenvien1")
+    expect(row).to_contain_text("Hoàng Văn Em")
     row.locator(".task-link").click()
     expect(page.locator("#field-y_kien_phan_cong")).to_have_value("Đồng chí Em nghiên cứu, dự thảo báo cáo.")
     page.select_option("#field-hinh_thuc_ket_qua", "du_thao_van_ban_di")
@@ -226,7 +226,7 @@ def _case_completed_with_history(page: Page, case_id: int) -> None:
     # The returned work: handled twice, reviewed twice.
     expect(items.filter(has_text="Hoàn thành công việc: Xử lý văn bản, báo cáo kết quả")).to_have_count(2)
     expect(items.filter(has_text="Hoàn thành công việc: Xem xét kết quả xử lý")).to_have_count(2)
-    for actor in ("vanthu", "chanhvp", "truongphong_th", "chuyenvien1"):
+    for actor in ("Vũ Thị Hoa", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em"):  # full names, not usernames
         expect(items.filter(has_text=actor).first).to_be_visible()
     expect(page.locator("#files-list")).to_contain_text("du-thao-bao-cao.pdf")
     _wait_for_diagram(page, current=None, finished="end_filed")

@@ -13,6 +13,7 @@ from engine.cases.queries import HistoryView
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.models import InstanceStatus
 from web.extensions import services, user
+from web.i18n import locale
 from web.params import load, load_or_default, page_field
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -47,6 +48,11 @@ EVENT_LABELS = {
     "reminder_sent": _l("Reminder sent"),
     "escalated": _l("Overdue, reported"),
     "reassigned": _l("Overdue, reassigned"),
+    "reminded": _l("Reminded"),
+    "task_reassigned": _l("Task reassigned"),
+    "task_handed_over": _l("Task handed over (the holder left)"),
+    "comment_added": _l("Comment"),
+    "attachment_added": _l("File attached"),
 }
 
 
@@ -82,10 +88,15 @@ def show(instance_id: int) -> ResponseReturnValue:
     case = services().cases.case(instance_id, me)
     mine = {t.id for t in services().queries.tasks(user=me, instance_id=instance_id)}
     names = {h.task_id: (h.data or {}).get("name") for h in case.history if h.kind == "task_created"}
+    comments = services().comments.list_for(instance_id, me)
+    attachments = services().attachments.list_for(instance_id, me)
     return render_template("cases/show.html", case=case, my_tasks=mine, history=_shown(case.history),
                            task_names=names, names=services().catalogue.names(), status_labels=STATUS_LABELS,
-                           event_labels=EVENT_LABELS, comments=services().comments.list_for(instance_id, me),
-                           attachments=services().attachments.list_for(instance_id, me),
+                           event_labels=EVENT_LABELS, comments=comments, attachments=attachments,
+                           story=services().cases.story(case, locale()),
+                           comment_texts={c.id: c.text for c in comments},
+                           file_links={a.sha256: url_for("cases.download", instance_id=instance_id, attachment_id=a.id)
+                                       for a in attachments},
                            documents=services().documents.documents_of_case(instance_id, me))
 
 

@@ -22,6 +22,7 @@ from web.errors import engine_text, status_of
 from web.extensions import services, user
 from web.forms import flat_values, initial_values
 from web.i18n import locale
+from web.naming import file_links
 from web.params import load
 from web.tasks import delegation
 from web.tasks.delegation import Picker
@@ -179,5 +180,6 @@ def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDe
         errors=errors or {}, alert=alert, can_submit=can_submit and task is not None, case=case,
         names=services().catalogue.names(), task_name=task.name if task else name,
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
-        files_allowed=can_submit and task is not None, picker=picker,
+        files_allowed=can_submit and task is not None, picker=picker, case_title=case.summary if case else None,
+        file_links=file_links(instance_id) if case is not None else {},
         picks=services().runtime.pick_options(form, user().username)), status

@@ -45,7 +45,7 @@ PYTHON_TAGS = {
 }
 # procflow's expressions in attributes and extension properties (engine.bpmn.metadata), by what users call them
 PROCESS_EXPRESSIONS = {"refuseIf": ("start", "refuse_if"), "businessKey": ("start", "business_key"),
-                       "summary": (None, "summary"), "urgency": (None, "urgency")}
+                       "title": (None, "summary"), "urgency": (None, "urgency")}
 TASK_EXPRESSIONS = {"due": "due", "reminder": "reminder", "reassignAfter": "reassign_after"}
 
 

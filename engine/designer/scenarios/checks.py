@@ -27,13 +27,14 @@ class Observed:
     notifications: list[tuple[str, str]]
     history: list[str]
     path: list[str]
+    title: str | None = None
 
 
 def differences(expected: dict[str, Any], observed: Observed, zone: tzinfo) -> list[str]:
     """Every way ``observed`` differs from ``expected`` (empty when it matches), one text per expectation."""
     checks: dict[str, Callable[[Any, Observed, tzinfo], list[str]]] = {
         "tasks": _tasks, "state": _state, "data": _data, "notifications": _notifications,
-        "history": _history, "path": _path,
+        "history": _history, "path": _path, "title": _title,
     }
     return [text for name, check in checks.items() if name in expected
             for text in check(expected[name], observed, zone)]
@@ -109,6 +110,12 @@ def _in_file_order(actual: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- state, data -------------------------------------------------------------------------------------
+def _title(expected: str | None, observed: Observed, zone: tzinfo) -> list[str]:
+    if expected == observed.title:
+        return []
+    return [f"title: expected {show(expected)}, actual {show(observed.title)}"]
+
+
 def _state(expected: str, observed: Observed, zone: tzinfo) -> list[str]:
     if expected == observed.state:
         return []

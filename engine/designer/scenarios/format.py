@@ -19,7 +19,7 @@ from engine.persistence.models import InstanceStatus
 SUFFIXES = (".scenarios.yaml", ".scenarios.yml")
 ACTIONS = ("complete", "advance", "deliver", "expect")
 REFUSABLE = ("complete", "deliver")
-EXPECTATIONS = ("tasks", "state", "data", "notifications", "history", "path")
+EXPECTATIONS = ("tasks", "state", "data", "notifications", "history", "path", "title")
 WORKING = ("working_days", "working_hours")
 PLAIN = ("days", "hours", "minutes")
 
@@ -118,6 +118,7 @@ class ExpectSchema(Schema):
     notifications = fields.List(fields.Nested(NotificationExpectSchema))
     history = fields.List(fields.String(validate=_NAME))
     path = fields.List(fields.String(validate=_NAME))
+    title = fields.String(allow_none=True)
 
     @validates_schema
     def something(self, data: dict[str, Any], **_: Any) -> None:

@@ -151,7 +151,7 @@ class ScenarioPlay:
                                     .where(Notification.instance_id == instance_id)
                                     .order_by(Notification.id)).all()
         return Observed(view.status, error, view.open_tasks, view.data, [(n.username, n.kind) for n in notes],
-                        [h.kind for h in view.history], trace_of(view.history))
+                        [h.kind for h in view.history], trace_of(view.history), view.summary)
 
     def trace(self) -> tuple[list[str], list[Visit]]:
         """The ordered completed elements and the reach/complete visits of the instance (empty if never started)."""

@@ -436,7 +436,7 @@ def test_csv_and_xlsx_exports(agency: Services) -> None:
     assert "2026-04-24T17:00:00+07:00" in to_csv(as_rows(tasks), columns("deadline_tasks", "en")).decode("utf-8-sig")
     book = load_workbook(io.BytesIO(to_xlsx([Sheet("Tasks", columns("deadline_tasks"), as_rows(tasks))])))
     first = list(book["Tasks"].values)[1]
-    assert first[0] == "o4" and first[6] == datetime(2026, 4, 24, 17, 0)  # local time in the sheet
+    assert first[0] == "o4" and first[7] == datetime(2026, 4, 24, 17, 0)  # local time in the sheet
 
 
 # -- the rollups ----------------------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ FAILING = """
         steps:
           - advance: {working_days: 2}
           - expect:
-              notifications: [{to: chanhvp, kind: escalation}, {to: bithu, kind: escalation}]
+              notifications: [{to: truongphong, kind: escalation}, {to: bithu, kind: escalation}]
               history: [escalated, reminder_sent]
       - name: path
         steps:

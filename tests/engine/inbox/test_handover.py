@@ -30,7 +30,7 @@ def test_open_tasks_go_to_the_head_who_is_told(services: Services) -> None:
     with services.db.read() as session:
         told = session.scalars(select(Notification).where(Notification.username == "bithu")).one()
         event = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_handed_over")).one()
-        assert told.message_key == "handed_over" and told.params["user"] == "chanhvp"
+        assert told.message_key == "handed_over" and told.params["user"] == "Trần Thị Chánh"  # by full name
         assert (event.actor, event.data) == ("quantri", {"from": "chanhvp", "to": "bithu", "reason": "deactivated"})
         claimed = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_claimed")).one()
         assert claimed.actor == "chanhvp"  # history keeps who did what

@@ -109,7 +109,7 @@ def test_the_assignee_delegates_and_the_delegate_is_notified(org: Services) -> N
     assert [(h.actor, h.data) for h in delegated] == [("chuyenvien", {"from": "chuyenvien", "to": "truongphong"})]
     notes = org.notifications.list_for("truongphong").rows
     assert [(n.kind, n.task_id) for n in notes] == [("delegated", task.id)]
-    assert "chuyenvien" in notes[0].message
+    assert "Hoàng Văn Viên" in notes[0].message  # the delegator by full name
     org.runtime.complete_task(task.id, user="truongphong", data={})
 
 

@@ -79,11 +79,13 @@ def test_a_notification_is_stored_as_a_key_and_worded_when_read(org: Services) -
     with org.db.read() as session:
         stored = session.execute(select(Notification.message_key, Notification.params)
                                  .where(Notification.username == "truongphong")).one()
-    assert (stored.message_key, stored.params["case"], stored.params["assignee"]) == (OVERDUE, instance_id,
-                                                                                        "chuyenvien")
+    # The case by its number and title, the person by full name (not a bare "#1" and a username).
+    case = f"{instance_id} «Số 12/UBND: Về việc báo cáo»"
+    assert (stored.message_key, stored.params["case"], stored.params["assignee"]) == (OVERDUE, case,
+                                                                                        "Hoàng Văn Viên")
     (vi,) = org.notifications.list_for("truongphong", locale="vi").rows
     (en,) = org.notifications.list_for("truongphong", locale="en").rows
-    assert vi.message.startswith(f"Việc “{task.name}” (hồ sơ #{instance_id}, đồng chí chuyenvien đang xử lý) "
+    assert vi.message.startswith(f"Việc “{task.name}” (hồ sơ #{case}, đồng chí Hoàng Văn Viên đang xử lý) "
                                  "đã quá hạn ")
-    assert en.message.startswith(f"Task “{task.name}” (case #{instance_id}, with chuyenvien) was due at ")
+    assert en.message.startswith(f"Task “{task.name}” (case #{case}, with Hoàng Văn Viên) was due at ")
     assert vi.id == en.id and vi.as_dict()["message"] == vi.message

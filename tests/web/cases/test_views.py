@@ -134,7 +134,8 @@ def test_an_overdue_task_shows_whom_it_was_reported_to(client: FlaskClient, auth
     web_services.timers.fire_due()
     auth.login("chuyenvien")
     page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
-    assert "Quá hạn, đã báo cáo</strong>: Lãnh đạo duyệt → truongphong" in page
+    # Nobody took the leaders' task: the head of the leaders' unit (TU) is told, by full name.
+    assert "Quá hạn, đã báo cáo</strong>: Lãnh đạo duyệt → Nguyễn Văn Bí" in page
 
 
 def test_my_cases_with_a_stale_status_or_page_shows_the_first_page_of_all(client: FlaskClient, auth: Auth,

@@ -1,0 +1,93 @@
+"""What a case is about, told from its data and its forms: each field labelled as the forms label it.
+
+The case page shows the document's fields, each decision with its reason and the direction text as the people who
+filled the forms saw them: a choice by its option's label, a person by full name, a unit or group by name, a file by
+its name (the web layer links it to the case's file). The same reading gives the history's line of a completed task
+("Kết luận: Trả lại, yêu cầu hoàn thiện — Ý kiến: …"): the fields its form let its user fill, as submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.forms import FormDefinition
+from engine.forms.definition import FormComponent
+from engine.org.directory import Names
+
+_SKIPPED = ("text", "html", "image", "button", "separator", "spacer", "group", "dynamiclist", "iframe", "table")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled value: ``text`` for words and numbers, ``flag`` for a tick box, ``files`` for attached files."""
+
+    key: str
+    label: str
+    text: str | None = None
+    flag: bool | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    long: bool = False  # a paragraph (direction, reason, result), shown on its own line
+
+
+def case_facts(forms: Iterable[FormDefinition | None], data: Mapping[str, Any], names: Names,
+               locale: str = "vi") -> list[Fact]:
+    """Every field of the process's forms that holds a value in ``data``, once, in the forms' order."""
+    seen: set[str] = set()
+    facts: list[Fact] = []
+    for form in forms:
+        for component in form.fields if form else ():
+            if component.name and component.name not in seen and component.type not in _SKIPPED:
+                found = fact(component, _value(data, component.name), names, locale)
+                if found is not None:
+                    seen.add(component.name)
+                    facts.append(found)
+    return facts
+
+
+def decision_facts(form: FormDefinition | None, submitted: Mapping[str, Any], names: Names,
+                   locale: str = "vi") -> list[Fact]:
+    """What one completed task decided: the fields its form let its user fill, as submitted (empty ones left out)."""
+    if form is None:
+        return []
+    found = (fact(c, _value(submitted, c.name), names, locale) for c in form.input_fields
+             if c.name and c.type not in _SKIPPED)
+    return [f for f in found if f is not None]
+
+
+def fact(component: FormComponent, value: Any, names: Names, locale: str = "vi") -> Fact | None:
+    """``value`` of one field as its form shows it; None when it is empty."""
+    key, label = component.name or "", component.label_for(locale) or component.name or ""
+    if value is None or value == "" or value == []:
+        return None
+    if component.type == "filepicker":
+        files = [f for f in (value if isinstance(value, list) else [value]) if isinstance(f, dict) and f.get("name")]
+        return Fact(key, label, files=files) if files else None
+    if component.type == "checkbox" or isinstance(value, bool):
+        return Fact(key, label, flag=bool(value))
+    texts = [_shown(component, v, names, locale) for v in (value if isinstance(value, list) else [value])]
+    return Fact(key, label, text=", ".join(t for t in texts if t), long=component.type == "textarea")
+
+
+def _shown(component: FormComponent, value: Any, names: Names, locale: str) -> str:
+    """One value: an option by its label, a person, unit or group by name, anything else as written."""
+    for choice in component.choices:
+        if choice.value == str(value):
+            return choice.label_for(locale)
+    if component.pick is not None:
+        kind = component.pick.kind
+        return names.holder(str(value)) if kind == "user" else names.unit(str(value)) if kind == "unit" \
+            else names.group(str(value))
+    return str(value)
+
+
+def _value(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted data path (fields inside a group with a ``path``)."""
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
+

@@ -1,0 +1,54 @@
+"""A case's data as its forms label it, and what a completed task decided (engine/cases/story.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.cases.story import case_facts, decision_facts
+from engine.forms import load_form
+from engine.org.directory import Names
+from engine.persistence.case_fields import case_reference, display_key
+
+FORMS = Path(__file__).resolve().parents[3] / "forms"
+NAMES = Names(people={"truongphong_th": "Lê Văn Cường"}, people_units={"truongphong_th": "PTH"},
+              groups={"lanh_dao": "Lãnh đạo"}, units={"PTH": "Phòng Tổng hợp", "BTC": "Ban Tổ chức Tỉnh ủy"})
+FILE = {"name": "bao-cao.pdf", "size": 10, "content_type": "application/pdf", "sha256": "a" * 64}
+
+
+def test_the_case_data_is_labelled_as_the_forms_label_it_once_in_form_order() -> None:
+    registration = load_form(FORMS / "incoming_registration.form")
+    review = load_form(FORMS / "incoming_head_review.form")
+    data = {"so_ky_hieu": "12/UBND-VP", "trich_yeu": "Về việc báo cáo tháng 12", "do_khan": "thuong_khan",
+            "ket_luan_truong_phong": "tra_lai", "y_kien_truong_phong": "Bổ sung số liệu", "tep_ket_qua": [FILE],
+            "ghi_chu_tiep_nhan": "", "not_in_any_form": "x"}
+    facts = case_facts([registration, review], data, NAMES)
+    shown = {f.key: (f.label, f.text) for f in facts}
+    assert shown["do_khan"] == ("Độ khẩn", "Thượng khẩn")  # an option by its label
+    assert shown["ket_luan_truong_phong"] == ("Kết luận", "Trả lại, yêu cầu hoàn thiện")
+    assert shown["y_kien_truong_phong"] == ("Ý kiến", "Bổ sung số liệu")
+    assert [f.key for f in facts].count("trich_yeu") == 1 and "not_in_any_form" not in shown
+    assert "ghi_chu_tiep_nhan" not in shown  # empty: left out
+    (files,) = [f for f in facts if f.key == "tep_ket_qua"]
+    assert files.files == [FILE] and files.text is None
+
+
+def test_a_decision_is_what_the_task_let_its_user_fill_not_what_it_showed() -> None:
+    review = load_form(FORMS / "incoming_head_review.form")
+    decided = decision_facts(review, {"ket_luan_truong_phong": "dong_y", "y_kien_truong_phong": "",
+                                      "trich_yeu": "read-only, shown only"}, NAMES)
+    assert [(f.label, f.text) for f in decided] == [("Kết luận", "Đồng ý")]
+    direction = load_form(FORMS / "incoming_direction.form")
+    decided = decision_facts(direction, {"huong_xu_ly": "giao_xu_ly", "y_kien_chi_dao": "Giao PTH chủ trì",
+                                         "don_vi_chu_tri": "PTH", "don_vi_phoi_hop": ["BTC"]}, NAMES)
+    shown = {f.label: f.text for f in decided}
+    assert shown["Hướng xử lý"] == "Giao đơn vị xử lý" and shown["Ý kiến chỉ đạo (bút phê)"] == "Giao PTH chủ trì"
+    assert shown["Đơn vị chủ trì"] == "Phòng Tổng hợp" and shown["Đơn vị phối hợp"] == "Ban Tổ chức Tỉnh ủy"
+    assert decision_facts(None, {"x": 1}, NAMES) == []
+
+
+def test_keys_and_case_references_read_as_people_write_them() -> None:
+    assert display_key("12/UBND-VP|Ủy ban nhân dân tỉnh|2026") == "12/UBND-VP — Ủy ban nhân dân tỉnh — 2026"
+    assert display_key("KND-001") == "KND-001" and display_key(None) is None
+    assert case_reference(7, "Báo cáo") == "7 «Báo cáo»" and case_reference(7, None) == "7"
+    assert NAMES.holder("truongphong_th") == "Lê Văn Cường (Phòng Tổng hợp)" and NAMES.person("ghost") == "ghost"
+    assert NAMES.group_list(["lanh_dao", "user:truongphong_th"]) == "Lãnh đạo, Lê Văn Cường"
