@@ -139,6 +139,10 @@ class Terms:
             parts[-1] += "*"
         return " AND ".join(parts)
 
+    def for_dialect(self, dialect: str) -> str:
+        """The query text for the database ``dialect`` (postgresql or sqlite)."""
+        return self.postgres() if dialect == "postgresql" else self.sqlite()
+
     def matches(self, word: str) -> bool:
         """True if an indexed ``word`` is one of the query's (or starts with its last word, when a prefix)."""
         if word in self._exact:
@@ -253,6 +257,16 @@ def snippet(text: str, terms: Terms, length: int = SNIPPET_LENGTH) -> list[tuple
     return pieces
 
 
+def matching_ids(dialect: str) -> Select[Any]:
+    """The ids of the cases whose index row matches ``:query`` (:meth:`Terms.for_dialect`): for other queries'
+    ``IN``, as the inbox's search box uses it."""
+    if dialect == "postgresql":
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
+        return select(_search.c.instance_id).where(literal_column("case_search.document").op("@@")(query))
+    return select(_fts.c.rowid).select_from(_fts).where(
+        literal_column("case_search_fts").op("MATCH")(bindparam("query")))
+
+
 def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status: bool, unit: bool,
                start: bool, end: bool) -> Select[Any]:
     """The page query for one shape of search."""
@@ -335,7 +349,9 @@ class CaseSearch:
                 params["end"] = self._midnight(filters.started_to + timedelta(days=1))
             dialect = conn.dialect.name
             if terms:
-                params["query"] = terms.postgres() if dialect == "postgresql" else terms.sqlite()
+                params["query"] = terms.for_dialect(dialect)
+            elif query and query.strip():  # only punctuation: no word to find
+                return SearchPage([], 0, page, per_page, query)
             statement = _statement(dialect, text=bool(terms), visible=None if visible.everything else visible.ids,
                                    process=bool(filters.process_id), status=bool(filters.status),
                                    unit=bool(filters.unit), start="start" in params, end="end" in params)

@@ -38,6 +38,16 @@ SEPARATOR = " · "
 _search = table_of(CaseSearchRow)
 
 
+def made_by_migration(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's ``include_object``: False for the index's database-specific parts, which no model declares (the
+    FTS5 table and its shadow tables on SQLite; the generated ``document`` column and its GIN index on PostgreSQL)."""
+    if type_ == "table" and name and name.startswith("case_search_fts"):
+        return False
+    if type_ == "column" and name == "document" and getattr(getattr(obj, "table", None), "name", "") == "case_search":
+        return False
+    return not (type_ == "index" and name == "ix_case_search_document")
+
+
 def words(text: str) -> list[str]:
     """``text`` folded (lower case, no diacritics, đ as d) and cut into words of letters and digits."""
     return _WORD.findall(fold(text))
