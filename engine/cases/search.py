@@ -272,10 +272,10 @@ def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status:
     """The page query for one shape of search."""
     source = _search.join(_instances, _instances.c.id == _search.c.instance_id)
     rank: Any = literal_column("0")
-    conditions = []
+    conditions: list[Any] = []
     if text and dialect == "postgresql":
         query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
-        document = literal_column("case_search.document")
+        document: Any = literal_column("case_search.document")
         conditions.append(document.op("@@")(query))
         rank = func.ts_rank_cd(document, query)
     elif text:

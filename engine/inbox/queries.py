@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, validate
@@ -19,7 +19,7 @@ from sqlalchemy import Integer, bindparam, case, false, func, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from engine.calendar.working_time import WorkingDuration
+from engine.calendar.due_soon import due_soon_until, due_state
 from engine.cases.queries import TaskView
 from engine.cases.search import Terms, matching_ids
 from engine.cases.visibility import units_below
@@ -227,10 +227,8 @@ class InboxQueries:
         return _page([_row(r, now, soon) for r in rows], rows, page, per_page, now, soon)
 
     def due_soon_until(self, now: datetime) -> datetime:
-        """The end of the due-soon window: one working day from ``now`` by the business calendar."""
-        if self.calendar is None:
-            return now + timedelta(days=1)
-        return self.calendar.add(now, WorkingDuration(days=1))
+        """The end of the due-soon window: one working day from ``now`` (engine/calendar/due_soon.py)."""
+        return due_soon_until(self.calendar, now)
 
     def _statement(self, filters: InboxFilter) -> Select[Any]:
         shape = (*filters.shape(), self.db.engine.dialect.name)
@@ -258,10 +256,10 @@ class InboxQueries:
 
 
 def _row(r: Any, now: datetime, soon: datetime) -> InboxRow:
-    overdue = r.due_at is not None and r.due_at < now
+    state = due_state(r.due_at, now, soon)
     return InboxRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, list(r.group_codes or []),
                     r.assignee, r.created_at, r.due_at, r.form_key, r.business_key, r.summary, r.urgency,
-                    r.unit_code, overdue, r.due_at is not None and not overdue and r.due_at < soon)
+                    r.unit_code, state == "overdue", state == "soon")
 
 
 def _page(rows: list[InboxRow], raw: Sequence[Any], page: int, per_page: int, now: datetime,

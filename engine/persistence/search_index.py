@@ -31,7 +31,8 @@ from engine.persistence.prepared import Prepared
 CONTENT_LENGTH = 4000  # characters of data text kept per case (the first ones: the registration's fields)
 _WORD = re.compile(r"[^\W_]+")
 # Values that say nothing to a person searching: ISO dates and times, UUIDs, hex digests, e-mail-less machine ids.
-_NOISE = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.+\-Z]*)?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_NOISE = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.+\-Z]*)?"
+                    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                     r"|[0-9a-f]{32,}|true|false|none|null)$", re.IGNORECASE)
 SEPARATOR = " · "
 
@@ -110,7 +111,7 @@ def document(*, title: str | None, summary: str | None = None, business_key: str
                           " ".join(words(" ".join(head_parts))), " ".join(words(" ".join(texts))[:1000]))
 
 
-_NEW = {name: bindparam(f"b_{name}") for name in ("title", "content", "head", "body")}
+_NEW: dict[str, Any] = {name: bindparam(f"b_{name}") for name in ("title", "content", "head", "body")}
 _CHANGED = or_(_search.c.title.is_distinct_from(_NEW["title"]), _search.c.content != _NEW["content"],
                _search.c.head != _NEW["head"], _search.c.body != _NEW["body"])
 _UPDATE = Prepared(update(_search).where(_search.c.instance_id == bindparam("b_id"), _CHANGED).values(**_NEW))
@@ -124,7 +125,8 @@ def write(conn: Connection, instance_id: int, doc: SearchDocument, *, new: bool)
     if new:
         _INSERT.rowcount(conn, {"instance_id": instance_id, **values})
         return
-    if _UPDATE.rowcount(conn, {"b_id": instance_id, **{f"b_{k}": v for k, v in values.items()}}) == 0 and _MISSING.first(conn, {"b_id": instance_id}):
+    changed = _UPDATE.rowcount(conn, {"b_id": instance_id, **{f"b_{k}": v for k, v in values.items()}})
+    if changed == 0 and _MISSING.first(conn, {"b_id": instance_id}):
         _INSERT.rowcount(conn, {"instance_id": instance_id, **values})
 
 

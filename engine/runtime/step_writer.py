@@ -3,7 +3,8 @@
 Every command of the runtime ends here, in its transaction: the workflow is pruned and serialized (checked by a
 round trip in tests), its outcome sets the status, the case's summary and urgency are evaluated, the inbox rows
 follow the READY human tasks, the timer rows the waiting timers and deadlines, the message and signal
-subscriptions what the case waits for, the search index row the case's title, key and data text, and the history gets one row per event, hash-chained to the case's previous
+subscriptions what the case waits for, the search index row the case's title, key and data text
+(engine/persistence/search_index.py), and the history gets one row per event, hash-chained to the case's previous
 row (engine/persistence/chain.py). What must happen after commit (RQ wake-ups, messages to route before it) is
 left on the :class:`Step`.
 """

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from engine.cases.search import SearchFilters, Terms, snippet
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.case_models import CaseSearchRow
-from engine.persistence.models import Instance
 from engine.persistence.search_index import data_texts, document, words
 from engine.services import Services
 from tests.engine.cases.test_case_access import EVERYONE
@@ -49,7 +48,8 @@ def test_query_terms_for_both_databases() -> None:
 
 
 def test_snippet_marks_the_words_in_the_text_as_written() -> None:
-    text = "Kính gửi các đơn vị. " * 20 + "Đề nghị báo cáo tình hình thực hiện tháng 12 năm 2026. " + "Trân trọng. " * 20
+    text = ("Kính gửi các đơn vị. " * 20 + "Đề nghị báo cáo tình hình thực hiện tháng 12 năm 2026. "
+            + "Trân trọng. " * 20)
     pieces = snippet(text, Terms.parse("bao cao thang 12"))
     assert [p for p, hit in pieces if hit] == ["báo", "cáo", "tháng", "12"]
     assert pieces[0] == ("… ", False) and pieces[-1] == (" …", False)
@@ -151,7 +151,8 @@ def test_a_case_whose_row_is_missing_gets_one_at_its_next_step(org: Services) ->
     org.runtime.complete_task(task_of(org, case).id, user="chuyenvien", data={})
     assert found(org, "vanthu", "ho so cu") == [case]
     with org.db.connect() as conn:
-        assert conn.execute(select(CaseSearchRow.title).where(CaseSearchRow.instance_id == case)).scalar() == "Số 12/UBND: Hồ sơ cũ"
+        title = conn.execute(select(CaseSearchRow.title).where(CaseSearchRow.instance_id == case)).scalar()
+    assert title == "Số 12/UBND: Hồ sơ cũ"
 
 
 def test_bad_input_is_refused_with_the_field(org: Services) -> None:
