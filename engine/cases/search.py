@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -194,15 +195,21 @@ class SearchPage:
         return max(1, -(-self.total // self.per_page))
 
 
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    """One character folded as the index folds text (it may become several, or none)."""
+    return "".join(p for p in unicodedata.normalize("NFD", char.casefold().replace("đ", "d"))
+                   if not unicodedata.combining(p))
+
+
 def _folded_with_positions(text: str) -> tuple[str, list[int]]:
     """``text`` folded character by character, with the index in ``text`` of each folded character."""
     out: list[str] = []
     where: list[int] = []
     for i, char in enumerate(text):
-        for piece in unicodedata.normalize("NFD", char.casefold().replace("đ", "d")):
-            if not unicodedata.combining(piece):
-                out.append(piece)
-                where.append(i)
+        piece = char if char.isascii() and not char.isupper() else _fold_char(char)
+        out.append(piece)
+        where.extend([i] * len(piece))
     return "".join(out), where
 
 
