@@ -1,4 +1,4 @@
-"""One definition of "due soon": the inbox filter, the deadline pages (and the personal record's) and the marks agree."""
+"""One definition of "due soon": the inbox filter, the deadline pages and the deadline marks agree."""
 
 from __future__ import annotations
 
