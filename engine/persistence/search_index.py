@@ -34,6 +34,9 @@ _WORD = re.compile(r"[^\W_]+")
 _NOISE = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.+\-Z]*)?"
                     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                     r"|[0-9a-f]{32,}|true|false|none|null)$", re.IGNORECASE)
+# Codes rather than words: a choice's value ("cong_van", "khan"), a username ("vanthu"), an id. People search by
+# what a form shows (its labels, names), not by these.
+_CODE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 SEPARATOR = " · "
 
 _search = table_of(CaseSearchRow)
@@ -72,7 +75,8 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
     """The text values of a case's data, in the data's order, without machine values and repeats.
 
     Nested objects and lists are walked; keys starting with ``_`` (internal) are skipped; numbers are kept (a
-    document number may be a number), booleans, dates, UUIDs and digests are not.
+    document number may be a number); booleans, dates, UUIDs, digests and codes (lower-case identifiers such as
+    a choice's value or a username) are not.
     """
     found: list[str] = []
     seen: set[str] = set()
@@ -91,7 +95,8 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
                 walk(item)
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             text = " ".join(str(value).split())
-            if text and not _NOISE.match(text) and text not in seen:
+            if text and not _NOISE.match(text) and not (isinstance(value, str) and _CODE.match(text)) \
+                    and text not in seen:
                 seen.add(text)
                 found.append(text)
                 size += len(text) + len(SEPARATOR)
@@ -106,7 +111,8 @@ def document(*, title: str | None, summary: str | None = None, business_key: str
     shown_title = title or summary
     head_parts = [p for p in dict.fromkeys((shown_title, summary, business_key)) if p]
     texts = data_texts(data) if data is not None else []
-    content = SEPARATOR.join([business_key or "", *texts] if business_key else texts)[:CONTENT_LENGTH]
+    shown_key = " — ".join(p.strip() for p in business_key.split("|")) if business_key else None  # as people write it
+    content = SEPARATOR.join([shown_key, *texts] if shown_key else texts)[:CONTENT_LENGTH]
     return SearchDocument(shown_title[:500] if shown_title else None, content,
                           " ".join(words(" ".join(head_parts))), " ".join(words(" ".join(texts))[:1000]))
 

@@ -32,11 +32,12 @@ def test_words_fold_case_diacritics_and_d() -> None:
 
 def test_data_text_keeps_what_people_wrote_and_drops_machine_values() -> None:
     data = {"trich_yeu": "Về việc  báo cáo", "so": 12, "ok": True, "ngay": "2026-12-05", "_internal": "x",
-            "tep": {"filename": "bao-cao.pdf", "sha256": "a" * 64}, "ds": ["Hà Nội", "Hà Nội"]}
-    assert data_texts(data) == ["Về việc báo cáo", "12", "bao-cao.pdf", "Hà Nội"]
+            "tep": {"filename": "Báo cáo.pdf", "sha256": "a" * 64}, "ds": ["Hà Nội", "Hà Nội"],
+            "loai": "cong_van", "nguoi": "vanthu"}
+    assert data_texts(data) == ["Về việc báo cáo", "12", "Báo cáo.pdf", "Hà Nội"]
     doc = document(title=None, summary="Công văn 12", business_key="12/UBND|Tỉnh|2026", data=data)
     assert doc.title == "Công văn 12" and doc.head == "cong van 12 12 ubnd tinh 2026"
-    assert doc.content.startswith("12/UBND|Tỉnh|2026 · Về việc báo cáo")
+    assert doc.content.startswith("12/UBND — Tỉnh — 2026 · Về việc báo cáo")
 
 
 def test_query_terms_for_both_databases() -> None:
