@@ -29,9 +29,11 @@ from sqlalchemy import Integer, bindparam, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 from sqlalchemy.sql import Select
 
+from engine.cases.queries import Queries
 from engine.cases.visibility import CaseAccess, units_below
 from engine.errors import InvalidInput
 from engine.i18n import N_
+from engine.persistence import search_index
 from engine.persistence.base import table_of
 from engine.persistence.case_models import CaseSearchRow
 from engine.persistence.db import Database
@@ -368,6 +370,26 @@ class CaseSearch:
                 again = conn.execute(statement, {**params, "limit": 1, "offset": 0}).first()
                 total = again.total if again else 0
         return SearchPage([_hit(r, terms) for r in rows], int(total), page, per_page, query or "")
+
+    def reindex(self, queries: Queries, *, batch: int = 200) -> int:
+        """Write every case's index row again from its current data (after a change to what is indexed, or when
+        cases got titles after the index was filled); return how many cases. Each batch is one transaction."""
+        title = getattr(_instances.c, "title", None)
+        columns = [_instances.c.id, _instances.c.business_key, _instances.c.summary]
+        last, done = 0, 0
+        while True:
+            with self.db.connect() as conn:
+                rows = conn.execute(select(*columns, *([title] if title is not None else []))
+                                    .where(_instances.c.id > last).order_by(_instances.c.id).limit(batch)).all()
+            if not rows:
+                return done
+            with self.db.transaction() as conn:
+                for row in rows:
+                    data = queries.instance(row.id, with_history=False).data
+                    search_index.write(conn, row.id, search_index.document(
+                        title=getattr(row, "title", None), summary=row.summary, business_key=row.business_key,
+                        data=data), new=False)
+            last, done = rows[-1].id, done + len(rows)
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(), self.zone)
