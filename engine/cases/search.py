@@ -171,6 +171,7 @@ class SearchHit:
     started_at: datetime
     updated_at: datetime
     title_marks: list[tuple[str, bool]]  # the title cut into (text, is a hit) pieces
+    key_marks: list[tuple[str, bool]]  # the business key as people write it ("12/UBND — Tỉnh — 2026"), cut the same way
     snippet: list[tuple[str, bool]]  # a piece of the data text around the first hit, cut the same way
 
     def as_dict(self) -> dict[str, Any]:
@@ -395,8 +396,13 @@ class CaseSearch:
         return datetime.combine(day, time(), self.zone)
 
 
+def shown_key(business_key: str | None) -> str:
+    """A business key as people write it: its parts joined by dashes ("12/UBND-VP — Ủy ban nhân dân tỉnh — 2026")."""
+    return " — ".join(p.strip() for p in business_key.split("|")) if business_key else ""
+
+
 def _hit(r: Any, terms: Terms) -> SearchHit:
-    title = r.title or r.summary
+    title, key = r.title or r.summary, shown_key(r.business_key)
     return SearchHit(r.id, r.process_id, r.business_key, title, InstanceStatus(r.status).value, r.urgency,
                      r.unit_code, r.started_at, r.updated_at, marks(title, hit_spans(title, terms)) if title else [],
-                     snippet(r.content or "", terms))
+                     marks(key, hit_spans(key, terms)), snippet(r.content or "", terms))

@@ -107,12 +107,13 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
 
 def document(*, title: str | None, summary: str | None = None, business_key: str | None,
              data: Any = None) -> SearchDocument:
-    """The index row of a case: ``title`` (else ``summary``) and the business key weigh most, data text less."""
+    """The index row of a case: ``title`` (else ``summary``) and the business key weigh most, data text less.
+
+    ``content`` is the data text as written, for snippets; the title and key are shown apart from it."""
     shown_title = title or summary
     head_parts = [p for p in dict.fromkeys((shown_title, summary, business_key)) if p]
     texts = data_texts(data) if data is not None else []
-    shown_key = " — ".join(p.strip() for p in business_key.split("|")) if business_key else None  # as people write it
-    content = SEPARATOR.join([shown_key, *texts] if shown_key else texts)[:CONTENT_LENGTH]
+    content = SEPARATOR.join(texts)[:CONTENT_LENGTH]  # the key is shown (and marked) on its own line
     return SearchDocument(shown_title[:500] if shown_title else None, content,
                           " ".join(words(" ".join(head_parts))), " ".join(words(" ".join(texts))[:1000]))
 

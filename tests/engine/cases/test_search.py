@@ -37,7 +37,7 @@ def test_data_text_keeps_what_people_wrote_and_drops_machine_values() -> None:
     assert data_texts(data) == ["Về việc báo cáo", "12", "Báo cáo.pdf", "Hà Nội"]
     doc = document(title=None, summary="Công văn 12", business_key="12/UBND|Tỉnh|2026", data=data)
     assert doc.title == "Công văn 12" and doc.head == "cong van 12 12 ubnd tinh 2026"
-    assert doc.content.startswith("12/UBND — Tỉnh — 2026 · Về việc báo cáo")
+    assert doc.content.startswith("Về việc báo cáo · 12")
 
 
 def test_query_terms_for_both_databases() -> None:
@@ -82,6 +82,8 @@ def test_ranking_puts_the_title_before_the_data(org: Services) -> None:
     assert found(org, "vanthu", "ngan sach") == [in_title, in_data]
     hit = org.search.search("vanthu", "ngan sach").hits[0]
     assert [p for p, h in hit.title_marks if h] == ["ngân", "sách"]
+    by_key = org.search.search("vanthu", "vb 1").hits[0]
+    assert "".join(p for p, _ in by_key.key_marks) == "VB-1" and [p for p, h in by_key.key_marks if h] == ["VB", "1"]
 
 
 def test_the_index_follows_each_step_in_its_transaction(org: Services) -> None:

@@ -42,7 +42,7 @@ def test_0020_backfills_the_index_from_key_summary_and_the_last_steps_data(tmp_p
         found = conn.execute(text("SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH 'lut bao'")).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [
-        (1, "Công văn Đảng ủy", "CV-1 · Kế hoạch phòng chống lụt bão", "cong van dang uy cv 1",
+        (1, "Công văn Đảng ủy", "Kế hoạch phòng chống lụt bão", "cong van dang uy cv 1",
          "ke hoach phong chong lut bao"),
         (2, None, "", "", "")]
     assert [r[0] for r in found] == [1]
