@@ -5,6 +5,7 @@ from sqlalchemy import pool
 from alembic import context
 from engine.persistence.db import Database
 from engine.persistence.models import Base
+from engine.persistence.search_index import made_by_migration
 from engine.settings import Settings
 
 config = context.config
@@ -36,7 +37,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_object=made_by_migration)
     with context.begin_transaction():
         context.run_migrations()
 

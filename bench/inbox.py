@@ -146,7 +146,8 @@ def bulk_load(services: Services, table: str) -> Iterator[None]:
 def analyze(services: Services) -> None:
     """VACUUM ANALYZE the tables the inbox reads, as autovacuum would after a bulk load."""
     with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("instances", "inbox_tasks", "task_candidate_groups", "history", "memberships", "users"):
+        for table in ("instances", "inbox_tasks", "task_candidate_groups", "history", "memberships", "users",
+                      "case_search"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
@@ -197,6 +198,10 @@ def seed(services: Services, label: str, open_tasks: int, done: int) -> None:
     seeder.open_tasks(TARGET_ASSIGNED + TARGET_OFFERED, target=True)
     seeder.open_tasks(open_tasks - TARGET_ASSIGNED - TARGET_OFFERED)
     seeder.completed_tasks(done)
+    with services.db.engine.begin() as conn:  # the search index the inbox's search box reads (key and summary)
+        conn.execute(text("INSERT INTO case_search (instance_id, title, content, head, body) SELECT id, summary, "
+                          "business_key, trim(regexp_replace(search_text, '[^a-z0-9]+', ' ', 'g')), '' "
+                          "FROM instances"))
     analyze(services)
     with services.db.connect() as conn:
         counts = conn.execute(text("SELECT (SELECT count(*) FROM inbox_tasks), (SELECT count(*) FROM history "

@@ -10,12 +10,13 @@ from cli.documents import documents
 from cli.lint import lint
 from cli.org import org_export, user
 from cli.scenarios import scenario_test
+from cli.search import search
 from cli.serve import run, serve_command
 from cli.timers import timers
 from cli.tokens import tokens
 
 for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
-                restore_command, tokens):
+                restore_command, tokens, search):
     main.add_command(command)
 
 org.add_command(org_export)

@@ -16,6 +16,7 @@ from engine.cases.attachments import AttachmentService
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.comments import CommentService
 from engine.cases.queries import Queries
+from engine.cases.search import CaseSearch
 from engine.cases.service import CaseService
 from engine.cases.visibility import CaseAccess
 from engine.clock import Clock, SystemClock
@@ -83,6 +84,7 @@ class Services:
     attachments: AttachmentService
     notifications: NotificationService
     cases: CaseService
+    search: CaseSearch  # full-text search over the cases a user may see (docs/search.md)
     # Managers' figures and actions (docs/managers.md).
     analytics: AnalyticsService
     # The administrators' list of cases (docs/operations.md); their actions are the runtime's.
@@ -214,6 +216,7 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
         "notifications": NotificationService(db=db, clock=clock),
         "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue,
                              access_log=access_log),
+        "search": CaseSearch(db=db, access=access, timezone=settings.timezone),
         "documents": _documents(settings, runtime, access, access_log),
     }
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, g, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
 
+from engine.calendar.due_soon import due_soon_until
+from engine.calendar.due_soon import due_state as deadline_state
 from engine.errors import Unavailable
 from web.extensions import services
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 LANG_COOKIE = "procflow_lang"
-DUE_SOON = timedelta(hours=24)
 
 bp = Blueprint("i18n", __name__)
 
@@ -61,13 +62,15 @@ def local_date(value: datetime | None) -> str:
 
 
 def due_state(due_at: datetime | None) -> str:
-    """``"overdue"``, ``"soon"`` (within a day) or ``""``, by the engine's clock."""
+    """``"overdue"``, ``"soon"`` (within one working day) or ``""``, by the engine's clock and the one definition of
+    due soon the inbox filter and the deadline pages use (engine/calendar/due_soon.py); worked out once a request."""
     if due_at is None:
         return ""
-    now = services().clock.now()
-    if due_at < now:
-        return "overdue"
-    return "soon" if due_at - now <= DUE_SOON else ""
+    window = g.get("due_soon_window")
+    if window is None:
+        now = services().clock.now()
+        window = g.due_soon_window = (now, due_soon_until(services().calendar, now))
+    return deadline_state(due_at, *window)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -114,7 +114,7 @@ def deadlines_now(conn: Connection, query: DeadlineQuery, tree: OrgTree, timelin
 
 def _filters(query: DeadlineQuery) -> ColumnElement[bool]:
     """Open tasks with a deadline up to ``soon_until`` in scope, narrowed to a unit or a person if asked."""
-    parts = [inbox.c.due_at <= query.soon_until, open_in_scope(query.scope)]
+    parts = [inbox.c.due_at < query.soon_until, open_in_scope(query.scope)]
     if query.unit is not None:
         parts.append(OPEN_UNIT == query.unit)
     if query.person is not None:
@@ -149,7 +149,7 @@ def _assigned(conn: Connection, query: DeadlineQuery) -> list[tuple[Any, ...]]:
     if scope.person is not None and query.person not in (None, scope.person):
         return []
     person = scope.person or query.person
-    where = [inbox.c.due_at <= query.soon_until, inbox.c.assignee.is_not(None)]
+    where = [inbox.c.due_at < query.soon_until, inbox.c.assignee.is_not(None)]
     if person is not None:
         where.append(inbox.c.assignee == person)
     per = select(inbox.c.assignee, *_sums(query.now)).where(*where).group_by(inbox.c.assignee).subquery()
@@ -168,7 +168,7 @@ def _unassigned(conn: Connection, query: DeadlineQuery) -> list[tuple[Any, ...]]
     if scope.person is not None:
         return []
     unit = UNASSIGNED_UNIT
-    found = select(unit, *_sums(query.now)).where(inbox.c.due_at <= query.soon_until, inbox.c.assignee.is_(None))
+    found = select(unit, *_sums(query.now)).where(inbox.c.due_at < query.soon_until, inbox.c.assignee.is_(None))
     if scope.units and not scope.everything:
         found = found.where(unit.in_(sorted(scope.units)))
     if query.unit is not None:

@@ -18,6 +18,7 @@ from engine.analytics.periods import Period, local_date, local_midnight
 from engine.analytics.scope import LEADER_GROUP, OrgTree, Scope, scope_for
 from engine.analytics.trend import TrendPoint, overdue_trend
 from engine.analytics.worktime import WorkingTimeline
+from engine.calendar.due_soon import DUE_SOON_WINDOW, due_soon_until
 from engine.calendar.working_time import WorkingCalendar, WorkingDuration
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, PermissionDenied
@@ -28,7 +29,7 @@ from engine.persistence.db import Database
 from engine.persistence.models import User
 from engine.runtime.core import Runtime
 
-ONE_WORKING_DAY = WorkingDuration(days=1)
+ONE_WORKING_DAY = DUE_SOON_WINDOW  # engine/calendar/due_soon.py: the one definition of due soon
 
 
 class CalendarSource(Protocol):
@@ -127,7 +128,7 @@ class AnalyticsService:
             offset = rollups.offset_minutes(conn)
             now = self.clock.now()
             period = period or Period.year(local_date(now, offset).year)
-            query = deadlines.DeadlineQuery(scope, now, self._calendar().add(now, ONE_WORKING_DAY))
+            query = deadlines.DeadlineQuery(scope, now, due_soon_until(self._calendar(), now))
             return Dashboard(scope, period, deadlines.deadlines_now(conn, query, tree, self._working()),
                              self._record(conn, scope, tree, period),
                              records.procedure_rows(conn, scope, period, offset),

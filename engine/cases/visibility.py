@@ -12,12 +12,18 @@ A user may see a case when they are active and one of these holds (docs/inbox.md
 6. they are an administrator: a member of the administrators' group (``quan_tri`` by default), who must be able
    to open any case that failed or that they suspend, resume or cancel.
 
+:meth:`CaseAccess.visible_cases` states the same rules for many cases at once (a set of case ids, for search
+and lists); tests/engine/cases/test_search.py checks it against :meth:`CaseAccess.sees` case by case.
+
 A case one may not see is answered exactly like a case that does not exist (:func:`no_case`, a NotFound): the
 refusal must not tell an outsider that the case exists, let alone its data, state or assignee. A task is seen
 through its case (:meth:`CaseAccess.task_case`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, exists, literal, or_, select, union
 from sqlalchemy.engine import Connection
@@ -70,6 +76,32 @@ _CASE_OF_TASK = union(
     select(_history.c.instance_id).where(_history.c.task_id == bindparam("task_id")),
 )
 _HEADED = select(_units.c.code).where(_units.c.head_username == _USER)
+_GROUPS = select(_members.c.group_code).where(_members.c.username == _USER)
+_PEOPLE_IN = select(_users.c.username).where(_users.c.unit_code.in_(bindparam("units", expanding=True)))
+
+
+@dataclass(frozen=True)
+class VisibleCases:
+    """The cases a user may see: all of them, none, or those whose ids ``ids`` selects."""
+
+    everything: bool = False
+    ids: Any = None  # a SELECT of instance ids (None with ``everything`` or for nobody)
+
+    @property
+    def nothing(self) -> bool:
+        """True for an unknown or inactive user."""
+        return not self.everything and self.ids is None
+
+
+def _visible_ids(people: list[str], codes: list[str]) -> Any:
+    """Ids of the cases one of ``people`` started, acted on or holds an open task of, or offered to ``codes``."""
+    return union(
+        select(_instances.c.id.label("id")).where(_instances.c.started_by.in_(people)),
+        select(_history.c.instance_id).where(_history.c.actor.in_(people)),
+        select(_inbox.c.instance_id).where(_inbox.c.assignee.in_(people)),
+        select(_inbox.c.instance_id).join(_offers, _offers.c.task_id == _inbox.c.id)
+        .where(_inbox.c.assignee.is_(None), _offers.c.group_code.in_(codes)),
+    )
 _ALL_UNITS = select(_units.c.code, _units.c.parent_code)
 
 
@@ -139,6 +171,26 @@ class CaseAccess:
         if instance_id is None or not self.sees(conn, user, instance_id):
             raise no_task(task_id)
         return int(instance_id)
+
+    def visible_cases(self, conn: Connection, user: str) -> VisibleCases:
+        """The rules of :meth:`sees` for every case at once: what ``user`` may see, as a set of case ids.
+
+        Leaders and administrators see everything; anyone else the cases they or (for a unit head) someone in a
+        unit they head, at any depth, started, acted on or hold an open task of, and those with an open unassigned
+        task offered to them or their groups.
+        """
+        params = {"user": user, "leader_group": self.leader_group, "admin_group": self.admin_group}
+        who = conn.execute(_WHO, params).first()
+        if who is None or not who.active:
+            return VisibleCases()
+        if who.leader or who.admin:
+            return VisibleCases(everything=True)
+        people = {user}
+        if who.heads:
+            units = units_below(conn, set(conn.execute(_HEADED, params).scalars()))
+            people.update(conn.execute(_PEOPLE_IN, {"units": sorted(units)}).scalars())
+        codes = [*sorted(conn.execute(_GROUPS, params).scalars()), USER_PREFIX + user, EVERYONE]
+        return VisibleCases(ids=_visible_ids(sorted(people), codes))
 
     def sees(self, conn: Connection, user: str, instance_id: int) -> bool:
         """Apply the visibility rules on ``conn``; raise NotFound if there is no such instance."""

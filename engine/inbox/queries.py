@@ -10,24 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
-from sqlalchemy import Integer, bindparam, case, func, or_, select, union
+from sqlalchemy import Integer, bindparam, case, false, func, or_, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from engine.calendar.working_time import WorkingDuration
+from engine.calendar.due_soon import due_soon_until, due_state
 from engine.cases.queries import TaskView
+from engine.cases.search import Terms, matching_ids
 from engine.cases.visibility import units_below
 from engine.clock import Clock
 from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.persistence import repository
 from engine.persistence.base import table_of
-from engine.persistence.case_fields import URGENCY_LEVELS, like_pattern
+from engine.persistence.case_fields import URGENCY_LEVELS
 from engine.persistence.db import Database
 from engine.persistence.models import InboxTask, Instance, TaskCandidateGroup, Unit
 from engine.runtime.checks import load_input
@@ -82,7 +83,8 @@ class InboxFilter:
     def shape(self) -> tuple[Any, ...]:
         """Which conditions the SQL needs (filters with the same shape share one prebuilt statement)."""
         urgency = "normal" if self.urgency == "normal" else bool(self.urgency)
-        return (self.scope, bool(self.process_id), bool(self.unit), urgency, self.state, bool(self.search))
+        search = ("words" if Terms.parse(self.search) else "nothing") if self.search else False
+        return (self.scope, bool(self.process_id), bool(self.unit), urgency, self.state, search)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ _TASK_COLUMNS = (_inbox.c.id, _inbox.c.instance_id, _inbox.c.process_id, _inbox.
 _CASE_COLUMNS = (_instances.c.business_key, _instances.c.summary, _instances.c.urgency, _instances.c.unit_code)
 
 
-def _page_statement(shape: tuple[Any, ...]) -> Select[Any]:
+def _page_statement(shape: tuple[Any, ...], dialect: str) -> Select[Any]:
     """Build the page query for one shape of filters.
 
     The inner query sorts and counts the user's matching tasks; only the page's rows then fetch their case's
@@ -150,21 +152,22 @@ def _page_statement(shape: tuple[Any, ...]) -> Select[Any]:
     visible = _visible(scope)
     source = visible.join(_inbox, _inbox.c.id == visible.c.task_id)
     cases = _instances.alias("filtered_cases")
-    if unit or urgency or search:
+    if unit or urgency:
         source = source.join(cases, cases.c.id == _inbox.c.instance_id)
     inner = (select(*_TASK_COLUMNS, func.count().over().label("total"), _counted(_OVERDUE).label("n_overdue"),
                     _counted(_DUE_SOON).label("n_due_soon"))
              .select_from(source)
              .where(or_(_inbox.c.assignee.is_(None), _inbox.c.assignee == bindparam("user"))))
-    page = (_filtered(inner, shape, cases)
+    page = (_filtered(inner, shape, cases, dialect)
             .order_by(_inbox.c.due_at.is_(None), _inbox.c.due_at, _inbox.c.created_at, _inbox.c.id)
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
     return (select(*page.c, *_CASE_COLUMNS).join_from(page, _instances, _instances.c.id == page.c.instance_id)
             .order_by(page.c.due_at.is_(None), page.c.due_at, page.c.created_at, page.c.id))
 
 
-def _filtered(query: Select[Any], shape: tuple[Any, ...], cases: Any) -> Select[Any]:
-    """Add the conditions of the filters in ``shape``; ``cases`` is the joined instances table."""
+def _filtered(query: Select[Any], shape: tuple[Any, ...], cases: Any, dialect: str) -> Select[Any]:
+    """Add the conditions of the filters in ``shape``; ``cases`` is the joined instances table. The search is the
+    case search's full-text match (engine/cases/search.py): every word, any case, with or without diacritics."""
     _scope, process, unit, urgency, state, search = shape
     if process:
         query = query.where(_inbox.c.process_id == bindparam("process_id"))
@@ -176,8 +179,10 @@ def _filtered(query: Select[Any], shape: tuple[Any, ...], cases: Any) -> Select[
         query = query.where(cases.c.urgency == bindparam("urgency"))
     if state in _STATE:
         query = query.where(_STATE[state])
-    if search:
-        query = query.where(cases.c.search_text.like(bindparam("pattern"), escape="\\"))
+    if search == "words":
+        query = query.where(_inbox.c.instance_id.in_(matching_ids(dialect)))
+    elif search:  # punctuation only: no word to find, nothing found
+        query = query.where(false())
     return query
 
 
@@ -222,16 +227,14 @@ class InboxQueries:
         return _page([_row(r, now, soon) for r in rows], rows, page, per_page, now, soon)
 
     def due_soon_until(self, now: datetime) -> datetime:
-        """The end of the due-soon window: one working day from ``now`` by the business calendar."""
-        if self.calendar is None:
-            return now + timedelta(days=1)
-        return self.calendar.add(now, WorkingDuration(days=1))
+        """The end of the due-soon window: one working day from ``now`` (engine/calendar/due_soon.py)."""
+        return due_soon_until(self.calendar, now)
 
     def _statement(self, filters: InboxFilter) -> Select[Any]:
-        shape = filters.shape()
+        shape = (*filters.shape(), self.db.engine.dialect.name)
         statement = self._statements.get(shape)
         if statement is None:
-            statement = self._statements[shape] = _page_statement(shape)
+            statement = self._statements[shape] = _page_statement(shape[:-1], shape[-1])
         return statement
 
     def _params(self, conn: Connection, user: str, filters: InboxFilter, now: datetime,
@@ -246,16 +249,17 @@ class InboxQueries:
             if conn.execute(_UNIT_EXISTS, {"unit": filters.unit}).first() is None:
                 raise InvalidInput(N_("no unit '{unit}'"), {"unit": ["unknown unit"]}, unit=filters.unit)
             params["units"] = sorted(units_below(conn, {filters.unit}))
-        if filters.search:
-            params["pattern"] = like_pattern(filters.search)
+        terms = Terms.parse(filters.search)
+        if terms:
+            params["query"] = terms.for_dialect(conn.dialect.name)
         return params
 
 
 def _row(r: Any, now: datetime, soon: datetime) -> InboxRow:
-    overdue = r.due_at is not None and r.due_at < now
+    state = due_state(r.due_at, now, soon)
     return InboxRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, list(r.group_codes or []),
                     r.assignee, r.created_at, r.due_at, r.form_key, r.business_key, r.summary, r.urgency,
-                    r.unit_code, overdue, r.due_at is not None and not overdue and r.due_at < soon)
+                    r.unit_code, state == "overdue", state == "soon")
 
 
 def _page(rows: list[InboxRow], raw: Sequence[Any], page: int, per_page: int, now: datetime,

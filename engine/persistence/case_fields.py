@@ -56,7 +56,7 @@ def urgency_level(value: Any) -> str | None:
     """Map an urgency value (code or Vietnamese name) to one of :data:`URGENCY_LEVELS`; None if unknown."""
     if value is None:
         return None
-    return _URGENCY_NAMES.get(fold(str(value)).replace("-", " ").strip())
+    return _URGENCY_NAMES.get(" ".join(fold(str(value)).replace("-", " ").replace("_", " ").split()))
 
 
 def like_pattern(term: str) -> str:

@@ -67,3 +67,22 @@ class Attachment(Base):
     # Relative to the attachments folder: "<first two hex digits>/<sha256>", never derived from the file name.
     stored_path: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[Timestamp]
+
+
+class CaseSearchRow(Base):
+    """What full-text search finds a case by (engine/persistence/search_index.py, docs/search.md).
+
+    ``title`` and ``content`` are the text as people wrote it (for the highlighted snippet); ``head`` and ``body``
+    are the same words folded (lower case, no diacritics, đ as d) and separated by single spaces: what the database
+    indexes. On PostgreSQL a generated ``document`` column (a ``tsvector``, head weighted above body) carries a GIN
+    index; on SQLite an FTS5 table ``case_search_fts`` indexes head and body, kept in step by triggers. Both are
+    made by the migration, not declared here. Written in the step's transaction (engine/runtime/step_writer.py).
+    """
+
+    __tablename__ = "case_search"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    content: Mapped[str] = mapped_column(Text)
+    head: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)

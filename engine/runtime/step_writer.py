@@ -3,7 +3,8 @@
 Every command of the runtime ends here, in its transaction: the workflow is pruned and serialized (checked by a
 round trip in tests), its outcome sets the status, the case's summary and urgency are evaluated, the inbox rows
 follow the READY human tasks, the timer rows the waiting timers and deadlines, the message and signal
-subscriptions what the case waits for, and the history gets one row per event, hash-chained to the case's previous
+subscriptions what the case waits for, the search index row the case's title, key and data text
+(engine/persistence/search_index.py), and the history gets one row per event, hash-chained to the case's previous
 row (engine/persistence/chain.py). What must happen after commit (RQ wake-ups, messages to route before it) is
 left on the :class:`Step`.
 """
@@ -22,7 +23,7 @@ from engine.bpmn.execution import StepOutcome, current_data
 from engine.bpmn.pruning import prune_workflow
 from engine.bpmn.serializer import StateSerializer
 from engine.clock import Clock
-from engine.persistence import repository
+from engine.persistence import repository, search_index
 from engine.persistence.case_fields import urgency_level
 from engine.persistence.chain import chain_history
 from engine.persistence.db import raise_if_unavailable
@@ -121,6 +122,10 @@ class StepWriter:
             repository.set_history_head(conn, record.id, record.history_head, chained)
             record.history_head, record.history_count = chained
         repository.insert_chained_history(conn, events)
+        # The search index row, in the same transaction: search shows the case as this step leaves it.
+        search_index.write(conn, record.id, search_index.document(
+            title=getattr(record, "title", None), summary=record.summary, business_key=record.business_key,
+            data=current_data(workflow)), new=is_new)
 
     def _summary(self, expression: str, workflow: BpmnWorkflow) -> str | None:
         """The case's one-line description (None if the expression cannot be evaluated on the data yet)."""

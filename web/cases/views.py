@@ -10,10 +10,12 @@ from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
 from engine.cases.queries import HistoryView
+from engine.cases.search import SearchFilters
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.models import InstanceStatus
 from web.extensions import services, user
 from web.i18n import locale
+from web.inbox.views import URGENCY_LABELS
 from web.params import load, load_or_default, page_field
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -63,6 +65,17 @@ class MineSchema(Schema):
     page = page_field()
 
 
+class SearchSchema(Schema):
+    """The search page's words and page (the filters are the engine's SearchFilters)."""
+
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    page = page_field()
+
+
+SEARCH_FILTERS = ("process_id", "status", "unit", "started_from", "started_to")
+SEARCH_PER_PAGE = 20
+
+
 class CommentSchema(Schema):
     """A remark on the case (the engine refuses a blank or overlong one)."""
 
@@ -78,6 +91,35 @@ def mine() -> ResponseReturnValue:
     found = services().cases.my_cases(user().username, status=status, page=page, per_page=PER_PAGE)
     return render_template("cases/mine.html", result=found, status=status, names=services().catalogue.names(),
                            status_labels=STATUS_LABELS, pages=max(1, -(-found.total // PER_PAGE)))
+
+
+@bp.get("/search")
+@login_required
+def search() -> ResponseReturnValue:
+    """"Tra cứu hồ sơ": every case the user may see, found by any word of its title, key or data, with filters.
+
+    Works without script (a plain GET form). Filters that are not valid are named and ignored (422), like the
+    inbox's; the words are searched anyway.
+    """
+    query = load_or_default(SearchSchema(), request.args)
+    raw = {k: request.args.get(k, "") for k in SEARCH_FILTERS}
+    status, alert = 200, None
+    try:
+        filters = SearchFilters.load(raw)
+    except InvalidInput as exc:
+        filters, status = SearchFilters(), 422
+        alert = _("Some filters are not valid and were ignored: %(fields)s", fields=", ".join(exc.fields))
+    asked = bool(query["q"]) or bool(filters.as_dict())
+    try:
+        result = services().search.search(user().username, query["q"], filters, page=query["page"],
+                                          per_page=SEARCH_PER_PAGE) if asked else None
+    except InvalidInput as exc:  # an unknown unit
+        result, status = None, 422
+        alert = _("Some filters are not valid and were ignored: %(fields)s", fields=", ".join(exc.fields))
+    links = {**filters.as_dict(), "q": query["q"] or ""}
+    return render_template("cases/search.html", result=result, q=query["q"] or "", filters=filters, raw=raw,
+                           alert=alert, names=services().catalogue.names(), units=services().queries.units(),
+                           status_labels=STATUS_LABELS, urgency_labels=URGENCY_LABELS, links=links), status
 
 
 @bp.get("/<id:instance_id>")

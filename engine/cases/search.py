@@ -1,0 +1,408 @@
+"""Full-text search over the cases a user may see: ranked, with highlighted snippets (docs/search.md).
+
+A query is cut into words the way the index is (engine/persistence/search_index.py: lower case, no diacritics, đ as
+d), so "cong van" finds "Công văn". Every word must occur (a word joined to the next by punctuation, as in
+"12/UBND-VP", must be followed by it); the last word also matches as a prefix while one is typing. Hits are ranked
+by the database's full-text rank (PostgreSQL ``ts_rank_cd`` on a ``tsvector`` with the title and business key
+weighted above the data; SQLite FTS5's ``bm25`` with the same weights), then most recently changed first.
+
+Only cases the user may see are searched: the visibility rule (engine/cases/visibility.py) is part of the query,
+so a case one may not see is neither counted nor listed, and no snippet of it is built. Filters: procedure,
+status, the case's unit (and the units under it) and the period in which the case started.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, validate, validates_schema
+from marshmallow import ValidationError as MarshmallowError
+from marshmallow import fields as mf
+from sqlalchemy import Integer, bindparam, func, literal_column, select, table
+from sqlalchemy import column as sql_column
+from sqlalchemy.sql import Select
+
+from engine.cases.queries import Queries
+from engine.cases.visibility import CaseAccess, units_below
+from engine.errors import InvalidInput
+from engine.i18n import N_
+from engine.persistence import search_index
+from engine.persistence.base import table_of
+from engine.persistence.case_models import CaseSearchRow
+from engine.persistence.db import Database
+from engine.persistence.models import Instance, InstanceStatus, Unit
+from engine.persistence.search_index import words
+from engine.runtime.checks import load_input
+
+MAX_PER_PAGE = 100
+MAX_WORDS = 12
+SNIPPET_LENGTH = 200
+
+_search = table_of(CaseSearchRow)
+_instances = table_of(Instance)
+_units = table_of(Unit)
+_fts = table("case_search_fts", sql_column("rowid"), sql_column("case_search_fts"))
+_UNIT_EXISTS = select(_units.c.code).where(_units.c.code == bindparam("unit"))
+STATUSES = tuple(s.value for s in InstanceStatus)
+
+
+class SearchFilterSchema(Schema):
+    """The search filters as the web layer (query string), the API or the CLI give them."""
+
+    process_id = mf.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
+    status = mf.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+    unit = mf.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
+    started_from = mf.Date(load_default=None, allow_none=True)
+    started_to = mf.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("started_from"), data.get("started_to")
+        if start and end and end < start:
+            raise MarshmallowError("the period ends before it starts", field_name="started_to")
+
+
+_FILTER_SCHEMA = SearchFilterSchema()
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What to narrow a search to (None: any)."""
+
+    process_id: str | None = None
+    status: str | None = None
+    unit: str | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any]) -> SearchFilters:
+        """Validate filters from outside (empty values mean "any"); raise InvalidInput with field messages."""
+        cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in raw.items()
+                   if k in {f.name for f in fields(cls)}}
+        cleaned = {k: v for k, v in cleaned.items() if v not in ("", None)}
+        return cls(**load_input(_FILTER_SCHEMA, cleaned))
+
+    def as_dict(self) -> dict[str, str]:
+        """The filters that are set, as strings (for links)."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A query cut into words: groups of words that must follow each other; the last word may be a prefix."""
+
+    groups: tuple[tuple[str, ...], ...]
+    prefix: bool
+
+    @classmethod
+    def parse(cls, query: str | None) -> Terms:
+        """The words of ``query`` as the index cuts them (at most :data:`MAX_WORDS`)."""
+        groups: list[tuple[str, ...]] = []
+        count = 0
+        for chunk in (query or "").split():
+            found = words(chunk)[:MAX_WORDS - count]
+            if found:
+                groups.append(tuple(found))
+                count += len(found)
+            if count >= MAX_WORDS:
+                break
+        last = groups[-1][-1] if groups else ""
+        return cls(tuple(groups), len(last) >= 2 and not last.isdigit())
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    @property
+    def all_words(self) -> list[str]:
+        """Every word of the query."""
+        return [w for g in self.groups for w in g]
+
+    def postgres(self) -> str:
+        """The query for ``to_tsquery('simple', ...)``: words are letters and digits only, so quoting is safe."""
+        parts = []
+        for i, group in enumerate(self.groups):
+            last_group = i == len(self.groups) - 1
+            quoted = [f"'{w}'" + (":*" if last_group and j == len(group) - 1 and self.prefix else "")
+                      for j, w in enumerate(group)]
+            parts.append("(" + " <-> ".join(quoted) + ")")
+        return " & ".join(parts)
+
+    def sqlite(self) -> str:
+        """The query for FTS5 ``MATCH``: each group a quoted phrase, the last one a prefix when typing."""
+        parts = ['"' + " ".join(g) + '"' for g in self.groups]
+        if self.prefix:
+            parts[-1] += "*"
+        return " AND ".join(parts)
+
+    def for_dialect(self, dialect: str) -> str:
+        """The query text for the database ``dialect`` (postgresql or sqlite)."""
+        return self.postgres() if dialect == "postgresql" else self.sqlite()
+
+    def matches(self, word: str) -> bool:
+        """True if an indexed ``word`` is one of the query's (or starts with its last word, when a prefix)."""
+        if word in self._exact:
+            return True
+        return self.prefix and word.startswith(self.groups[-1][-1])
+
+    @property
+    def _exact(self) -> set[str]:
+        return set(self.all_words)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One case found: its key facts and where the query's words are in its title and text."""
+
+    id: int
+    process_id: str
+    business_key: str | None
+    title: str | None
+    status: str
+    urgency: str | None
+    unit_code: str | None
+    started_at: datetime
+    updated_at: datetime
+    title_marks: list[tuple[str, bool]]  # the title cut into (text, is a hit) pieces
+    key_marks: list[tuple[str, bool]]  # the business key as people write it ("12/UBND — Tỉnh — 2026"), cut the same way
+    snippet: list[tuple[str, bool]]  # a piece of the data text around the first hit, cut the same way
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (marks as ``[text, hit]`` pairs)."""
+        out = dict(self.__dict__)
+        out["started_at"] = self.started_at.isoformat()
+        out["updated_at"] = self.updated_at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of hits and how many cases match in all."""
+
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        """How many pages the hits fill (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    """One character folded as the index folds text (it may become several, or none)."""
+    return "".join(p for p in unicodedata.normalize("NFD", char.casefold().replace("đ", "d"))
+                   if not unicodedata.combining(p))
+
+
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """``text`` folded character by character, with the index in ``text`` of each folded character."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        piece = char if char.isascii() and not char.isupper() else _fold_char(char)
+        out.append(piece)
+        where.extend([i] * len(piece))
+    return "".join(out), where
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def hit_spans(text: str, terms: Terms) -> list[tuple[int, int]]:
+    """Where in ``text`` (start, end) the words of the query are, found without regard to case and diacritics."""
+    if not terms:
+        return []
+    folded, where = _folded_with_positions(text)
+    return [(where[m.start()], where[m.end() - 1] + 1) for m in _WORD.finditer(folded) if terms.matches(m.group())]
+
+
+def marks(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[tuple[str, bool]]:
+    """``text[start:end]`` cut into (text, is a hit) pieces."""
+    end = len(text) if end is None else end
+    pieces: list[tuple[str, bool]] = []
+    at = start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        if s > at:
+            pieces.append((text[at:s], False))
+        pieces.append((text[s:e], True))
+        at = e
+    if at < end:
+        pieces.append((text[at:end], False))
+    return pieces
+
+
+def snippet(text: str, terms: Terms, length: int = SNIPPET_LENGTH) -> list[tuple[str, bool]]:
+    """About ``length`` characters of ``text`` around its first hit (its start if none), hits marked."""
+    spans = hit_spans(text, terms)
+    if len(text) <= length:
+        return marks(text, spans)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - length // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > (spans[0][1] if spans else start) else end
+    pieces = marks(text, spans, start, end)
+    if start:
+        pieces.insert(0, ("… ", False))
+    if end < len(text):
+        pieces.append((" …", False))
+    return pieces
+
+
+def matching_ids(dialect: str) -> Select[Any]:
+    """The ids of the cases whose index row matches ``:query`` (:meth:`Terms.for_dialect`): for other queries'
+    ``IN``, as the inbox's search box uses it."""
+    if dialect == "postgresql":
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
+        return select(_search.c.instance_id).where(literal_column("case_search.document").op("@@")(query))
+    return select(_fts.c.rowid).select_from(_fts).where(
+        literal_column("case_search_fts").op("MATCH")(bindparam("query")))
+
+
+def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status: bool, unit: bool,
+               start: bool, end: bool) -> Select[Any]:
+    """The page query for one shape of search."""
+    source = _search.join(_instances, _instances.c.id == _search.c.instance_id)
+    rank: Any = literal_column("0")
+    conditions: list[Any] = []
+    if text and dialect == "postgresql":
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
+        document: Any = literal_column("case_search.document")
+        conditions.append(document.op("@@")(query))
+        rank = func.ts_rank_cd(document, query)
+    elif text:
+        # FTS5 ranks only in the query that scans it with MATCH: that query is a table of its own here.
+        hits = (select(_fts.c.rowid.label("id"), (-func.bm25(literal_column("case_search_fts"), 4.0, 1.0))
+                       .label("score"))
+                .select_from(_fts).where(literal_column("case_search_fts").op("MATCH")(bindparam("query")))
+                .subquery("fts_hits"))
+        source = source.join(hits, hits.c.id == _search.c.instance_id)
+        rank = hits.c.score
+    if visible is not None:
+        conditions.append(_instances.c.id.in_(visible))
+    if process:
+        conditions.append(_instances.c.process_id == bindparam("process_id"))
+    if status:
+        conditions.append(_instances.c.status == bindparam("status"))
+    if unit:
+        conditions.append(_instances.c.unit_code.in_(bindparam("units", expanding=True)))
+    if start:
+        conditions.append(_instances.c.started_at >= bindparam("start", type_=_instances.c.started_at.type))
+    if end:
+        conditions.append(_instances.c.started_at < bindparam("end", type_=_instances.c.started_at.type))
+    ranked = rank.label("rank")
+    return (select(_instances.c.id, _instances.c.process_id, _instances.c.business_key, _instances.c.summary,
+                   _instances.c.status, _instances.c.urgency, _instances.c.unit_code, _instances.c.started_at,
+                   _instances.c.updated_at, _search.c.title, _search.c.content, ranked,
+                   func.count().over().label("total"))
+            .select_from(source).where(*conditions)
+            .order_by(ranked.desc(), _instances.c.updated_at.desc(), _instances.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+
+
+class CaseSearch:
+    """Finds the cases a user may see by the words of their title, key and data."""
+
+    def __init__(self, *, db: Database, access: CaseAccess, timezone: str = "Asia/Ho_Chi_Minh") -> None:
+        self.db = db
+        self.access = access
+        self.zone = ZoneInfo(timezone)
+
+    def search(self, user: str, query: str | None, filters: SearchFilters | None = None, *, page: int = 1,
+               per_page: int = 20) -> SearchPage:
+        """One page of the cases ``user`` may see that contain every word of ``query``, best first.
+
+        An empty query lists the cases the filters select, most recently changed first.
+
+        Raises:
+            InvalidInput: a page out of range, a query longer than 200 characters or an unknown unit.
+        """
+        filters = filters or SearchFilters()
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+            raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
+                               {"page": ["out of range"], "per_page": ["out of range"]})
+        if query is not None and len(query) > 200:
+            raise InvalidInput(N_("the search text is longer than {limit} characters"), {"q": ["too long"]},
+                               limit=200)
+        terms = Terms.parse(query)
+        with self.db.connect() as conn:
+            visible = self.access.visible_cases(conn, user)
+            if visible.nothing:
+                return SearchPage([], 0, page, per_page, query or "")
+            params: dict[str, Any] = {"limit": per_page, "offset": (page - 1) * per_page,
+                                      "process_id": filters.process_id, "status": filters.status}
+            if filters.unit:
+                if conn.execute(_UNIT_EXISTS, {"unit": filters.unit}).first() is None:
+                    raise InvalidInput(N_("no unit '{unit}'"), {"unit": ["unknown unit"]}, unit=filters.unit)
+                params["units"] = sorted(units_below(conn, {filters.unit}))
+            if filters.started_from:
+                params["start"] = self._midnight(filters.started_from)
+            if filters.started_to:
+                params["end"] = self._midnight(filters.started_to + timedelta(days=1))
+            dialect = conn.dialect.name
+            if terms:
+                params["query"] = terms.for_dialect(dialect)
+            elif query and query.strip():  # only punctuation: no word to find
+                return SearchPage([], 0, page, per_page, query)
+            statement = _statement(dialect, text=bool(terms), visible=None if visible.everything else visible.ids,
+                                   process=bool(filters.process_id), status=bool(filters.status),
+                                   unit=bool(filters.unit), start="start" in params, end="end" in params)
+            rows = conn.execute(statement, params).all()
+            total = rows[0].total if rows else 0
+            if not rows and page > 1:
+                again = conn.execute(statement, {**params, "limit": 1, "offset": 0}).first()
+                total = again.total if again else 0
+        return SearchPage([_hit(r, terms) for r in rows], int(total), page, per_page, query or "")
+
+    def reindex(self, queries: Queries, *, batch: int = 200) -> int:
+        """Write every case's index row again from its current data (after a change to what is indexed, or when
+        cases got titles after the index was filled); return how many cases. Each batch is one transaction."""
+        title = getattr(_instances.c, "title", None)
+        columns = [_instances.c.id, _instances.c.business_key, _instances.c.summary]
+        last, done = 0, 0
+        while True:
+            with self.db.connect() as conn:
+                rows = conn.execute(select(*columns, *([title] if title is not None else []))
+                                    .where(_instances.c.id > last).order_by(_instances.c.id).limit(batch)).all()
+            if not rows:
+                return done
+            with self.db.transaction() as conn:
+                for row in rows:
+                    data = queries.instance(row.id, with_history=False).data
+                    search_index.write(conn, row.id, search_index.document(
+                        title=getattr(row, "title", None), summary=row.summary, business_key=row.business_key,
+                        data=data), new=False)
+            last, done = rows[-1].id, done + len(rows)
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(), self.zone)
+
+
+def shown_key(business_key: str | None) -> str:
+    """A business key as people write it: its parts joined by dashes ("12/UBND-VP — Ủy ban nhân dân tỉnh — 2026")."""
+    return " — ".join(p.strip() for p in business_key.split("|")) if business_key else ""
+
+
+def _hit(r: Any, terms: Terms) -> SearchHit:
+    title, key = r.title or r.summary, shown_key(r.business_key)
+    return SearchHit(r.id, r.process_id, r.business_key, title, InstanceStatus(r.status).value, r.urgency,
+                     r.unit_code, r.started_at, r.updated_at, marks(title, hit_spans(title, terms)) if title else [],
+                     marks(key, hit_spans(key, terms)), snippet(r.content or "", terms))
