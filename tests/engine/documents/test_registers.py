@@ -203,3 +203,25 @@ def test_reading_a_document_and_its_file_is_in_the_access_chain_of_its_case(docs
                             .order_by(log.c.seq)).all()
     assert [tuple(r) for r in seen][-2:] == [("vanthu", DOCUMENT_VIEWED), ("vanthu", DOCUMENT_DOWNLOADED)]
     assert docs.verifier.verify().intact  # the access chain still verifies (engine/audit)
+
+
+def test_the_document_page_lists_who_read_it_and_downloaded_its_files(docs: Services, clock: VirtualClock):
+    from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED
+
+    case = _receive(docs, hinh_thuc_nhan="giay")
+    scan = docs.attachments.add(case, "vanthu", "cv-126.pdf", io.BytesIO(sample_document().pdf)).file_value()
+    task = docs.queries.tasks(instance_id=case)[0]
+    docs.runtime.complete_task(task.id, user="vanthu", data={"da_dong_dau_den": True, "tep_van_ban": [scan],
+                                                             "so_trang": 2})
+    [row] = docs.documents.documents_of_case(case, "vanthu")
+    first = docs.documents.page(row.id, "vanthu")
+    assert [(a.username, a.action) for a in first.accesses] == [("vanthu", DOCUMENT_VIEWED)]  # this reading
+    clock.advance(timedelta(minutes=5))
+    docs.documents.open_file(row.id, first.files[0].id, "vanthu")
+    clock.advance(timedelta(minutes=5))
+    page = docs.documents.page(row.id, "chanhvp")
+    assert [(a.username, a.full_name, a.action) for a in page.accesses] == [
+        ("chanhvp", "Trần Thị Bình", DOCUMENT_VIEWED), ("vanthu", "Vũ Thị Hoa", DOCUMENT_DOWNLOADED),
+        ("vanthu", "Vũ Thị Hoa", DOCUMENT_VIEWED)]
+    assert page.as_dict()["accesses"][0]["username"] == "chanhvp"
+    assert docs.verifier.verify().intact  # rows with a document still chain
