@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.cases.attachments import AttachmentService, Readable
+from engine.cases.attachments import AttachmentService, Upload
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.queries import InstanceView, Queries, TaskView
 from engine.cases.visibility import CaseAccess
@@ -51,16 +51,11 @@ class TaskClosed(NotFound):
         self.done = done
 
 
+__all__ = ["Completion", "DoneBy", "Submission", "TaskClosed", "TaskDesk", "TaskOfOthers", "TaskPage", "Upload"]
+
+
 class TaskOfOthers(PermissionDenied):
     """The task is open, but for other people or groups."""
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file sent with a form: the name the user's machine gave it, and its content."""
-
-    filename: str
-    stream: Readable
 
 
 @dataclass(frozen=True)
@@ -75,12 +70,14 @@ class Submission:
 
 @dataclass(frozen=True)
 class TaskPage:
-    """An open task with its case, its form and the user's draft of it."""
+    """An open task with its case, its form and the user's draft of it; ``opening`` is the data the form opens
+    with when there is no draft (the task's data without what the form asks anew, FormDefinition.opening_data)."""
 
     task: TaskView
     case: InstanceView
     form: FormDefinition | None
     draft: DraftView | None
+    opening: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,10 @@ class TaskDesk:
         case = self.queries.instance(instance_id, with_history=False)
         case = replace(case, data=self.queries.task_data(instance_id, task_id))  # what this branch holds
         form = self.catalogue.task_form(instance_id, task.element_id)
-        return TaskPage(task, case, form, self.drafts.load(task_id, user))
+        # The task's data still holds what was entered the last time the case passed this way (a review repeated
+        # after a return): the form asks for it anew, unless a field is marked ``keep``.
+        opening = form.opening_data(case.data) if form else case.data
+        return TaskPage(task, case, form, self.drafts.load(task_id, user), opening)
 
     def save_draft(self, user: str, instance_id: int, task_id: str,
                    fields: Mapping[str, Sequence[str]]) -> DraftView:

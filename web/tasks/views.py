@@ -163,7 +163,8 @@ def _status(error: Exception) -> int:
 def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseReturnValue:
     """The page of an open task the user may work on, its form filled with their draft or the case's data."""
     draft = found.draft
-    values = flat_values(found.form, draft.data) if draft else initial_values(found.form, found.case.data)
+    values = (flat_values(found.form, draft.data, found.case.data) if draft
+              else initial_values(found.form, found.opening))
     return _page(found.case.id, found.task.id, task=found.task, form=found.form, values=values, case=found.case,
                  draft_at=draft.updated_at if draft else None, picker=picker, status=status)
 
