@@ -81,11 +81,41 @@ def claim(instance_id: int, task_id: str) -> ResponseReturnValue:
     return _take(instance_id, task_id, "claim")
 
 
+@bp.get("/<id:instance_id>/<task_id>/unclaim")
+@login_required
+def confirm_unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Ask before letting go of a task ("Bỏ nhận"), saying where it will go back to (works without script)."""
+    with in_words():
+        task = services().desk.open_task(user().username, instance_id, task_id)
+    target, groups = services().work.unclaim_target(task_id, user().username)
+    return render_template("tasks/unclaim.html", instance_id=instance_id, task=task, target=_person(target),
+                           groups=_group_names(groups))
+
+
 @bp.post("/<id:instance_id>/<task_id>/unclaim")
 @login_required
 def unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
-    """Give a taken task back to its groups."""
-    return _take(instance_id, task_id, "unclaim")
+    """Let go of a task one holds, once confirmed: it goes back to whoever gave it, else to its groups."""
+    with in_words():  # a case one may not see is missing, here as everywhere
+        services().desk.open_task(user().username, instance_id, task_id)
+    if request.form.get("confirmed") != "1":  # never without the confirmation page's answer
+        return redirect(url_for("tasks.confirm_unclaim", instance_id=instance_id, task_id=task_id), 303)
+    target = services().work.unclaim(task_id, user().username)
+    if target is not None:
+        flash(_("You released the task; it went back to %(name)s.", name=_person(target)), "success")
+    else:
+        flash(_("You released the task; it is back with its groups."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _person(username: str | None) -> str | None:
+    account = services().accounts.account(username) if username else None
+    return account.full_name if account else username
+
+
+def _group_names(codes: tuple[str, ...]) -> list[str]:
+    names = {code: name for code, name, _count in services().people.groups()}
+    return [names.get(code, code) for code in codes]
 
 
 @bp.get("/<id:instance_id>/<task_id>/delegates")
