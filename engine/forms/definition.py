@@ -132,6 +132,8 @@ class FormComponent:
     # ``keep: "true"``: a new task's form opens with the value the case holds (a revision continues the previous
     # version); otherwise it opens with the field's default, so a review repeated after a loop starts empty.
     keep: bool = False
+    # ``confirm: "tra_lai"``: choosing one of these values (a send-back) is asked again before the task completes.
+    confirm: tuple[str, ...] = ()
 
     @property
     def accepts_input(self) -> bool:
@@ -188,6 +190,21 @@ class FormDefinition:
             if isinstance(level, dict):
                 level.pop(last, None)
         return opened
+
+    def to_confirm(self, data: Mapping[str, Any], locale: str) -> list[str]:
+        """The choices in ``data`` the designer wants confirmed (``confirm``), as "label: option label" texts."""
+        asked: list[str] = []
+        for component in self.input_fields:
+            if not component.confirm or component.name is None:
+                continue
+            value: Any = data
+            for part in component.name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            chosen = value if isinstance(value, list) else [value]
+            for choice in component.choices:
+                if choice.value in component.confirm and choice.value in chosen:
+                    asked.append(f"{component.label_for(locale)}: {choice.label_for(locale)}")
+        return asked
 
     def field(self, name: str) -> FormComponent:
         """Return the keyed component whose data path is ``name``."""

@@ -66,6 +66,8 @@ class Submission:
     fields: Mapping[str, Sequence[str]]
     files: Mapping[str, Sequence[Upload]] = field(default_factory=dict)
     element_id: str = ""
+    # The user has confirmed the choices the form asks about again (a send-back, FormDefinition.to_confirm).
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class Completion:
     error: ProcflowError | None = None
     file_errors: dict[str, list[str]] = field(default_factory=dict)
     case_data: dict[str, Any] = field(default_factory=dict)
+    # Not completed yet: these choices ("label: option") are to be confirmed first (the files are kept already).
+    to_confirm: list[str] = field(default_factory=list)
 
 
 class TaskDesk:
@@ -154,7 +158,9 @@ class TaskDesk:
         """Complete the task with the posted form: files first (as the case's attachments), then the data.
 
         A case ``user`` may not see is refused like a missing one, by raising NotFound, with nothing of it read.
-        Other refusals are not raised but answered in :attr:`Completion.error`: the task is for others or closed
+        A choice the form wants confirmed (``confirm``, e.g. a send-back) and not yet confirmed completes nothing:
+        :attr:`Completion.to_confirm` names it. Other refusals are not raised but answered in
+        :attr:`Completion.error`: the task is for others or closed
         (``task`` is then None), a file was refused (``file_errors``; nothing completed), the form's validation
         (InvalidInput with messages per field in ``locale``), the case not running (InvalidState), or someone else
         completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict).
@@ -172,6 +178,9 @@ class TaskDesk:
         if file_errors:
             error = InvalidInput(N_("some files could not be attached"), file_errors)
             return self._refused(instance_id, form, data, error, task=task, file_errors=file_errors)
+        asked = form.to_confirm(data, locale) if form is not None and not submission.confirmed else []
+        if asked:  # e.g. sending the work back: asked again before anything moves
+            return Completion(form, data, task=task, case_data=self._case_data(instance_id), to_confirm=asked)
         try:
             record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale)
         except Conflict as exc:

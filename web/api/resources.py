@@ -151,7 +151,9 @@ def complete(body: dict[str, Any], instance_id: int, task_id: str) -> ResponseRe
     _visible(instance_id)
     fields = {name: [_text(v) for v in (value if isinstance(value, list) else [value])]
               for name, value in body["data"].items()}
-    outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields), locale=locale())
+    # A program's call is its decision: the page's second question about a send-back is for people clicking.
+    outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields, confirmed=True),
+                                       locale=locale())
     error = outcome.error
     if error is None:
         assert outcome.record is not None

@@ -36,6 +36,7 @@ class CompletionSchema(Schema):
 
     element = fields.String(data_key="_element", load_default="", validate=validate.Length(max=255))
     task_name = fields.String(data_key="_task_name", load_default="", validate=validate.Length(max=1000))
+    confirmed = fields.Boolean(data_key="_confirmed", load_default=False)
 
 
 @bp.get("/<id:instance_id>/<task_id>")
@@ -54,8 +55,12 @@ def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
     hidden = load(CompletionSchema(), request.form)
     uploads = {name: [Upload(f.filename or "", f.stream) for f in request.files.getlist(name)]
                for name in request.files}
-    submission = Submission(request.form.to_dict(flat=False), uploads, hidden["element"])
+    submission = Submission(request.form.to_dict(flat=False), uploads, hidden["element"], hidden["confirmed"])
     outcome = services().desk.complete(user().username, instance_id, task_id, submission, locale=locale())
+    if outcome.to_confirm:  # the same form again, asking to confirm (works without script)
+        assert outcome.task is not None
+        return _page(instance_id, task_id, task=outcome.task, form=outcome.form,
+                     values=flat_values(outcome.form, outcome.data, outcome.case_data), confirm=outcome.to_confirm)
     if outcome.error is None:
         assert outcome.task is not None and outcome.record is not None
         flash(_("Task “%(name)s” completed.", name=outcome.task.name), "success")
@@ -202,7 +207,7 @@ def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseRe
 def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDefinition | None,
           values: dict[str, Any], errors: dict[str, list[str]] | None = None, alert: str | None = None,
           status: int = 200, can_submit: bool = True, case: Any = None, name: str = "", element: str = "",
-          draft_at: Any = None, picker: Picker | None = None) -> ResponseReturnValue:
+          draft_at: Any = None, picker: Picker | None = None, confirm: list[str] | None = None) -> ResponseReturnValue:
     if picker is None and task is not None and can_submit:
         picker = delegation.picker(task_id)
     return render_template(
@@ -210,5 +215,5 @@ def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDe
         errors=errors or {}, alert=alert, can_submit=can_submit and task is not None, case=case,
         names=services().catalogue.names(), task_name=task.name if task else name,
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
-        files_allowed=can_submit and task is not None, picker=picker,
+        files_allowed=can_submit and task is not None, picker=picker, confirm=confirm or [],
         picks=services().runtime.pick_options(form, user().username)), status
