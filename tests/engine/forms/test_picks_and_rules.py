@@ -115,3 +115,14 @@ def test_malformed_keep_or_confirm_is_refused_when_loaded(props: dict[str, str])
     with pytest.raises(InvalidModel) as error:
         form({"type": "radio", "key": "k", "values": [{"label": "A", "value": "a"}], "properties": props})
     assert error.value.problems[0].code == "F007"
+
+
+def test_rules_between_fields_are_reported_with_the_other_problems() -> None:
+    both = form({"type": "textfield", "key": "so", "validate": {"required": True}},
+                *[{"type": "datetime", "subtype": "date", "key": k, "label": label, "properties": props}
+                  for k, label, props in (("ngay_ban_hanh", "Ngày ban hành", {}),
+                                          ("ngay_den", "Ngày đến", {"not_before": "ngay_ban_hanh"}))])
+    assert refused({"so": "", "ngay_ban_hanh": "2026-04-27", "ngay_den": "2026-04-26"}, None, both) == {
+        "so": ["Trường này là bắt buộc."], "ngay_den": ["Ngày không được trước Ngày ban hành."]}
+    assert refused({"so": "", "ngay_ban_hanh": "hôm qua", "ngay_den": "2026-04-26"}, None, both) == {
+        "so": ["Trường này là bắt buộc."], "ngay_ban_hanh": ["Ngày không hợp lệ; cần dạng YYYY-MM-DD."]}
