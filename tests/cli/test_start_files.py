@@ -44,7 +44,8 @@ def test_start_without_the_file_or_with_a_wrong_one_is_one_error_line(incoming_c
     text = tmp_path / "cv.txt"
     text.write_text("not a document")
     assert "tep_van_ban: cv.txt: " in incoming_cli.error(
-        "start", "incoming_document", "--user", "vanthu", "--data", json.dumps(DOCUMENT), "--file", f"tep_van_ban={text}")
+        "start", "incoming_document", "--user", "vanthu", "--data", json.dumps(DOCUMENT),
+        "--file", f"tep_van_ban={text}")
     assert "--file must read FIELD=PATH" in incoming_cli.error(
         "start", "incoming_document", "--user", "vanthu", "--file", "tep_van_ban")
     assert "cannot read" in incoming_cli.error(

@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 
 from engine.cases.attachments import Upload
 from engine.signing.sample import sample_document
-
 from tests.e2e.conftest import LiveApp
 
 OpenSession = Callable[[str], Page]
