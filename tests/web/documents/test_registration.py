@@ -4,6 +4,7 @@ file; dates follow the form's rules (with HTML min/max); refusals are field mess
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
@@ -69,3 +70,20 @@ def test_refusals_are_field_messages_in_vietnamese_on_the_same_page(doc_services
     before = _post(doc_auth, {**FORM, "ngay_den": "2026-04-20"}, tep_van_ban=(sample_document().pdf, "cv.pdf"))
     assert _error(before.get_data(as_text=True), "ngay_den") == "Ngày không được trước Ngày ban hành."
     assert doc_services.queries.instances() == []
+
+
+def test_the_api_starts_with_the_file_as_multipart(doc_services: Services, doc_client: FlaskClient) -> None:
+    from tests.web.api.conftest import Tokens
+
+    clerk = Tokens(doc_services).header("vanthu", "cases")
+    url = "/api/v1/processes/incoming_document/cases"
+    data = json.dumps({k: v for k, v in FORM.items() if k != "so_trang"} | {"da_kiem_tra_xac_thuc": True})
+    missing = doc_client.post(url, headers=clerk, data={"data": data}, content_type="multipart/form-data")
+    assert missing.status_code == 422 and missing.json["errors"]["tep_van_ban"] == ["Trường này là bắt buộc."]
+    started = doc_client.post(url, headers=clerk, content_type="multipart/form-data", data={
+        "data": data, "tep_van_ban": (io.BytesIO(sample_document().pdf), "cv-125.pdf")})
+    assert started.status_code == 201, started.json
+    [row] = doc_services.documents.documents_of_case(started.json["id"], "vanthu")
+    assert [f.filename for f in doc_services.documents.page(row.id, "vanthu").files] == ["cv-125.pdf"]
+    broken = doc_client.post(url, headers=clerk, data={"data": "{nope"}, content_type="multipart/form-data")
+    assert broken.status_code == 422 and "data" in broken.json["errors"]
