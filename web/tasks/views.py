@@ -83,7 +83,7 @@ def save_draft(instance_id: int, task_id: str) -> ResponseReturnValue:
 @login_required
 def claim(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Take a task offered to one's group."""
-    return _take(instance_id, task_id, "claim")
+    return _take(instance_id, task_id)
 
 
 @bp.get("/<id:instance_id>/<task_id>/unclaim")
@@ -148,18 +148,17 @@ def delegate(instance_id: int, task_id: str) -> ResponseReturnValue:
     return redirect(url_for("inbox.index"))
 
 
-def _take(instance_id: int, task_id: str, action: str) -> ResponseReturnValue:
-    """Claim or unclaim; an htmx request gets the task's refreshed inbox row, others go back."""
-    work = services().work
+def _take(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Claim; an htmx request gets the task's refreshed inbox row, others go back."""
     try:
-        getattr(work, action)(task_id, user().username)
+        services().work.claim(task_id, user().username)
     except Conflict as exc:
         if not request.headers.get("HX-Request"):
             raise
         return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=engine_text(exc)), 409
     if request.headers.get("HX-Request"):
         return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=None)
-    flash(_("You have taken the task.") if action == "claim" else _("The task is back with its groups."), "success")
+    flash(_("You have taken the task."), "success")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for("tasks.show", instance_id=instance_id, task_id=task_id))
 
