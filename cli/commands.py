@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from cli.common import echo_json, friendly_errors, json_arg, services_of
+from cli.common import cli_language, echo_json, friendly_errors, json_arg, services_of
+from engine.cases.attachments import Upload
 from engine.errors import InvalidInput
 from engine.persistence.case_fields import display_key
 from engine.persistence.models import InstanceStatus
@@ -66,13 +68,26 @@ def deploy(ctx: click.Context, paths: tuple[str, ...], user: str | None) -> None
 @click.option("--data", default=None, help="Initial data as a JSON object.")
 @click.option("--key", "business_key", default=None, help="Business key (e.g. a document number).")
 @click.option("--user", default=None, help="Who starts the instance.")
+@click.option("--file", "files", multiple=True, metavar="FIELD=PATH",
+              help="A file for a file field of the start form (repeat for several), e.g. tep_van_ban=cv.pdf.")
 @click.pass_context
 @friendly_errors
 def start(ctx: click.Context, process_id: str, data: str | None, business_key: str | None,
-          user: str | None) -> None:
+          user: str | None, files: tuple[str, ...]) -> None:
     """Start an instance of PROCESS_ID and print its id."""
-    instance_id = services_of(ctx).runtime.start(process_id, data=json_arg(data), business_key=business_key,
-                                               user=user)
+    with ExitStack() as stack:
+        uploads: dict[str, list[Upload]] = {}
+        for given in files:
+            field, _, path = given.partition("=")
+            if not field or not path:
+                raise InvalidInput(f"--file must read FIELD=PATH, not {given!r}")
+            try:
+                stream = stack.enter_context(Path(path).open("rb"))
+            except OSError as exc:
+                raise InvalidInput(f"--file {field}: cannot read {path}: {exc.strerror}", {field: [str(exc)]}) from exc
+            uploads.setdefault(field, []).append(Upload(Path(path).name, stream))
+        instance_id = services_of(ctx).starter.start(process_id, data=json_arg(data), files=uploads,
+                                                     business_key=business_key, user=user, locale=cli_language())
     click.echo(instance_id)
 
 
@@ -105,7 +120,7 @@ def tasks(ctx: click.Context, user: str | None, instance_id: int | None, fmt: st
 def complete(ctx: click.Context, task_id: str, user: str, data: str | None) -> None:
     """Complete an open task."""
     services = services_of(ctx)
-    instance = services.runtime.complete_task(task_id, user=user, data=json_arg(data))
+    instance = services.runtime.complete_task(task_id, user=user, data=json_arg(data), locale=cli_language())
     click.echo(f"completed; instance {instance.id} is {instance.status.value}")
     if instance.error_message:
         click.echo(f"error at {instance.error_element}: {instance.error_message}", err=True)

@@ -12,7 +12,9 @@ from typing import Any
 import click
 from sqlalchemy.exc import DBAPIError
 
+from engine.cases.starting import FILES_REFUSED
 from engine.errors import NO_PROCESS, NO_USER, InvalidInput, InvalidModel, ProcflowError
+from engine.forms import MESSAGES
 from engine.i18n import normalize_locale
 from engine.inputs.strict_json import InvalidJson, loads_strict
 from engine.services import Services, build_services
@@ -48,10 +50,17 @@ def cli_language() -> str:
     return normalize_locale(os.environ.get("PROCFLOW_LANG") or os.environ.get("LANG"), "en")
 
 
+# Refusals of a form's data, whose messages per field say what to change.
+FORM_REFUSALS = (MESSAGES["invalid_form"], FILES_REFUSED)
+
+
 def error_text(exc: ProcflowError) -> str:
     """An engine error as the command line says it: in its language, with a hint where one helps."""
     hint = HINTS.get(exc.message_id)
     text = exc.render(cli_language())
+    if exc.message_id in FORM_REFUSALS:  # a form's refusal names each field and why (in the command's language)
+        fields = getattr(exc, "fields", None) or {}
+        text = " ".join([text, *(f"{name}: {' '.join(found)}" for name, found in fields.items())])
     return f"{text} ({hint})" if hint else text
 
 

@@ -18,6 +18,7 @@ from engine.cases.comments import CommentService
 from engine.cases.queries import Queries
 from engine.cases.search import CaseSearch
 from engine.cases.service import CaseService
+from engine.cases.starting import CaseStarter
 from engine.cases.visibility import CaseAccess
 from engine.clock import Clock, SystemClock
 from engine.deployment.service import DeploymentService
@@ -82,6 +83,8 @@ class Services:
     desk: TaskDesk
     comments: CommentService
     attachments: AttachmentService
+    # Starting a case with its start form's files (docs/forms.md).
+    starter: CaseStarter
     notifications: NotificationService
     cases: CaseService
     search: CaseSearch  # full-text search over the cases a user may see (docs/search.md)
@@ -213,6 +216,7 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
                          runtime=runtime, access=access),
         "comments": CommentService(db=db, clock=clock, access=access),
         "attachments": attachments,
+        "starter": CaseStarter(runtime=runtime, catalogue=catalogue, attachments=attachments),
         "notifications": NotificationService(db=db, clock=clock),
         "cases": CaseService(db=db, queries=queries, access=access, catalogue=catalogue,
                              access_log=access_log),

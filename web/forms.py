@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from engine.forms import FormComponent, FormDefinition, data_from_fields
+from web.extensions import services
 from web.i18n import locale
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -24,7 +27,8 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 def init_app(app: Flask) -> None:
     """Make the rendering helpers available to the form templates."""
     app.jinja_env.globals.update(field_id=field_id, shown=shown, as_list=as_list, checked=checked,
-                                 text_html=text_html, choices_for=choices_for, file_list=file_list)
+                                 text_html=text_html, choices_for=choices_for, file_list=file_list,
+                                 date_limits=date_limits, date_text=date_text)
 
 
 def submitted(form: FormDefinition | None, values: MultiDict[str, str]) -> dict[str, Any]:
@@ -76,6 +80,41 @@ def file_list(value: Any) -> list[dict[str, Any]]:
     """The file values a file picker holds (one or several)."""
     items = value if isinstance(value, list | tuple) else [value]
     return [v for v in items if isinstance(v, dict) and v.get("sha256")]
+
+
+def date_limits(component: FormComponent) -> dict[str, str]:
+    """The HTML ``min``/``max`` of a date field, from its rules (the server checks them again): the plausible years,
+    today for ``not_future`` and ``disallowPassedDates``."""
+    if component.type != "datetime" or component.subtype not in (None, "date"):
+        return {}
+    rules = component.date_rules
+    today = services().clock.now().astimezone(ZoneInfo(services().settings.timezone)).date().isoformat()
+    limits: dict[str, str] = {}
+    if rules is not None and rules.min_year is not None:
+        limits["min"] = f"{rules.min_year:04d}-01-01"
+    if component.constraints.no_past:
+        limits["min"] = max(limits.get("min", today), today)
+    if rules is not None and rules.max_year is not None:
+        limits["max"] = f"{rules.max_year:04d}-12-31"
+    if rules is not None and rules.not_future:
+        limits["max"] = min(limits.get("max", today), today)
+    return limits
+
+
+def date_text(value: Any, subtype: str | None) -> str:
+    """A date, time or moment as people read it (a read-only field shows it as text, never clipped by a picker):
+    ``29/04/2026`` in Vietnamese, ``2026-04-29`` in English."""
+    text = shown(value)
+    try:
+        if subtype in (None, "date"):
+            day = date.fromisoformat(text)
+            return day.strftime("%d/%m/%Y") if locale() == "vi" else day.isoformat()
+        if subtype == "datetime":
+            moment = datetime.fromisoformat(text)
+            return moment.strftime("%d/%m/%Y %H:%M") if locale() == "vi" else moment.strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        pass
+    return text
 
 
 def checked(value: Any) -> bool:

@@ -9,6 +9,7 @@ the writing transaction (BEGIN IMMEDIATE) queues writers anyway.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select
@@ -48,13 +49,14 @@ class AccessLog:
 
 
 def append(conn: Connection, instance_id: int, username: str, action: str, clock: Clock, *,
-           attachment_id: int | None = None) -> None:
-    """Append one access row in ``conn``'s transaction."""
+           attachment_id: int | None = None, document_id: int | None = None, at: datetime | None = None) -> None:
+    """Append one access row in ``conn``'s transaction (``document_id``: the document read, if any; ``at``:
+    the moment, by default now, so that one read recorded in several cases' chains has one time)."""
     if conn.dialect.name == "postgresql":
         _LOCK_CASE.rows(conn, {"space": ACCESS_LOCK_SPACE, "instance_id": instance_id})
     last = _LAST.first(conn, {"instance_id": instance_id})
     seq, prev = (last[0], last[1]) if last is not None else (0, GENESIS)
-    row = {"instance_id": instance_id, "seq": seq + 1, "at": clock.now(), "username": username, "action": action,
-           "attachment_id": attachment_id}
+    row = {"instance_id": instance_id, "seq": seq + 1, "at": at or clock.now(), "username": username, "action": action,
+           "attachment_id": attachment_id, "document_id": document_id}
     row["hash"] = row_hash(row, ACCESS_FIELDS, prev)
     _INSERT.executemany(conn, [row])

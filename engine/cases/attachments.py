@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 
 from engine.audit.access import ATTACHMENT_DOWNLOADED, AccessLog
 from engine.cases.file_types import HEAD_BYTES, clean_filename, detect, type_by_name
@@ -100,6 +101,30 @@ class _Received:
     head: bytes
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form: the name the user's machine gave it, and its content."""
+
+    filename: str
+    stream: Readable
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An upload checked and kept before its case exists (a start form's file): recorded as an attachment of
+    the case in the transaction that creates it (:meth:`AttachmentService.record_received`)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    stored_path: str
+
+    def file_value(self) -> dict[str, Any]:
+        """The value a form's file field takes for this file (engine/forms/files.py)."""
+        return {"name": self.filename, "size": self.size, "content_type": self.content_type, "sha256": self.sha256}
+
+
 class AttachmentService:
     """Stores, lists and opens the attachments of cases, for users who may see the case."""
 
@@ -138,6 +163,36 @@ class AttachmentService:
         finally:
             received.path.unlink(missing_ok=True)
         return self._record(instance_id, user, name, content_type, received, stored, task_id)
+
+    def receive(self, filename: str, stream: Readable) -> ReceivedFile:
+        """Check and keep a file for a case not started yet (a start form's file); nothing is recorded yet.
+
+        Raises:
+            InvalidInput: bad name, type not on the allow-list, content not matching it, or over the size limit.
+        """
+        name = clean_filename(filename)
+        type_by_name(name)
+        received = self._receive(stream)
+        try:
+            content_type = detect(received.path, name, received.head)
+            stored = self._keep(received)
+        finally:
+            received.path.unlink(missing_ok=True)
+        return ReceivedFile(name, content_type, received.size, received.sha256, stored)
+
+    def record_received(self, conn: Connection, instance_id: int, user: str | None,
+                        files: list[ReceivedFile]) -> None:
+        """Record files received for a new case as its attachments, in the transaction creating the case (so the
+        start's document actions find them, and a refused start leaves no row)."""
+        now = self.clock.now()
+        for received in files:
+            row = {"instance_id": instance_id, "task_id": None, "username": user or "procflow",
+                   "filename": received.filename, "content_type": received.content_type, "size": received.size,
+                   "sha256": received.sha256, "stored_path": received.stored_path, "created_at": now}
+            attachment_id = int(conn.execute(_INSERT, row).scalar_one())
+            repository.add_history(conn, [{"instance_id": instance_id, "at": now, "kind": "attachment_added",
+                                           "task_id": None, "actor": user,
+                                           "data": {"attachment_id": attachment_id, "name": received.filename}}])
 
     def list_for(self, instance_id: int, user: str) -> list[AttachmentView]:
         """The case's attachments, oldest first, if ``user`` may see the case."""

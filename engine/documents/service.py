@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED, AccessLog
+from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED, AccessLog, append
 from engine.cases.visibility import CaseAccess
 from engine.clock import Clock
 from engine.documents import records
@@ -24,12 +24,14 @@ from engine.documents.store import ContentStore
 from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.persistence import repository
+from engine.persistence.audit_models import AccessLogEntry
 from engine.persistence.base import table_of
 from engine.persistence.case_models import Comment
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Instance, ProcessVersion, User
 
 _history = table_of(HistoryEvent)
+_access_log = table_of(AccessLogEntry)
 _comments = table_of(Comment)
 _instances = table_of(Instance)
 _versions = table_of(ProcessVersion)
@@ -111,6 +113,17 @@ class Remark:
 
 
 @dataclass(frozen=True)
+class Access:
+    """Someone viewed the document's page or downloaded one of its files (``action``: DOCUMENT_VIEWED or
+    DOCUMENT_DOWNLOADED)."""
+
+    username: str
+    full_name: str | None
+    action: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DocumentPage:
     """Everything the document's page shows."""
 
@@ -119,9 +132,8 @@ class DocumentPage:
     cases: list[CaseLink]
     steps: list[Step] = field(default_factory=list)
     remarks: list[Remark] = field(default_factory=list)
-    # Reads are recorded in the access chains of the handling cases (engine/audit/access.py); the page does not
-    # list them yet (procflow audit verify and the database do).
-    access_log: list[dict[str, Any]] = field(default_factory=list)
+    # Who read the document or downloaded its files, newest first (rows of the handling cases' access chains).
+    accesses: list[Access] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the files without where they are stored)."""
@@ -131,6 +143,7 @@ class DocumentPage:
             "cases": [asdict(c) for c in self.cases],
             "steps": [{**asdict(s), "at": s.at.isoformat()} for s in self.steps],
             "remarks": [{**asdict(r), "at": r.at.isoformat()} for r in self.remarks],
+            "accesses": [{**asdict(a), "at": a.at.isoformat()} for a in self.accesses],
         }
 
 
@@ -171,15 +184,14 @@ class DocumentService:
         Raises:
             NotFound: no such document, or ``user`` may see none of the cases handling it.
         """
-        with self.db.connect() as conn:
+        with self.db.transaction() as conn:  # the page is read and its reading recorded together
             doc = self._require(conn, document_id, user)
             cases = _cases(conn, document_id)
-            ids = [c.instance_id for c in cases]
-            page = DocumentPage(doc, records.files_of(conn, document_id), cases, _steps(conn, ids),
-                                _remarks(conn, ids))
-        for instance_id in ids:  # who read the document, in the access chain of each case handling it
-            self.access_log.record(instance_id, user or "", DOCUMENT_VIEWED)
-        return page
+            ids, now = [c.instance_id for c in cases], self.clock.now()
+            for instance_id in ids:  # who read the document, in the access chain of each case handling it
+                append(conn, instance_id, user or "", DOCUMENT_VIEWED, self.clock, document_id=document_id, at=now)
+            return DocumentPage(doc, records.files_of(conn, document_id), cases, _steps(conn, ids),
+                                _remarks(conn, ids), _accesses(conn, document_id))
 
     def open_file(self, document_id: int, file_id: int, user: str | None) -> tuple[FileRow, bytes]:
         """A file of the document and its content.
@@ -194,10 +206,11 @@ class DocumentService:
             raise NotFound(N_("no file {file_id} of document {document_id}"), file_id=file_id,
                            document_id=document_id)
         content = self.store.read(found[0].stored_path)
-        with self.db.connect() as conn:
-            ids = [c.instance_id for c in _cases(conn, document_id)]
-        for instance_id in ids:
-            self.access_log.record(instance_id, user or "", DOCUMENT_DOWNLOADED)
+        with self.db.transaction() as conn:
+            now = self.clock.now()
+            for instance_id in [c.instance_id for c in _cases(conn, document_id)]:
+                append(conn, instance_id, user or "", DOCUMENT_DOWNLOADED, self.clock, document_id=document_id,
+                       at=now)
         return found[0], content
 
     def documents_of_case(self, instance_id: int, user: str) -> list[DocumentRow]:
@@ -276,6 +289,17 @@ def _cases(conn: Connection, document_id: int) -> list[CaseLink]:
                         .join(link, link.c.instance_id == i.c.id).where(link.c.document_id == document_id)
                         .order_by(i.c.id))
     return [CaseLink(r.id, r.process_id, str(r.status), r.summary, r.relation) for r in rows]
+
+
+def _accesses(conn: Connection, document_id: int, limit: int = 200) -> list[Access]:
+    """The latest reads of the document: one per read, though each is recorded in every handling case's chain."""
+    log = _access_log
+    rows = conn.execute(select(log.c.username, log.c.action, log.c.at)
+                        .where(log.c.document_id == document_id)
+                        .group_by(log.c.username, log.c.action, log.c.at)
+                        .order_by(log.c.at.desc()).limit(limit)).all()
+    names = _names(conn, {r.username for r in rows if r.username})
+    return [Access(r.username, names.get(r.username), r.action, r.at) for r in rows]
 
 
 def _names(conn: Connection, usernames: set[str]) -> dict[str, str]:

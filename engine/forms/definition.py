@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -127,6 +128,11 @@ class FormComponent:
     date_rules: DateRules | None = None
     # ``required_when: "<key>=<value>"``: required when that field of the submission holds that value.
     required_when: tuple[str, str] | None = None
+    # ``keep: "true"``: a new task's form opens with the value the case holds (a revision continues the previous
+    # version); otherwise it opens with the field's default, so a review repeated after a loop starts empty.
+    keep: bool = False
+    # ``confirm: "tra_lai"``: choosing one of these values (a send-back) is asked again before the task completes.
+    confirm: tuple[str, ...] = ()
 
     @property
     def accepts_input(self) -> bool:
@@ -167,6 +173,37 @@ class FormDefinition:
     def input_fields(self) -> tuple[FormComponent, ...]:
         """Return the fields a submission may carry values for."""
         return tuple(f for f in self.fields if f.accepts_input)
+
+    def opening_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` (a task's data) without the values of input fields not marked ``keep``: what a new task's form
+        opens with, so that a decision or reason given the last time the case passed this way is not offered again.
+        """
+        opened = copy.deepcopy(dict(data))
+        for component in self.input_fields:
+            if component.keep or component.name is None:
+                continue
+            *path, last = component.name.split(".")
+            level: Any = opened
+            for part in path:
+                level = level.get(part) if isinstance(level, dict) else None
+            if isinstance(level, dict):
+                level.pop(last, None)
+        return opened
+
+    def to_confirm(self, data: Mapping[str, Any], locale: str) -> list[str]:
+        """The choices in ``data`` the designer wants confirmed (``confirm``), as "label: option label" texts."""
+        asked: list[str] = []
+        for component in self.input_fields:
+            if not component.confirm or component.name is None:
+                continue
+            value: Any = data
+            for part in component.name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            chosen = value if isinstance(value, list) else [value]
+            for choice in component.choices:
+                if choice.value in component.confirm and choice.value in chosen:
+                    asked.append(f"{component.label_for(locale)}: {choice.label_for(locale)}")
+        return asked
 
     def field(self, name: str) -> FormComponent:
         """Return the keyed component whose data path is ``name``."""

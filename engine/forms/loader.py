@@ -194,7 +194,8 @@ class _Loader(RuleReader):
         attributes = MappingProxyType({k: v for k, v in raw.items() if k != "components"})
         return FormComponent(type=kind, name=name, children=children, properties=MappingProxyType(props),
                              attributes=attributes, pick=self._pick(raw, props), date_rules=self._dates(raw, props),
-                             required_when=self._required_when(raw, props),
+                             required_when=self._required_when(raw, props), keep=self._keep(raw, props),
+                             confirm=self._confirm(raw, props),
                              **self._common(raw, props), **self._specific(raw, props))
 
     def _pick(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> Pick | None:
@@ -212,6 +213,22 @@ class _Loader(RuleReader):
             scope = "all"
         groups = tuple(g.strip() for g in props.get("pick_groups", "").split(",") if g.strip())
         return Pick(kind, groups, scope)
+
+    def _confirm(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> tuple[str, ...]:
+        """Read ``confirm: "<value>,..."``: option values whose choice is asked again (they must be options)."""
+        values = tuple(v.strip() for v in props.get("confirm", "").split(",") if v.strip())
+        options = {str(o.get("value")) for o in raw.get("values") or () if isinstance(o, dict)}
+        if values and (raw["type"] not in ("radio", "select", "checklist", "taglist") or not set(values) <= options):
+            self.problem(raw, f"confirm must name options of this choice, not {props['confirm']!r}", "F007")
+            return ()
+        return values
+
+    def _keep(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> bool:
+        """Read ``keep: "true"`` (a new task's form opens with the case's value of the field)."""
+        text = props.get("keep", "false").strip().lower()
+        if text not in ("true", "false"):
+            self.problem(raw, f"keep must be true or false, not {props['keep']!r}", "F007")
+        return text == "true"
 
     def _required_when(self, raw: Mapping[str, Any], props: Mapping[str, str]) -> tuple[str, str] | None:
         """Read ``required_when: "<key>=<value>"`` (required only when another field holds a value)."""

@@ -58,17 +58,27 @@ def validate_submission(form: FormDefinition, data: Any, *, locale: str = "vi", 
         cleaned = schema.load(data)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise InvalidInput(MESSAGES["invalid_form"], _flatten(messages)) from None
+        problems = _flatten(messages)
+        if isinstance(data, Mapping) and "_schema" not in problems:
+            # Every problem at once: the rules between fields, among the fields that are right on their own.
+            problems.update(_cross_checks(form, data, normalize_locale(locale), skip=problems))
+        raise InvalidInput(MESSAGES["invalid_form"], problems) from None
     problems = _cross_checks(form, cleaned, normalize_locale(locale))
     if problems:
         raise InvalidInput(MESSAGES["invalid_form"], problems)
     return cleaned
 
 
-def _cross_checks(form: FormDefinition, cleaned: Mapping[str, Any], locale: str) -> dict[str, list[str]]:
-    """The rules between fields: ``required_when`` and ``not_before`` (docs/forms.md)."""
+def _cross_checks(form: FormDefinition, cleaned: Mapping[str, Any], locale: str,
+                  skip: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """The rules between fields: ``required_when`` and ``not_before`` (docs/forms.md); fields named in ``skip``
+    (refused on their own) take part in none."""
     problems: dict[str, list[str]] = {}
+    skip = skip or {}
     for component in form.input_fields:
+        if component.name in skip or (component.required_when and component.required_when[0] in skip) or (
+                component.date_rules and component.date_rules.not_before in skip):
+            continue
         if component.required_when is not None and component.name is not None:
             key, value = component.required_when
             if _at(cleaned, key) == value and _at(cleaned, component.name) in (None, "", [], False):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.cases.attachments import AttachmentService, Readable
+from engine.cases.attachments import AttachmentService, Upload
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.queries import InstanceView, Queries, TaskView
 from engine.cases.visibility import CaseAccess
@@ -51,16 +51,11 @@ class TaskClosed(NotFound):
         self.done = done
 
 
+__all__ = ["Completion", "DoneBy", "Submission", "TaskClosed", "TaskDesk", "TaskOfOthers", "TaskPage", "Upload"]
+
+
 class TaskOfOthers(PermissionDenied):
     """The task is open, but for other people or groups."""
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file sent with a form: the name the user's machine gave it, and its content."""
-
-    filename: str
-    stream: Readable
 
 
 @dataclass(frozen=True)
@@ -71,16 +66,20 @@ class Submission:
     fields: Mapping[str, Sequence[str]]
     files: Mapping[str, Sequence[Upload]] = field(default_factory=dict)
     element_id: str = ""
+    # The user has confirmed the choices the form asks about again (a send-back, FormDefinition.to_confirm).
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
 class TaskPage:
-    """An open task with its case, its form and the user's draft of it."""
+    """An open task with its case, its form and the user's draft of it; ``opening`` is the data the form opens
+    with when there is no draft (the task's data without what the form asks anew, FormDefinition.opening_data)."""
 
     task: TaskView
     case: InstanceView
     form: FormDefinition | None
     draft: DraftView | None
+    opening: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,8 @@ class Completion:
     error: ProcflowError | None = None
     file_errors: dict[str, list[str]] = field(default_factory=dict)
     case_data: dict[str, Any] = field(default_factory=dict)
+    # Not completed yet: these choices ("label: option") are to be confirmed first (the files are kept already).
+    to_confirm: list[str] = field(default_factory=list)
 
 
 class TaskDesk:
@@ -136,7 +137,10 @@ class TaskDesk:
         case = self.queries.instance(instance_id, with_history=False)
         case = replace(case, data=self.queries.task_data(instance_id, task_id))  # what this branch holds
         form = self.catalogue.task_form(instance_id, task.element_id)
-        return TaskPage(task, case, form, self.drafts.load(task_id, user))
+        # The task's data still holds what was entered the last time the case passed this way (a review repeated
+        # after a return): the form asks for it anew, unless a field is marked ``keep``.
+        opening = form.opening_data(case.data) if form else case.data
+        return TaskPage(task, case, form, self.drafts.load(task_id, user), opening)
 
     def save_draft(self, user: str, instance_id: int, task_id: str,
                    fields: Mapping[str, Sequence[str]]) -> DraftView:
@@ -154,7 +158,9 @@ class TaskDesk:
         """Complete the task with the posted form: files first (as the case's attachments), then the data.
 
         A case ``user`` may not see is refused like a missing one, by raising NotFound, with nothing of it read.
-        Other refusals are not raised but answered in :attr:`Completion.error`: the task is for others or closed
+        A choice the form wants confirmed (``confirm``, e.g. a send-back) and not yet confirmed completes nothing:
+        :attr:`Completion.to_confirm` names it. Other refusals are not raised but answered in
+        :attr:`Completion.error`: the task is for others or closed
         (``task`` is then None), a file was refused (``file_errors``; nothing completed), the form's validation
         (InvalidInput with messages per field in ``locale``), the case not running (InvalidState), or someone else
         completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict).
@@ -172,6 +178,9 @@ class TaskDesk:
         if file_errors:
             error = InvalidInput(N_("some files could not be attached"), file_errors)
             return self._refused(instance_id, form, data, error, task=task, file_errors=file_errors)
+        asked = form.to_confirm(data, locale) if form is not None and not submission.confirmed else []
+        if asked:  # e.g. sending the work back: asked again before anything moves
+            return Completion(form, data, task=task, case_data=self._case_data(instance_id), to_confirm=asked)
         try:
             record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale)
         except Conflict as exc:

@@ -18,6 +18,7 @@ from engine.cases.visibility import CaseAccess
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
 from engine.i18n import N_
 from engine.inbox.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
+from engine.inbox.release import returns_to
 from engine.notify import wording
 from engine.notify.mail import notify
 from engine.persistence import repository
@@ -58,22 +59,53 @@ class WorkService:
             repository.assign_task(step.conn, task_id, user)
             self._record(step, task, "task_claimed", user, {})
 
-    def unclaim(self, task_id: str, user: str) -> None:
-        """Give a claimed task back to its candidate groups (to everyone if it has none).
+    def unclaim(self, task_id: str, user: str) -> str | None:
+        """Let go of a task one holds ("Bỏ nhận"): it goes back where it came from (engine/inbox/release.py), to
+        whoever gave it to ``user`` personally, else to its candidate groups (everyone if it has none). Returns
+        the person it went back to, or None for the groups; the history records which.
 
         Raises:
             InvalidState: the task is not claimed by anyone.
             PermissionDenied: it is claimed by someone else.
         """
         with self.runtime.transaction() as step:
-            task = self._lock(step, task_id, user)
-            if not task.assignee:
-                raise InvalidState(N_("task {task_id} is not claimed by anyone"), task_id=task_id)
-            if task.assignee != user:
-                raise PermissionDenied(N_("task {task_id} is assigned to {assignee}"), task_id=task_id,
-                                       assignee=task.assignee)
+            task = self._held(step, task_id, user)
+            target = returns_to(step.conn, task, user)
+            if target is not None:
+                repository.assign_task(step.conn, task_id, target)
+                self._record(step, task, "task_unclaimed", user, {"returned_to": target})
+                self._tell_delegate(step, task, user, target)
+                return target
             repository.assign_task(step.conn, task_id, None, offer_to=list(task.group_codes) or [EVERYONE])
             self._record(step, task, "task_unclaimed", user, {"offered_to": list(task.group_codes)})
+            return None
+
+    def unclaim_target(self, task_id: str, user: str) -> tuple[str | None, tuple[str, ...]]:
+        """Where :meth:`unclaim` would send the task now (to ask before doing it): the person, or None and the
+        groups. Changes nothing.
+
+        Raises:
+            InvalidState, PermissionDenied: as :meth:`unclaim`.
+        """
+        with self.runtime.db.connect() as conn:
+            found = repository.lock_task(conn, task_id, user)
+            self.access.task_case(conn, user, task_id)
+            if found is None:
+                raise closed_task_error(conn, task_id)
+            task = self._require_holder(found[1], task_id, user)
+            return returns_to(conn, task, user), task.group_codes
+
+    def _held(self, step: Step, task_id: str, user: str) -> OpenTask:
+        return self._require_holder(self._lock(step, task_id, user), task_id, user)
+
+    @staticmethod
+    def _require_holder(task: OpenTask, task_id: str, user: str) -> OpenTask:
+        if not task.assignee:
+            raise InvalidState(N_("task {task_id} is not claimed by anyone"), task_id=task_id)
+        if task.assignee != user:
+            raise PermissionDenied(N_("task {task_id} is assigned to {assignee}"), task_id=task_id,
+                                   assignee=task.assignee)
+        return task
 
     def delegate(self, task_id: str, user: str, to_user: str) -> None:
         """Hand a task to a colleague: its assignee, or a candidate of an unassigned task, may do so.

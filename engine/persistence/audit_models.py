@@ -21,8 +21,10 @@ class AccessLogEntry(Base):
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the case
     at: Mapped[Timestamp]
     username: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(40))  # case_viewed | attachment_downloaded
+    action: Mapped[str] = mapped_column(String(40))  # case_viewed | attachment_downloaded | document_...
     attachment_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The document read or downloaded (document_viewed, document_file_downloaded): its page lists these rows.
+    document_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     hash: Mapped[str] = mapped_column(String(64))
 
 

@@ -27,7 +27,8 @@ HASH_LENGTH = 64
 HISTORY_CONTENT = ("instance_id", "at", "kind", "element_id", "element_type", "task_id", "actor", "data",
                    "process_id", "unit_code", "task_created_at", "due_at", "late_seconds")
 HISTORY_FIELDS = (*HISTORY_CONTENT, "seq")
-ACCESS_FIELDS = ("instance_id", "seq", "at", "username", "action", "attachment_id")
+# document_id came later (migration 0020): a NULL field is not hashed, so the rows written before still verify.
+ACCESS_FIELDS = ("instance_id", "seq", "at", "username", "action", "attachment_id", "document_id")
 
 # orjson writes exactly this form (compact, UTF-8, keys sorted) about ten times faster than the standard library,
 # which matters on the step's hot path; datetimes are handed to _moment for the fixed UTC form, and non-string

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -96,12 +96,19 @@ class Runtime:
 
     # -- commands -----------------------------------------------------------------------------
     def start(self, process_id: str, *, data: dict[str, Any] | None = None, business_key: str | None = None,
-              user: str | None = None, locale: str = "vi") -> int:
-        """Start the latest version of ``process_id`` and run it until it waits; return the instance id."""
+              user: str | None = None, locale: str = "vi",
+              on_created: Callable[[Connection, int], None] | None = None) -> int:
+        """Start the latest version of ``process_id`` and run it until it waits; return the instance id.
+
+        Args:
+            on_created: called in the step's transaction with the new case's id once it is inserted, before the
+                model's extensions act on its first elements (engine/cases/starting.py records the start form's
+                files there, so that the start's document actions find them).
+        """
         args = load_input(START, {"process_id": process_id, "data": data or {}, "business_key": business_key,
                               "user": user})
         with self.transaction() as step:
-            conn = step.conn
+            conn, step.on_created = step.conn, on_created
             target = repository.start_target(conn, args["process_id"], user)
             if target is None:
                 raise NotFound(NO_PROCESS, process_id=process_id)
@@ -393,6 +400,9 @@ class Runtime:
         pending = self._completed_with_actions(spec, workflow, outcome) if self.hooks and spec.documents else []
         self.writer.persist(step, record, spec, workflow, outcome, history, actor=actor, human=human, known=known,
                             started_by=started_by)
+        if step.on_created is not None:  # the case a start creates: once, for this case only
+            created, step.on_created = step.on_created, None
+            created(step.conn, record.id)
         for element_id, task_id, data, actions in pending:  # the record has its id now, even a new one
             for hook in self.hooks:
                 hook.element_completed(ElementEvent(step.conn, record.id, record.process_id, element_id, task_id,

@@ -12,6 +12,7 @@ left on the :class:`Step`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,9 @@ class Step:
     timers: list[DueTimer] = field(default_factory=list)
     notifications: list[int] = field(default_factory=list)
     outbox: list[Thrown] = field(default_factory=list)  # messages and signals to route before commit
+    # Called once with the new case's id when the case a start creates is inserted, before the hooks act on its
+    # first elements (e.g. recording the start form's files as the case's attachments).
+    on_created: Callable[[Connection, int], None] | None = None
 
 
 def history_event(instance_id: int, at: datetime, kind: str, **fields_: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ The test writes the README's screenshots: docs/screenshots/inbox.png, task.png a
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 from sqlalchemy import select
 
+from engine.cases.attachments import Upload
 from engine.persistence.models import Timer, TimerKind, TimerStatus
+from engine.signing.sample import sample_document
 from tests.conftest import ROOT
 from tests.e2e.conftest import LiveApp
 
@@ -28,6 +31,8 @@ TRICH_YEU = "Về việc báo cáo kết quả thực hiện chuyển đổi s�
 RETURN_NOTE = "Bổ sung số liệu quý I của các sở, ngành."
 # A small but real PDF: the attachment service checks content against the extension.
 REPORT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+DOCUMENT_PDF = sample_document(title="CÔNG VĂN").pdf  # the incoming document itself, attached at registration
+PDF_NAME = "cv-125-ubnd-vp.pdf"
 
 OpenSession = Callable[[str], Page]
 
@@ -83,22 +88,27 @@ def test_incoming_document_from_registration_to_filing(live_app: LiveApp, open_s
 # -- the steps -----------------------------------------------------------------------------------------------
 def _another_document_waiting(live_app: LiveApp) -> None:
     """An urgent document registered just before, so that the leaders' inbox holds more than one task."""
-    live_app.services.runtime.start(PROCESS, user="vanthu", data={
+    live_app.services.starter.start(PROCESS, user="vanthu", data={
         "so_ky_hieu": "88/SNV-VP", "ngay_ban_hanh": "2026-04-28", "ngay_den": "2026-04-29",
         "co_quan_ban_hanh": "Sở Nội vụ", "loai_van_ban": "giay_moi",
         "trich_yeu": "Mời dự hội nghị triển khai công tác cải cách hành chính năm 2026",
-        "hinh_thuc_nhan": "dien_tu", "do_khan": "khan", "do_mat": "thuong", "so_trang": 2, "tep_van_ban": [],
-        "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""})
+        "hinh_thuc_nhan": "dien_tu", "do_khan": "khan", "do_mat": "thuong", "so_trang": 2,
+        "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""},
+        files={"tep_van_ban": [Upload("giay-moi-88.pdf", io.BytesIO(DOCUMENT_PDF))]})
 
 
 def _register_with_a_mistake_first(page: Page) -> int:
-    """The clerk starts the procedure from the catalogue; a malformed number is refused field by field."""
+    """The clerk starts the procedure from the catalogue, attaching the document's PDF; a malformed number and an
+    arrival before the issue date are refused field by field, and the PDF must be chosen again."""
     page.click("#nav-start")
     page.click(f"#start-button-{PROCESS}")
     expect(page.locator("#start-form")).to_be_visible()
+    expect(page.locator("#field-ngay_den")).to_have_attribute("max", "2026-04-29")  # not in the future
     page.fill("#field-so_ky_hieu", "125 UBND VP")  # the mistake: no "/" between number and notation
     page.fill("#field-ngay_ban_hanh", "2026-04-27")
-    page.fill("#field-ngay_den", "2026-04-29")
+    page.fill("#field-ngay_den", "2026-04-26")  # and another: received before it was issued
+    page.set_input_files("#field-tep_van_ban", files=[
+        {"name": PDF_NAME, "mimeType": "application/pdf", "buffer": DOCUMENT_PDF}])
     page.fill("#field-co_quan_ban_hanh", "Ủy ban nhân dân tỉnh")
     page.select_option("#field-loai_van_ban", "cong_van")
     page.fill("#field-trich_yeu", TRICH_YEU)
@@ -114,8 +124,13 @@ def _register_with_a_mistake_first(page: Page) -> int:
     expect(page.locator("#field-loai_van_ban")).to_have_value("cong_van")
     expect(page.locator("#field-da_kiem_tra_xac_thuc")).to_be_checked()
     expect(page.locator("#field-co_quan_ban_hanh-error")).to_have_count(0)
+    expect(page.locator("#field-ngay_den-error")).to_have_text("Ngày không được trước Ngày ban hành.")
+    expect(page.locator("#field-tep_van_ban-error")).to_contain_text("Hãy chọn lại tệp")
 
     page.fill("#field-so_ky_hieu", SO_KY_HIEU)
+    page.fill("#field-ngay_den", "2026-04-29")
+    page.set_input_files("#field-tep_van_ban", files=[
+        {"name": PDF_NAME, "mimeType": "application/pdf", "buffer": DOCUMENT_PDF}])
     page.click("#start-submit")
     expect(page.locator("#case-status")).to_have_attribute("data-status", "running")
     expect(page.locator("#flash-messages")).to_contain_text("Đã khởi tạo hồ sơ")
@@ -142,6 +157,8 @@ def _claim_and_direct(page: Page, case_id: int) -> None:
     row.locator(".task-link").click()
     expect(page.locator("#task-title")).to_have_text("Cho ý kiến chỉ đạo (bút phê)")
     expect(page.locator("#field-so_ky_hieu")).to_have_value(SO_KY_HIEU)  # the clerk's data, read-only
+    expect(page.locator("#field-ngay_den")).to_have_value("29/04/2026")  # a read-only date, whole, as written
+    expect(page.locator("#field-tep_van_ban-kept")).to_contain_text(PDF_NAME)  # the document itself, from the start
     expect(page.locator("#unclaim-button")).to_be_visible()
     page.fill("#field-y_kien_chi_dao",
               "Giao Phòng Tổng hợp chủ trì, phối hợp Phòng Hành chính - Lưu trữ tham mưu báo cáo.")
@@ -173,8 +190,15 @@ def _review(page: Page, case_id: int, *, verdict: str, note: str) -> None:
     page.click("#nav-inbox")
     _row(page, case_id, "Xem xét kết quả xử lý").locator(".task-link").click()
     expect(page.locator("#field-ket_qua_xu_ly")).to_contain_text("Đã dự thảo báo cáo")
-    page.check(f"#field-ket_luan_truong_phong-{1 if verdict == 'dong_y' else 2}")
+    decision = page.locator(f"#field-ket_luan_truong_phong-{1 if verdict == 'dong_y' else 2}")
+    expect(decision).not_to_be_checked()  # a review starts empty, also the second time round
+    expect(page.locator("#field-y_kien_truong_phong")).to_have_value("")
+    decision.check()
     page.fill("#field-y_kien_truong_phong", note)
+    if verdict == "tra_lai":  # sending back is asked again, on the same form
+        page.click("#complete-button")
+        expect(page.locator("#confirm-panel")).to_contain_text("Trả lại, yêu cầu hoàn thiện")
+        expect(page.locator("#field-y_kien_truong_phong")).to_have_value(note)
     _submit(page, "Xem xét kết quả xử lý")
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from engine.cases.attachments import Upload
 from engine.cases.catalogue import NotAStarter
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.inbox.desk import Submission, TaskClosed
+from engine.inputs.strict_json import loads_strict
 from web.api import schemas
 from web.api.auth import me, require
 from web.api.problems import ProblemSchema, problem
@@ -74,9 +77,25 @@ def start_case(body: dict[str, Any], process_id: str) -> Any:
     except NotAStarter as exc:
         raise PermissionDenied(_("Only members of %(groups)s may start this procedure.",
                                  groups=", ".join(exc.groups))) from exc
-    instance_id = services().runtime.start(process_id, data=body["data"], business_key=body["business_key"],
-                                           user=me(), locale=locale())
+    files: dict[str, list[Upload]] = {}
+    if request.mimetype == "multipart/form-data":  # a start form with files: data as a JSON part, files by field
+        body, files = _multipart_start()
+    instance_id = services().starter.start(process_id, data=body["data"], files=files,
+                                           business_key=body["business_key"], user=me(), locale=locale())
     return {"id": instance_id}
+
+
+def _multipart_start() -> tuple[dict[str, Any], dict[str, list[Upload]]]:
+    """A start sent as multipart/form-data: the ``data`` part (a JSON object), ``business_key``, and one part per
+    file, named by the start form's file field."""
+    data = loads_strict(request.form.get("data") or "{}", field="data")  # InvalidJson: a 422 naming the part
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be a JSON object", {"data": ["must be a JSON object"]})
+    key = request.form.get("business_key") or None
+    if key is not None and len(key) > 255:
+        raise InvalidInput("business_key is too long", {"business_key": ["at most 255 characters"]})
+    files = {name: [Upload(f.filename or "", f.stream) for f in request.files.getlist(name)] for name in request.files}
+    return {"data": data, "business_key": key}, files
 
 
 @cases.route("/")
@@ -151,7 +170,9 @@ def complete(body: dict[str, Any], instance_id: int, task_id: str) -> ResponseRe
     _visible(instance_id)
     fields = {name: [_text(v) for v in (value if isinstance(value, list) else [value])]
               for name, value in body["data"].items()}
-    outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields), locale=locale())
+    # A program's call is its decision: the page's second question about a send-back is for people clicking.
+    outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields, confirmed=True),
+                                       locale=locale())
     error = outcome.error
     if error is None:
         assert outcome.record is not None

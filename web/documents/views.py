@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
+from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED
 from engine.documents import printing
 from web.extensions import services, user
 from web.params import load_or_default
@@ -30,6 +31,7 @@ REMARK_LABELS = {"y_kien_chi_dao": _l("Direction"), "y_kien_phan_cong": _l("Assi
                  "y_kien_lanh_dao_ket_qua": _l("Leader's opinion on the result"),
                  "y_kien_kiem_tra": _l("Form and legality check"), "ket_qua_xu_ly": _l("Handling result"),
                  "comment": _l("Comment")}
+ACCESS_LABELS = {DOCUMENT_VIEWED: _l("viewed the document"), DOCUMENT_DOWNLOADED: _l("downloaded a file")}
 EXPORTS = {"pdf": ("application/pdf", printing.register_pdf),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", printing.register_xlsx)}
 
@@ -50,7 +52,7 @@ def show(document_id: int) -> ResponseReturnValue:
     return render_template("documents/show.html", page=page, doc=page.document, status_labels=STATUS_LABELS,
                            role_labels=ROLE_LABELS, signer_roles=SIGNER_ROLES, remark_labels=REMARK_LABELS,
                            doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
-                           names=services().catalogue.names())
+                           access_labels=ACCESS_LABELS, names=services().catalogue.names())
 
 
 @bp.get("/<id:document_id>/files/<id:file_id>")

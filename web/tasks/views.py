@@ -37,6 +37,7 @@ class CompletionSchema(Schema):
 
     element = fields.String(data_key="_element", load_default="", validate=validate.Length(max=255))
     task_name = fields.String(data_key="_task_name", load_default="", validate=validate.Length(max=1000))
+    confirmed = fields.Boolean(data_key="_confirmed", load_default=False)
 
 
 @bp.get("/<id:instance_id>/<task_id>")
@@ -55,8 +56,12 @@ def complete(instance_id: int, task_id: str) -> ResponseReturnValue:
     hidden = load(CompletionSchema(), request.form)
     uploads = {name: [Upload(f.filename or "", f.stream) for f in request.files.getlist(name)]
                for name in request.files}
-    submission = Submission(request.form.to_dict(flat=False), uploads, hidden["element"])
+    submission = Submission(request.form.to_dict(flat=False), uploads, hidden["element"], hidden["confirmed"])
     outcome = services().desk.complete(user().username, instance_id, task_id, submission, locale=locale())
+    if outcome.to_confirm:  # the same form again, asking to confirm (works without script)
+        assert outcome.task is not None
+        return _page(instance_id, task_id, task=outcome.task, form=outcome.form,
+                     values=flat_values(outcome.form, outcome.data, outcome.case_data), confirm=outcome.to_confirm)
     if outcome.error is None:
         assert outcome.task is not None and outcome.record is not None
         flash(_("Task “%(name)s” completed.", name=outcome.task.name), "success")
@@ -79,14 +84,44 @@ def save_draft(instance_id: int, task_id: str) -> ResponseReturnValue:
 @login_required
 def claim(instance_id: int, task_id: str) -> ResponseReturnValue:
     """Take a task offered to one's group."""
-    return _take(instance_id, task_id, "claim")
+    return _take(instance_id, task_id)
+
+
+@bp.get("/<id:instance_id>/<task_id>/unclaim")
+@login_required
+def confirm_unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Ask before letting go of a task ("Bỏ nhận"), saying where it will go back to (works without script)."""
+    with in_words():
+        task = services().desk.open_task(user().username, instance_id, task_id)
+    target, groups = services().work.unclaim_target(task_id, user().username)
+    return render_template("tasks/unclaim.html", instance_id=instance_id, task=task, target=_person(target),
+                           groups=_group_names(groups))
 
 
 @bp.post("/<id:instance_id>/<task_id>/unclaim")
 @login_required
 def unclaim(instance_id: int, task_id: str) -> ResponseReturnValue:
-    """Give a taken task back to its groups."""
-    return _take(instance_id, task_id, "unclaim")
+    """Let go of a task one holds, once confirmed: it goes back to whoever gave it, else to its groups."""
+    with in_words():  # a case one may not see is missing, here as everywhere
+        services().desk.open_task(user().username, instance_id, task_id)
+    if request.form.get("confirmed") != "1":  # never without the confirmation page's answer
+        return redirect(url_for("tasks.confirm_unclaim", instance_id=instance_id, task_id=task_id), 303)
+    target = services().work.unclaim(task_id, user().username)
+    if target is not None:
+        flash(_("You released the task; it went back to %(name)s.", name=_person(target)), "success")
+    else:
+        flash(_("You released the task; it is back with its groups."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _person(username: str | None) -> str | None:
+    account = services().accounts.account(username) if username else None
+    return account.full_name if account else username
+
+
+def _group_names(codes: tuple[str, ...]) -> list[str]:
+    names = {code: name for code, name, _count in services().people.groups()}
+    return [names.get(code, code) for code in codes]
 
 
 @bp.get("/<id:instance_id>/<task_id>/delegates")
@@ -114,18 +149,17 @@ def delegate(instance_id: int, task_id: str) -> ResponseReturnValue:
     return redirect(url_for("inbox.index"))
 
 
-def _take(instance_id: int, task_id: str, action: str) -> ResponseReturnValue:
-    """Claim or unclaim; an htmx request gets the task's refreshed inbox row, others go back."""
-    work = services().work
+def _take(instance_id: int, task_id: str) -> ResponseReturnValue:
+    """Claim; an htmx request gets the task's refreshed inbox row, others go back."""
     try:
-        getattr(work, action)(task_id, user().username)
+        services().work.claim(task_id, user().username)
     except Conflict as exc:
         if not request.headers.get("HX-Request"):
             raise
         return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=engine_text(exc)), 409
     if request.headers.get("HX-Request"):
         return render_template("inbox/_claim.html", task=_row(instance_id, task_id), message=None)
-    flash(_("You have taken the task.") if action == "claim" else _("The task is back with its groups."), "success")
+    flash(_("You have taken the task."), "success")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for("tasks.show", instance_id=instance_id, task_id=task_id))
 
@@ -164,7 +198,8 @@ def _status(error: Exception) -> int:
 def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseReturnValue:
     """The page of an open task the user may work on, its form filled with their draft or the case's data."""
     draft = found.draft
-    values = flat_values(found.form, draft.data) if draft else initial_values(found.form, found.case.data)
+    values = (flat_values(found.form, draft.data, found.case.data) if draft
+              else initial_values(found.form, found.opening))
     return _page(found.case.id, found.task.id, task=found.task, form=found.form, values=values, case=found.case,
                  draft_at=draft.updated_at if draft else None, picker=picker, status=status)
 
@@ -172,7 +207,7 @@ def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseRe
 def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDefinition | None,
           values: dict[str, Any], errors: dict[str, list[str]] | None = None, alert: str | None = None,
           status: int = 200, can_submit: bool = True, case: Any = None, name: str = "", element: str = "",
-          draft_at: Any = None, picker: Picker | None = None) -> ResponseReturnValue:
+          draft_at: Any = None, picker: Picker | None = None, confirm: list[str] | None = None) -> ResponseReturnValue:
     if picker is None and task is not None and can_submit:
         picker = delegation.picker(task_id)
     return render_template(
@@ -181,5 +216,5 @@ def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDe
         names=services().catalogue.names(), task_name=task.name if task else name,
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
         files_allowed=can_submit and task is not None, picker=picker, case_title=case.summary if case else None,
-        file_links=file_links(instance_id) if case is not None else {},
+        file_links=file_links(instance_id) if case is not None else {}, confirm=confirm or [],
         picks=services().runtime.pick_options(form, user().username)), status

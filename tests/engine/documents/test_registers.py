@@ -3,6 +3,7 @@ year without gaps (also when cases register at the same moment), listing, search
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import shutil
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
+from engine.cases.attachments import Upload
 from engine.clock import VirtualClock
 from engine.deployment.service import collect_sources
 from engine.documents import printing
@@ -32,9 +34,13 @@ _serial = itertools.count(200)
 
 
 def _receive(docs: Services, **changes) -> int:
-    """Register an incoming document (each one with its own number and notation: duplicates are refused)."""
+    """Register an incoming document (each one with its own number and notation: duplicates are refused); an
+    electronic one comes with its PDF."""
     data = {**INCOMING, "so_ky_hieu": f"{next(_serial)}/UBND-VP", **changes}
-    return docs.runtime.start("incoming_document", data=data, user="vanthu")
+    if data["hinh_thuc_nhan"] == "giay":
+        return docs.runtime.start("incoming_document", data=data, user="vanthu")
+    pdf = Upload(f"cv-{data['so_ky_hieu'].split('/')[0]}.pdf", io.BytesIO(sample_document().pdf))
+    return docs.starter.start("incoming_document", data=data, files={"tep_van_ban": [pdf]}, user="vanthu")
 
 
 def test_the_incoming_procedure_registers_its_document_with_an_arrival_number(docs: Services):
@@ -203,3 +209,73 @@ def test_reading_a_document_and_its_file_is_in_the_access_chain_of_its_case(docs
                             .order_by(log.c.seq)).all()
     assert [tuple(r) for r in seen][-2:] == [("vanthu", DOCUMENT_VIEWED), ("vanthu", DOCUMENT_DOWNLOADED)]
     assert docs.verifier.verify().intact  # the access chain still verifies (engine/audit)
+
+
+def test_the_document_page_lists_who_read_it_and_downloaded_its_files(docs: Services, clock: VirtualClock):
+    from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED
+
+    case = _receive(docs, hinh_thuc_nhan="giay")
+    scan = docs.attachments.add(case, "vanthu", "cv-126.pdf", io.BytesIO(sample_document().pdf)).file_value()
+    task = docs.queries.tasks(instance_id=case)[0]
+    docs.runtime.complete_task(task.id, user="vanthu", data={"da_dong_dau_den": True, "tep_van_ban": [scan],
+                                                             "so_trang": 2})
+    [row] = docs.documents.documents_of_case(case, "vanthu")
+    first = docs.documents.page(row.id, "vanthu")
+    assert [(a.username, a.action) for a in first.accesses] == [("vanthu", DOCUMENT_VIEWED)]  # this reading
+    clock.advance(timedelta(minutes=5))
+    docs.documents.open_file(row.id, first.files[0].id, "vanthu")
+    clock.advance(timedelta(minutes=5))
+    page = docs.documents.page(row.id, "chanhvp")
+    assert [(a.username, a.full_name, a.action) for a in page.accesses] == [
+        ("chanhvp", "Trần Thị Bình", DOCUMENT_VIEWED), ("vanthu", "Vũ Thị Hoa", DOCUMENT_DOWNLOADED),
+        ("vanthu", "Vũ Thị Hoa", DOCUMENT_VIEWED)]
+    assert page.as_dict()["accesses"][0]["username"] == "chanhvp"
+    assert docs.verifier.verify().intact  # rows with a document still chain
+
+
+def test_an_electronic_document_is_registered_with_its_pdf_as_the_main_file(docs: Services):
+    pdf, annex = sample_document().pdf, sample_document(title="PHỤ LỤC").pdf
+    data = {**INCOMING, "so_ky_hieu": f"{next(_serial)}/UBND-VP"}
+    case = docs.starter.start("incoming_document", data=data, user="vanthu", files={
+        "tep_van_ban": [Upload("cong-van.pdf", io.BytesIO(pdf))],
+        "tep_dinh_kem": [Upload("phu-luc.pdf", io.BytesIO(annex))]})
+    [row] = docs.documents.documents_of_case(case, "vanthu")
+    page = docs.documents.page(row.id, "vanthu")
+    assert [(f.role, f.filename, f.sha256) for f in page.files] == [
+        ("main", "cong-van.pdf", hashlib.sha256(pdf).hexdigest()),
+        ("appendix", "phu-luc.pdf", hashlib.sha256(annex).hexdigest())]
+    assert page.files[0].signatures == []  # verified as any upload: this one carries no signature
+    assert [a.filename for a in docs.attachments.list_for(case, "vanthu")] == ["cong-van.pdf", "phu-luc.pdf"]
+    assert docs.queries.instance(case).data["tep_van_ban"]["sha256"] == hashlib.sha256(pdf).hexdigest()
+    added = [h for h in docs.queries.history(case) if h.kind == "attachment_added"]
+    assert [h.actor for h in added] == ["vanthu", "vanthu"]
+    # every later step shows it: the leader's direction form holds the same file value
+    task = docs.queries.tasks(instance_id=case)[0]
+    assert docs.desk.page("chanhvp", case, task.id).opening["tep_van_ban"]["name"] == "cong-van.pdf"
+
+
+def test_registering_an_electronic_document_without_its_pdf_or_with_another_file_is_refused(docs: Services):
+    data = {**INCOMING, "so_ky_hieu": f"{next(_serial)}/UBND-VP"}
+    with pytest.raises(InvalidInput) as missing:
+        docs.starter.start("incoming_document", data=data, user="vanthu")
+    assert missing.value.fields == {"tep_van_ban": ["Trường này là bắt buộc."]}
+    with pytest.raises(InvalidInput) as word:  # a real Word file: allowed in general, not by this form
+        docs.starter.start("incoming_document", data=data, user="vanthu", files={
+            "tep_van_ban": [Upload("cong-van.docx", io.BytesIO(_docx()))]})
+    assert word.value.fields == {"tep_van_ban": ["Loại tệp không được phép; chỉ nhận: .pdf."]}
+    with pytest.raises(InvalidInput) as fake:  # text dressed as a PDF
+        docs.starter.start("incoming_document", data=data, user="vanthu", files={
+            "tep_van_ban": [Upload("cong-van.pdf", io.BytesIO(b"not a pdf at all"))]})
+    assert fake.value.render("vi") == "Một số tệp không đính kèm được; hãy kiểm tra các trường được đánh dấu."
+    assert fake.value.fields == {"tep_van_ban": ["cong-van.pdf: nội dung không phải tệp .pdf hợp lệ"]}
+    assert docs.queries.instances() == []  # nothing started
+
+
+def _docx() -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    return out.getvalue()

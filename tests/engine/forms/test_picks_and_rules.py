@@ -87,3 +87,42 @@ def test_dates_not_in_the_future_not_before_another_and_in_plausible_years() -> 
         "ngay_den": ["Ngày không được trước Ngày ban hành."]}
     assert refused({"ngay_ban_hanh": "1900-04-27", "ngay_den": None}, None, DATES) == {
         "ngay_ban_hanh": ["Năm phải trong khoảng từ 1945 đến 9999."]}
+
+
+REVIEW = form(
+    {"type": "radio", "key": "ket_luan", "label": "Kết luận",
+     "values": [{"label": "Đồng ý", "value": "dong_y"}, {"label": "Trả lại", "value": "tra_lai"}],
+     "properties": {"confirm": "tra_lai"}},
+    {"type": "textarea", "key": "ly_do", "label": "Lý do"},
+    {"type": "textarea", "key": "bao_cao", "label": "Báo cáo", "properties": {"keep": "true"}},
+    {"type": "textfield", "key": "so_den", "readonly": True},
+)
+
+
+def test_a_new_task_opens_without_the_previous_answers_unless_a_field_keeps_them() -> None:
+    before = {"ket_luan": "tra_lai", "ly_do": "Sửa lại", "bao_cao": "Bản trước", "so_den": "12", "khac": 1}
+    assert REVIEW.opening_data(before) == {"bao_cao": "Bản trước", "so_den": "12", "khac": 1}
+    assert before["ket_luan"] == "tra_lai"  # the task's data itself is not changed
+
+
+def test_a_send_back_choice_is_to_be_confirmed() -> None:
+    assert REVIEW.to_confirm({"ket_luan": "tra_lai"}, "vi") == ["Kết luận: Trả lại"]
+    assert REVIEW.to_confirm({"ket_luan": "dong_y"}, "vi") == []
+
+
+@pytest.mark.parametrize("props", [{"keep": "maybe"}, {"confirm": "khong_co"}])
+def test_malformed_keep_or_confirm_is_refused_when_loaded(props: dict[str, str]) -> None:
+    with pytest.raises(InvalidModel) as error:
+        form({"type": "radio", "key": "k", "values": [{"label": "A", "value": "a"}], "properties": props})
+    assert error.value.problems[0].code == "F007"
+
+
+def test_rules_between_fields_are_reported_with_the_other_problems() -> None:
+    both = form({"type": "textfield", "key": "so", "validate": {"required": True}},
+                *[{"type": "datetime", "subtype": "date", "key": k, "label": label, "properties": props}
+                  for k, label, props in (("ngay_ban_hanh", "Ngày ban hành", {}),
+                                          ("ngay_den", "Ngày đến", {"not_before": "ngay_ban_hanh"}))])
+    assert refused({"so": "", "ngay_ban_hanh": "2026-04-27", "ngay_den": "2026-04-26"}, None, both) == {
+        "so": ["Trường này là bắt buộc."], "ngay_den": ["Ngày không được trước Ngày ban hành."]}
+    assert refused({"so": "", "ngay_ban_hanh": "hôm qua", "ngay_den": "2026-04-26"}, None, both) == {
+        "so": ["Trường này là bắt buộc."], "ngay_ban_hanh": ["Ngày không hợp lệ; cần dạng YYYY-MM-DD."]}

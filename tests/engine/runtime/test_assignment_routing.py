@@ -3,25 +3,28 @@ units, and a step the case loops back to going to whoever held it last (the ship
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from engine.cases.attachments import Upload
 from engine.clock import VirtualClock
 from engine.deployment.service import collect_sources
 from engine.errors import InvalidInput, PermissionDenied
 from engine.org.demo import DEMO_ORG
 from engine.services import Services, build_services
 from engine.settings import Settings
+from engine.signing.sample import sample_document
 from tests.conftest import ROOT
 
 DOCUMENT: dict[str, Any] = {
     "so_ky_hieu": "125/UBND-VP", "ngay_ban_hanh": "2026-04-20", "ngay_den": "2026-04-21",
     "co_quan_ban_hanh": "Ủy ban nhân dân tỉnh", "loai_van_ban": "cong_van",
     "trich_yeu": "Về việc báo cáo kết quả chuyển đổi số quý I", "hinh_thuc_nhan": "dien_tu", "do_khan": "thuong",
-    "do_mat": "thuong", "so_trang": 3, "tep_van_ban": [], "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": "",
+    "do_mat": "thuong", "so_trang": 3, "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": "",
 }
 DIRECTION = {"huong_xu_ly": "giao_xu_ly", "y_kien_chi_dao": "Giao Phòng Tổng hợp chủ trì.", "don_vi_chu_tri": "PTH",
              "han_xu_ly": None, "don_vi_phoi_hop": ["PHC"], "bao_cao_ket_qua": "khong"}
@@ -48,8 +51,14 @@ def task(services: Services, instance_id: int, element: str, assignee: str | Non
                 if t.element_id == element and (assignee is None or t.assignee == assignee))
 
 
+def received(services: Services) -> int:
+    """Register the incoming document with its PDF, as the clerk does (required for an electronic document)."""
+    pdf = Upload("cv-125-ubnd-vp.pdf", io.BytesIO(sample_document().pdf))
+    return services.starter.start("incoming_document", data=DOCUMENT, files={"tep_van_ban": [pdf]}, user="vanthu")
+
+
 def directed(services: Services, direction: dict[str, Any] | None = None) -> int:
-    case = services.runtime.start("incoming_document", data=DOCUMENT, user="vanthu")
+    case = received(services)
     services.runtime.complete_task(task(services, case, "leader_direction"), user="chanhvp",
                                    data=direction or DIRECTION)
     return case
@@ -70,7 +79,7 @@ def test_the_lead_units_head_assigns_and_each_coordinating_units_head_contribute
 
 
 def test_assigning_without_a_lead_unit_or_to_a_unit_not_in_the_organisation_is_refused(shipped: Services) -> None:
-    case = shipped.runtime.start("incoming_document", data=DOCUMENT, user="vanthu")
+    case = received(shipped)
     direction = task(shipped, case, "leader_direction")
     with pytest.raises(InvalidInput) as missing:
         shipped.runtime.complete_task(direction, user="chanhvp", data={**DIRECTION, "don_vi_chu_tri": None})

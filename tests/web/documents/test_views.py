@@ -28,6 +28,8 @@ def test_the_document_page_shows_the_record_the_signatures_and_the_steps(doc_ser
     assert "Nguyễn Văn An" in page and "Văn phòng Tỉnh ủy Hà Giang" in page
     assert "Ký số văn bản" in page and "Đồng ý trình ký." in page  # a step and the head's opinion
     assert 'id="document-pdf"' in page and "pdf.min.mjs" in page
+    accesses = page.split('id="document-accesses"')[1]  # who read it: this very reading, by full name
+    assert "Ai đã đọc" in accesses and "Hoàng Văn Em" in accesses and "xem văn bản" in accesses
     # the case page links to its document
     case_page = doc_client.get(f"/cases/{doc_services.documents.page(document_id, None).cases[0].instance_id}")
     assert f'href="/documents/{document_id}"' in case_page.get_data(as_text=True)

@@ -72,9 +72,12 @@ def test_giving_a_task_back_offers_it_to_the_group_again(client: FlaskClient, au
     auth.login("chanhvp")
     page = client.get("/inbox/?scope=assigned").get_data(as_text=True)
     assert f'id="unclaim-{task_id}"' in page
-    response = auth.post(f"/tasks/{instance_id}/{task_id}/unclaim", page="/inbox/", headers={"HX-Request": "true"})
-    assert response.status_code == 200 and f'id="claim-button-{task_id}"' in response.get_data(as_text=True)
+    assert f'href="/tasks/{instance_id}/{task_id}/unclaim"' in page  # a link to the page that asks first
+    url = f"/tasks/{instance_id}/{task_id}/unclaim"
+    response = auth.post(url, {"confirmed": "1"}, page=url)
+    assert response.status_code == 302
     assert web_services.queries.tasks(instance_id=instance_id)[0].assignee is None
+    assert f'id="claim-button-{task_id}"' in client.get("/inbox/").get_data(as_text=True)
 
 
 def test_saved_filters(client: FlaskClient, auth: Auth, web_services: Services) -> None:

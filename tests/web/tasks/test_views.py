@@ -160,7 +160,12 @@ def test_claim_unclaim_and_delegate_from_the_task_page(client: FlaskClient, auth
     assert auth.post(f"{url}/claim", page=url).status_code == 302
     assert web_services.queries.tasks(instance_id=instance_id)[0].assignee == "chanhvp"
     assert 'id="unclaim-button"' in client.get(url).get_data(as_text=True)
-    assert auth.post(f"{url}/unclaim", page=url).status_code == 302
+    unasked = auth.post(f"{url}/unclaim", page=url)  # releasing always asks first
+    assert unasked.status_code == 303 and unasked.headers["Location"] == f"{url}/unclaim"
+    assert web_services.queries.tasks(instance_id=instance_id)[0].assignee == "chanhvp"
+    confirm = client.get(f"{url}/unclaim").get_data(as_text=True)
+    assert "Bỏ nhận việc này?" in confirm and 'id="unclaim-target"' in confirm and "Lãnh đạo" in confirm
+    assert auth.post(f"{url}/unclaim", {"confirmed": "1"}, page=f"{url}/unclaim").status_code == 302
     assert web_services.queries.tasks(instance_id=instance_id)[0].assignee is None
     response = auth.post(f"{url}/delegate", {"to_user": "bithu"}, page=url)
     assert response.status_code == 302
