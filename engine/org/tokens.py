@@ -39,11 +39,12 @@ class TokenView:
 
 @dataclass(frozen=True)
 class Bearer:
-    """Who a valid token speaks for, and what it may touch."""
+    """Who a valid token speaks for, and what it may touch (``id``: the token's, e.g. to count its calls)."""
 
     name: str
     username: str
     scopes: frozenset[str]
+    id: int = 0
 
     def allows(self, scope: str) -> bool:
         """True if the token was given ``scope`` (or ``all``)."""
@@ -130,4 +131,4 @@ class TokenService:
         if row.last_used_at is None or now - row.last_used_at >= USE_NOTED_EVERY:  # not a write per request
             with self.db.write() as session:
                 session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-        return Bearer(row.name, row.username, frozenset(row.scopes.split(",")))
+        return Bearer(row.name, row.username, frozenset(row.scopes.split(",")), int(row.id))
