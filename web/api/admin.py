@@ -12,13 +12,14 @@ from engine.cases.admin import AdminCaseRow
 from engine.errors import InvalidInput, PermissionDenied
 from engine.i18n import N_
 from web.api import schemas
-from web.api.auth import me, require
+from web.api.auth import me, needs, require
 from web.api.common import ETAG_HEADER, IF_MATCH, case_id, etag, if_match, problems
 from web.extensions import services
 
 admin = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin",
                   description="Every case and the users, for administrators (scope: admin).")
 BLUEPRINTS = (admin,)
+admin.before_request(needs("admin"))
 
 
 def _admin() -> str:

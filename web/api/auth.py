@@ -3,6 +3,7 @@ the browser's signed-in session."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -47,6 +48,14 @@ def require(scope: str) -> Caller:
     if not caller.allows(scope):
         raise Forbidden(f"this token does not have the scope '{scope}'")
     return caller
+
+
+def needs(scope: str) -> Callable[[], None]:
+    """A blueprint's ``before_request``: every operation of it needs ``scope`` (checked before the body is read, so
+    that a caller without a valid token or the scope learns nothing from the validation of what it sent)."""
+    def check() -> None:
+        require(scope)
+    return check
 
 
 def me() -> str:

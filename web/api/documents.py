@@ -16,13 +16,14 @@ from flask_smorest import Blueprint
 
 from engine.errors import NotFound
 from web.api import schemas
-from web.api.auth import me, require
+from web.api.auth import me, needs, require
 from web.api.common import problems
 from web.extensions import services
 
 documents = Blueprint("api_documents", __name__, url_prefix="/api/v1/documents",
                       description="Documents in the registers, their files and signatures (scope: documents).")
 BLUEPRINTS = (documents,)
+documents.before_request(needs("documents"))
 
 
 def _id(value: int) -> int:

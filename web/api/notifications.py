@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from web.api import schemas
-from web.api.auth import me, require
+from web.api.auth import me, needs, require
 from web.api.common import problems
 from web.extensions import services
 from web.i18n import locale
@@ -16,6 +16,7 @@ from web.i18n import locale
 notifications = Blueprint("api_notifications", __name__, url_prefix="/api/v1/notifications",
                           description="The caller's notifications (scope: tasks).")
 BLUEPRINTS = (notifications,)
+notifications.before_request(needs("tasks"))
 
 
 @notifications.route("/")

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 from engine.cases.catalogue import NotAStarter
 from engine.errors import NotFound, PermissionDenied
 from engine.inbox.desk import Submission, TaskClosed
+from engine.runtime.versions import require_version
 from web.api import admin, documents, notifications, schemas
-from web.api.auth import me, require
+from web.api.auth import me, needs, require
 from web.api.common import ETAG_HEADER, IF_MATCH, case_id, etag, if_match, visible
 from web.api.common import problems as _problems
 from web.api.problems import problem
@@ -35,6 +36,10 @@ messages = Blueprint("api_messages", __name__, url_prefix="/api/v1/messages",
 BLUEPRINTS = (processes, cases, tasks, messages, *documents.BLUEPRINTS, *notifications.BLUEPRINTS,
               *admin.BLUEPRINTS)
 PROBLEMS = (401, 403, 404, 409, 412, 422, 429, 503)
+processes.before_request(needs("cases"))
+cases.before_request(needs("cases"))
+tasks.before_request(needs("tasks"))
+messages.before_request(needs("messages"))
 
 
 @processes.route("/")
@@ -143,10 +148,13 @@ def complete(body: dict[str, Any], instance_id: int, task_id: str) -> ResponseRe
     412 if it changed since the If-Match version)."""
     require("tasks")
     visible(instance_id)
+    expected = if_match()
+    if expected is not None:  # a stale version is refused before whose task it is (checked again when locked)
+        require_version(services().work.task(me(), instance_id, task_id)[1], expected)
     fields = {name: [_text(v) for v in (value if isinstance(value, list) else [value])]
               for name, value in body["data"].items()}
     outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields), locale=locale(),
-                                       expected=if_match())
+                                       expected=expected)
     error = outcome.error
     if error is None:
         assert outcome.record is not None
