@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from engine.cases.admin import AdminCaseRow
 from engine.errors import InvalidInput, PermissionDenied
-from engine.i18n import N_
 from web.api import schemas
 from web.api.auth import me, needs, require
 from web.api.common import ETAG_HEADER, IF_MATCH, case_id, etag, if_match, problems
@@ -25,9 +25,7 @@ admin.before_request(needs("admin"))
 def _admin() -> str:
     """The caller, if the token has the scope ``admin`` and acts for an administrator (else 403)."""
     require("admin")
-    if not services().admin.is_admin(me()):
-        raise PermissionDenied(N_("only members of {group} administer cases"),
-                               group=services().settings.admin_group)
+    services().admin.require_admin(me())
     return me()
 
 
@@ -85,7 +83,8 @@ def cancel(body: dict[str, Any], instance_id: int) -> Any:
     """End a case for good with the reason (kept in its history); its open tasks are withdrawn."""
     reason = body["reason"].strip()
     if not reason:
-        raise InvalidInput(N_("give the reason for cancelling the case"), {"reason": ["required"]})
+        message = _("Give the reason for cancelling the case.")
+        raise InvalidInput(message, {"reason": [message]})
     services().runtime.terminate(case_id(instance_id), user=_admin(), reason=reason, expected=if_match())
     return _after(instance_id)
 
@@ -109,6 +108,6 @@ def list_users(wanted: dict[str, Any]) -> Any:
 def deactivate(username: str) -> Any:
     """The user left: no more sign-ins or tokens, their sessions end, their open tasks go to their unit's head."""
     if username == _admin():
-        raise PermissionDenied(N_("administrators cannot deactivate themselves"))
+        raise PermissionDenied(_("You cannot deactivate yourself."))
     done = services().departures.deactivate(username, by=me())
     return {"username": done.username, "tasks": len(done.tasks), "handed_to": done.handed_to}
