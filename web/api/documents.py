@@ -57,8 +57,10 @@ def get_document(document_id: int) -> Any:
 
 
 @documents.route("/<int:document_id>/files/<int:file_id>")
-@documents.response(200, content_type="application/octet-stream", description="the file's bytes (its own media "
-                    "type in Content-Type, its name in Content-Disposition)")
+@documents.response(200, content_type="application/octet-stream")
+@documents.doc(responses={"200": {"description": "the file's bytes (its name in Content-Disposition)",
+                                  "content": {"application/octet-stream": {
+                                      "schema": {"type": "string", "format": "binary"}}}}})
 @problems(401, 403, 404, 429)
 def download(document_id: int, file_id: int) -> Any:
     """A file of the document, as a download."""
