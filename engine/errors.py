@@ -52,6 +52,10 @@ class Conflict(ProcflowError):
     """Someone else changed the same thing first (e.g. completed the same task)."""
 
 
+class Stale(Conflict):
+    """The caller named the version it last saw (an HTTP ``If-Match``) and the object has changed since."""
+
+
 class InvalidState(ProcflowError):
     """The action does not fit the object's current state (e.g. completing a task of a suspended case)."""
 

@@ -67,6 +67,9 @@ class Settings:
             ``~/.config/procflow``): outside ``home``, which holds data people copy and back up.
         audit_anchor_seconds: how often the workers anchor the hash chains of changed cases
             (``PROCFLOW_AUDIT_ANCHOR_SECONDS``, default 300; docs/security.md).
+        api_rate_limit: calls one API token may make within ``api_rate_window`` seconds
+            (``PROCFLOW_API_RATE_LIMIT``, default 600; 0: no limit); more are answered 429 (docs/api.md).
+        api_rate_window: the window of the API's rate limit in seconds (``PROCFLOW_API_RATE_WINDOW``, default 60).
     """
 
     database_url: str
@@ -106,6 +109,8 @@ class Settings:
     script_timeout: float = DEFAULT_SCRIPT_TIMEOUT
     secrets_dir: Path = field(default_factory=lambda: default_secrets_dir(os.environ))
     audit_anchor_seconds: int = 300
+    api_rate_limit: int = 600
+    api_rate_window: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -160,6 +165,8 @@ class Settings:
             secrets_dir=Path(env["PROCFLOW_SECRETS_DIR"]) if env.get("PROCFLOW_SECRETS_DIR")
             else default_secrets_dir(env),
             audit_anchor_seconds=_whole(env, "PROCFLOW_AUDIT_ANCHOR_SECONDS", 300, 1, 24 * 3600),
+            api_rate_limit=_whole(env, "PROCFLOW_API_RATE_LIMIT", 600, 0, 10_000_000),
+            api_rate_window=_whole(env, "PROCFLOW_API_RATE_WINDOW", 60, 1, 24 * 3600),
         )
 
     def __post_init__(self) -> None:

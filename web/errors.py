@@ -17,6 +17,7 @@ from engine.errors import (
     NotFound,
     PermissionDenied,
     ProcflowError,
+    Stale,
     Unavailable,
 )
 from web.extensions import log
@@ -27,6 +28,7 @@ STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     PermissionDenied: 403,
     Conflict: 409,
+    Stale: 412,  # an If-Match naming a version that is no longer current (the API)
     InvalidState: 409,
     InvalidInput: 422,
     InvalidModel: 500,
@@ -55,6 +57,7 @@ EXPLANATIONS = {
     500: _l("The error has been recorded. Try again later; if it persists, tell the administrator."),
     503: _l("Nothing was changed. Wait a few seconds and try again."),
 }
+TITLES[412], EXPLANATIONS[412] = TITLES[409], EXPLANATIONS[409]
 
 
 def status_of(error: Exception) -> int:

@@ -31,7 +31,12 @@ def init_i18n(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The language the user chose (cookie), else the signed-in user's preferred one, else Vietnamese."""
+    """The language the user chose (cookie), else the signed-in user's preferred one, else Vietnamese; for the API,
+    the request's ``Accept-Language`` first (a program has no cookie)."""
+    if request.path.startswith("/api/"):
+        asked = request.accept_languages.best_match(list(LANGUAGES))
+        if asked:
+            return str(asked)
     chosen = request.cookies.get(LANG_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen

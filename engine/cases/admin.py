@@ -181,6 +181,10 @@ class AdminCaseService:
                     break
         return found
 
+    def require_admin(self, user: str) -> None:
+        """Raise PermissionDenied unless ``user`` is an active administrator."""
+        self._require_admin(user)
+
     def _require_admin(self, user: str) -> None:
         if not self.is_admin(user):
             raise PermissionDenied(N_("only members of {group} administer cases"), group=self.admin_group)

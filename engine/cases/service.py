@@ -18,8 +18,10 @@ from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.org.directory import Names, read_names
 from engine.persistence.base import table_of
+from engine.persistence.case_fields import like_pattern
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
+from engine.runtime.versions import case_version
 
 MAX_PER_PAGE = 200
 
@@ -89,7 +91,7 @@ class CasePage:
     per_page: int
 
 
-def _my_cases(with_status: bool, with_process: bool = False) -> Select[Any]:
+def _my_cases(with_status: bool, with_process: bool = False, with_search: bool = False) -> Select[Any]:
     """Cases :user started or acted on, most recently changed first."""
     mine = union(select(_instances.c.id.label("id")).where(_instances.c.started_by == bindparam("user")),
                  select(_history.c.instance_id.label("id")).where(_history.c.actor == bindparam("user"))
@@ -102,11 +104,15 @@ def _my_cases(with_status: bool, with_process: bool = False) -> Select[Any]:
         query = query.where(_instances.c.status == bindparam("status"))
     if with_process:
         query = query.where(_instances.c.process_id == bindparam("process_id"))
+    if with_search:  # words of the business key or summary, accents ignored (engine/persistence/case_fields.py)
+        query = query.where(_instances.c.search_text.like(bindparam("pattern"), escape="\\"))
     return (query.order_by(_instances.c.updated_at.desc(), _instances.c.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
-_MY_CASES = {(status, process): _my_cases(status, process) for status in (False, True) for process in (False, True)}
+_MY_CASES = {(status, process, search): _my_cases(status, process, search) for status in (False, True)
+             for process in (False, True) for search in (False, True)}
+_VERSION = select(_instances.c.lock_version).where(_instances.c.id == bindparam("instance_id"))
 
 
 class CaseService:
@@ -121,22 +127,24 @@ class CaseService:
         self.access_log = access_log
 
     def my_cases(self, user: str, *, status: str | None = None, process_id: str | None = None, page: int = 1,
-                 per_page: int = 20) -> CasePage:
+                 per_page: int = 20, search: str = "") -> CasePage:
         """The cases ``user`` started or acted on, most recently changed first, each with its open tasks.
 
         Args:
             status: only cases in this status (running, suspended, error, completed, terminated).
             process_id: only cases of this procedure.
+            search: text found in the case's business key or summary (case and Vietnamese accents ignored).
         """
         if status is not None and status not in {s.value for s in InstanceStatus}:
             raise InvalidInput(N_("unknown status '{status}'"), {"status": ["unknown status"]}, status=status)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
+        search = search.strip()
         params = {"user": user, "status": status, "process_id": process_id, "limit": per_page,
-                  "offset": (page - 1) * per_page}
+                  "offset": (page - 1) * per_page, "pattern": like_pattern(search)}
         with self.db.connect() as conn:
-            rows = conn.execute(_MY_CASES[status is not None, process_id is not None], params).all()
+            rows = conn.execute(_MY_CASES[status is not None, process_id is not None, bool(search)], params).all()
             steps: dict[int, list[OpenStep]] = {}
             if rows:
                 for t in conn.execute(_OPEN, {"ids": [r.id for r in rows]}):
@@ -167,6 +175,11 @@ class CaseService:
                 submitted = (event.data or {}).get("data") or {}
                 decisions[event.task_id] = decision_facts(form, submitted, names, locale)
         return CaseStory(case_facts(forms.values(), case.data, names, locale), decisions, names)
+    def version(self, instance_id: int, user: str) -> str:
+        """The case's version (engine/runtime/versions.py), if ``user`` may see it (else NotFound)."""
+        with self.db.connect() as conn:
+            self.access.require(conn, user, instance_id)
+            return case_version(int(conn.execute(_VERSION, {"instance_id": instance_id}).scalar_one()))
 
     def history(self, instance_id: int, user: str) -> list[HistoryView]:
         """The case's history, oldest first, if ``user`` may see the case."""

@@ -21,7 +21,7 @@ from engine.cases.attachments import AttachmentService, Upload
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.queries import InstanceView, Queries, TaskView
 from engine.cases.visibility import CaseAccess
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError, Stale
 from engine.forms import FormDefinition, data_from_fields
 from engine.i18n import N_
 from engine.inbox.drafts import DraftService, DraftView
@@ -154,7 +154,7 @@ class TaskDesk:
         return self.drafts.save(task_id, user, data_from_fields(form, fields))
 
     def complete(self, user: str, instance_id: int, task_id: str, submission: Submission, *,
-                 locale: str = "vi") -> Completion:
+                 locale: str = "vi", expected: str | None = None) -> Completion:
         """Complete the task with the posted form: files first (as the case's attachments), then the data.
 
         A case ``user`` may not see is refused like a missing one, by raising NotFound, with nothing of it read.
@@ -163,7 +163,8 @@ class TaskDesk:
         :attr:`Completion.error`: the task is for others or closed
         (``task`` is then None), a file was refused (``file_errors``; nothing completed), the form's validation
         (InvalidInput with messages per field in ``locale``), the case not running (InvalidState), or someone else
-        completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict).
+        completing it first (TaskClosed naming them) or changing the case at the same moment (Conflict), or the
+        task no longer being at version ``expected`` (Stale; engine/runtime/versions.py).
         """
         with self.queries.db.connect() as conn:
             self.access.require(conn, user, instance_id)
@@ -182,7 +183,9 @@ class TaskDesk:
         if asked:  # e.g. sending the work back: asked again before anything moves
             return Completion(form, data, task=task, case_data=self._case_data(instance_id), to_confirm=asked)
         try:
-            record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale)
+            record = self.runtime.complete_task(task_id, user=user, data=data, locale=locale, expected=expected)
+        except Stale as exc:
+            return self._refused(instance_id, form, data, exc, task=task)
         except Conflict as exc:
             done = self._done(instance_id, task_id)
             return self._refused(instance_id, form, data, TaskClosed(task_id, done) if done else exc, task=task)

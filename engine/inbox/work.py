@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from engine.cases.visibility import CaseAccess
+from engine.cases.queries import TaskView, task_view
+from engine.cases.visibility import CaseAccess, no_task
 from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, no_user
 from engine.i18n import N_
 from engine.inbox.delegates import DEFAULT_LIMIT, DelegateChoices, delegate_choices
@@ -22,13 +23,17 @@ from engine.inbox.release import returns_to
 from engine.notify import wording
 from engine.notify.mail import notify
 from engine.persistence import repository
-from engine.persistence.models import HistoryEvent, InboxTask
+from engine.persistence.base import table_of
+from engine.persistence.models import HistoryEvent, InboxTask, Instance
 from engine.persistence.repository import OpenTask
 from engine.runtime.checks import check_may_work
 from engine.runtime.core import Runtime, Step
 from engine.runtime.inbox_rows import EVERYONE
+from engine.runtime.versions import require_version, task_version
 
 _NAME = select(InboxTask.name).where(InboxTask.id == bindparam("task_id"))
+_TASK_AND_VERSION = (select(table_of(InboxTask), Instance.lock_version)
+                     .join(Instance, Instance.id == InboxTask.instance_id).where(InboxTask.id == bindparam("task_id")))
 _COMPLETED = select(HistoryEvent.actor, HistoryEvent.at).where(
     HistoryEvent.task_id == bindparam("task_id"), HistoryEvent.kind == "task_completed")
 
@@ -41,15 +46,37 @@ class WorkService:
         self.access = access
         self.clock = runtime.clock
 
-    def claim(self, task_id: str, user: str) -> None:
+    def task(self, user: str, instance_id: int, task_id: str) -> tuple[TaskView, str]:
+        """The open task ``task_id`` of case ``instance_id`` and its version (engine/runtime/versions.py), if
+        ``user`` may see the case.
+
+        Raises:
+            NotFound: no such task in that case, or a case ``user`` may not see (the same error).
+            Conflict: the task was completed (the message names by whom).
+        """
+        with self.runtime.db.connect() as conn:
+            if self.access.task_case(conn, user, task_id) != instance_id:
+                raise no_task(task_id)
+            row = conn.execute(_TASK_AND_VERSION, {"task_id": task_id}).first()
+            if row is None:
+                raise closed_task_error(conn, task_id)
+        return task_view(row), task_version(row.lock_version, row.assignee)
+
+    def claim(self, task_id: str, user: str, *, instance_id: int | None = None, expected: str | None = None) -> None:
         """Take an unassigned task offered to ``user`` (claiming one's own task again changes nothing).
+
+        Args:
+            instance_id: the case the caller names the task by (a task of another case is as missing).
+            expected: the task's version the caller read (engine/runtime/versions.py).
 
         Raises:
             Conflict: someone else has claimed (or completed) it; the message names them.
             PermissionDenied: the task is not offered to ``user``.
+            NotFound: no such open task (of ``instance_id``), or not one of a case ``user`` may see.
+            Stale: the task changed since version ``expected``.
         """
         with self.runtime.transaction() as step:
-            task = self._lock(step, task_id, user)
+            task = self._lock(step, task_id, user, instance_id, expected)
             if task.assignee == user:
                 return
             if task.assignee:
@@ -59,17 +86,20 @@ class WorkService:
             repository.assign_task(step.conn, task_id, user)
             self._record(step, task, "task_claimed", user, {})
 
-    def unclaim(self, task_id: str, user: str) -> str | None:
+    def unclaim(self, task_id: str, user: str, *, instance_id: int | None = None,
+                expected: str | None = None) -> str | None:
         """Let go of a task one holds ("Bỏ nhận"): it goes back where it came from (engine/inbox/release.py), to
         whoever gave it to ``user`` personally, else to its candidate groups (everyone if it has none). Returns
         the person it went back to, or None for the groups; the history records which.
+
+        ``instance_id`` and ``expected`` as for :meth:`claim`.
 
         Raises:
             InvalidState: the task is not claimed by anyone.
             PermissionDenied: it is claimed by someone else.
         """
         with self.runtime.transaction() as step:
-            task = self._held(step, task_id, user)
+            task = self._require_holder(self._lock(step, task_id, user, instance_id, expected), task_id, user)
             target = returns_to(step.conn, task, user)
             if target is not None:
                 repository.assign_task(step.conn, task_id, target)
@@ -160,16 +190,21 @@ class WorkService:
         step.notifications.extend(notify(step.conn, [to_user], kind="delegated", key=wording.DELEGATED, params=about,
                                          instance_id=task.instance_id, task_id=task.id, now=self.clock.now()))
 
-    def _lock(self, step: Step, task_id: str, user: str) -> OpenTask:
-        """Lock the task and its instance; refuse a task that is gone, of a case the user may not see, or a user
-        who does not exist."""
+    def _lock(self, step: Step, task_id: str, user: str, instance_id: int | None = None,
+              expected: str | None = None) -> OpenTask:
+        """Lock the task and its instance; refuse a task that is gone, of a case the user may not see (or of
+        another case than ``instance_id``), a user who does not exist, or a task no longer at version
+        ``expected``."""
         found = repository.lock_task(step.conn, task_id, user)
         if found is not None and not found[1].user_active:
             raise no_user(user)
         # After the lock, so that who may see the case is decided on what the winner of a race left.
-        self.access.task_case(step.conn, user, task_id)
+        case = self.access.task_case(step.conn, user, task_id)
+        if instance_id is not None and case != instance_id:
+            raise no_task(task_id)
         if found is None:
             raise closed_task_error(step.conn, task_id)
+        require_version(task_version(found[0].lock_version, found[1].assignee), expected)
         return found[1]
 
     def _record(self, step: Step, task: OpenTask, kind: str, user: str, data: dict[str, Any]) -> None:

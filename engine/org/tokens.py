@@ -10,19 +10,29 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine.clock import Clock
 from engine.errors import NO_USER, Conflict, InvalidInput, NotFound
 from engine.i18n import N_
+from engine.persistence.base import table_of
 from engine.persistence.db import Database
 from engine.persistence.models import User
+from engine.persistence.prepared import Prepared
 from engine.persistence.token_models import ApiToken
 
 SCOPES = ("cases", "tasks", "messages", "documents", "exchange", "admin", "all")
 PREFIX = "pf_"  # makes a leaked token easy to recognise (secret scanners, logs)
 MAX_NAME = 100
 USE_NOTED_EVERY = timedelta(minutes=1)
+
+_tokens, _users = table_of(ApiToken), table_of(User)
+# Every API call checks its token: compiled once and run on the driver's cursor (engine/persistence/prepared.py).
+_CHECK = Prepared(select(_tokens.c.id, _tokens.c.name, _tokens.c.username, _tokens.c.scopes, _tokens.c.last_used_at)
+                  .join(_users, _users.c.username == _tokens.c.username)
+                  .where(_tokens.c.hash == bindparam("hash"), _tokens.c.revoked_at.is_(None),
+                         _users.c.active.is_(True)))
+_NOTE_USE = Prepared(update(_tokens).where(_tokens.c.id == bindparam("b_id")).values(last_used_at=bindparam("b_now")))
 
 
 @dataclass(frozen=True)
@@ -39,11 +49,12 @@ class TokenView:
 
 @dataclass(frozen=True)
 class Bearer:
-    """Who a valid token speaks for, and what it may touch."""
+    """Who a valid token speaks for, and what it may touch (``id``: the token's, e.g. to count its calls)."""
 
     name: str
     username: str
     scopes: frozenset[str]
+    id: int = 0
 
     def allows(self, scope: str) -> bool:
         """True if the token was given ``scope`` (or ``all``)."""
@@ -119,15 +130,13 @@ class TokenService:
         """The bearer of ``secret`` if it is a live token of an active user (and note its use), else None."""
         if not secret.startswith(PREFIX) or len(secret) > 200:
             return None
-        with self.db.read() as session:
-            row = session.execute(
-                select(ApiToken.id, ApiToken.name, ApiToken.username, ApiToken.scopes, ApiToken.last_used_at)
-                .join(User, User.username == ApiToken.username)
-                .where(ApiToken.hash == digest(secret), ApiToken.revoked_at.is_(None), User.active.is_(True))).first()
+        with self.db.connect() as conn:
+            row = _CHECK.first(conn, {"hash": digest(secret)})
         if row is None:
             return None
+        token_id, name, username, scopes, last_used_at = row
         now = self.clock.now()
-        if row.last_used_at is None or now - row.last_used_at >= USE_NOTED_EVERY:  # not a write per request
-            with self.db.write() as session:
-                session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-        return Bearer(row.name, row.username, frozenset(row.scopes.split(",")))
+        if last_used_at is None or now - last_used_at >= USE_NOTED_EVERY:  # not a write per request
+            with self.db.transaction() as conn:
+                _NOTE_USE.rowcount(conn, {"b_id": token_id, "b_now": now})
+        return Bearer(name, username, frozenset(scopes.split(",")), int(token_id))

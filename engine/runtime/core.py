@@ -52,6 +52,7 @@ from engine.runtime.specs import LoadedSpec, SpecCache
 from engine.runtime.start_events import prime_start_event
 from engine.runtime.start_rules import apply_start_rules
 from engine.runtime.step_writer import Step, StepWriter, history_event, late_seconds
+from engine.runtime.versions import case_version, require_version, task_version
 from engine.settings import DEFAULT_SCRIPT_TIMEOUT
 from engine.telemetry import STEP_SECONDS
 
@@ -152,11 +153,12 @@ class Runtime:
         return record
 
     def complete_task(self, task_id: str, *, user: str, data: dict[str, Any] | None = None,
-                      locale: str = "vi") -> InstanceRecord:
+                      locale: str = "vi", expected: str | None = None) -> InstanceRecord:
         """Complete an open user task as ``user`` with ``data`` and run the instance on.
 
         When the task has a form, ``data`` must pass the form's validation (messages in ``locale``);
-        a refused submission changes nothing.
+        a refused submission changes nothing. ``expected``: the task's version the caller read
+        (engine/runtime/versions.py); Stale if it changed since.
         """
         args = load_input(COMPLETE, {"task_id": task_id, "user": user, "data": data or {}})
         task_id = str(args["task_id"])
@@ -166,6 +168,7 @@ class Runtime:
             if found is None:
                 raise self._gone(conn, task_id)
             record, open_task = found
+            require_version(task_version(record.lock_version, open_task.assignee), expected)
             self._require_running(record)
             check_may_work(open_task, user)
             spec = self.specs.get(conn, record.process_version_id)
@@ -192,19 +195,22 @@ class Runtime:
             self.persist(step, record, spec, workflow, outcome, history, actor=user, human=1, known=known)
             return record
 
-    def suspend(self, instance_id: int, *, user: str | None = None) -> None:
-        """Stop an instance from moving (tasks cannot be completed, timers do not fire) until resumed."""
+    def suspend(self, instance_id: int, *, user: str | None = None, expected: str | None = None) -> None:
+        """Stop an instance from moving (tasks cannot be completed, timers do not fire) until resumed.
+
+        ``expected``: the case's version the caller read (engine/runtime/versions.py); Stale if it changed.
+        """
         with self.transaction() as step:
             conn = step.conn
-            record = self._lock(conn, instance_id)
+            record = self._lock(conn, instance_id, expected)
             self._require_running(record)
             self._set_status(step, record, InstanceStatus.SUSPENDED, "suspended", user)
 
-    def resume(self, instance_id: int, *, user: str | None = None) -> None:
-        """Let a suspended instance move again."""
+    def resume(self, instance_id: int, *, user: str | None = None, expected: str | None = None) -> None:
+        """Let a suspended instance move again (``expected``: as for :meth:`suspend`)."""
         with self.transaction() as step:
             conn = step.conn
-            record = self._lock(conn, instance_id)
+            record = self._lock(conn, instance_id, expected)
             if record.status is not InstanceStatus.SUSPENDED:
                 raise InvalidState(N_("instance {instance_id} is {status}, not suspended"), instance_id=instance_id,
                                    status=status_name(record.status))
@@ -215,11 +221,12 @@ class Runtime:
             history = [history_event(instance_id, self.clock.now(), "resumed", actor=user)]
             self.persist(step, record, spec, workflow, outcome, history, actor=user)
 
-    def terminate(self, instance_id: int, *, user: str | None = None, reason: str | None = None) -> None:
-        """End an instance for good: open tasks are cancelled."""
+    def terminate(self, instance_id: int, *, user: str | None = None, reason: str | None = None,
+                  expected: str | None = None) -> None:
+        """End an instance for good: open tasks are cancelled (``expected``: as for :meth:`suspend`)."""
         with self.transaction() as step:
             conn = step.conn
-            record = self._lock(conn, instance_id)
+            record = self._lock(conn, instance_id, expected)
             if record.status in ENDED:
                 raise InvalidState(N_("instance {instance_id} has already ended ({status})"), instance_id=instance_id,
                                    status=status_name(record.status))
@@ -256,19 +263,21 @@ class Runtime:
             return record
 
     def send_message(self, message_name: str, *, instance_id: int | None = None, business_key: str | None = None,
-                     payload: dict[str, Any] | None = None, user: str | None = None) -> InstanceRecord | None:
+                     payload: dict[str, Any] | None = None, user: str | None = None,
+                     may_receive: Callable[[Connection, int], bool] | None = None) -> InstanceRecord | None:
         """Deliver a BPMN message (by its name) and run the receiving instance on.
 
         Named by id or business key, the instance must be waiting for the message, else it refuses with
         :class:`InvalidState` and nothing changes. Named by neither, the message is routed as one thrown by
         a model (engine/runtime/routing.py): to the instance that has waited longest for it, or else it starts
         an instance of the process whose start event waits for it; :class:`NotFound` if nobody does.
+        ``may_receive`` limits a routed message to the cases it accepts (the API: those its caller may see).
         """
         require_json(payload or {})
         event = BpmnEvent(ProcflowMessageEventDefinition(message_name), payload=dict(payload or {}))
         with self.transaction() as step:
             if instance_id is None and business_key is None:
-                step.outbox.append(Thrown(None, MESSAGE, event))
+                step.outbox.append(Thrown(None, MESSAGE, event, may_receive=may_receive))
                 return None
             instance_id = self._resolve(step.conn, instance_id, business_key)
             record = self._lock(step.conn, instance_id)
@@ -347,10 +356,11 @@ class Runtime:
         return True
 
     # -- locking and loading ------------------------------------------------------------------
-    def _lock(self, conn: Connection, instance_id: int) -> InstanceRecord:
+    def _lock(self, conn: Connection, instance_id: int, expected: str | None = None) -> InstanceRecord:
         record = repository.lock_instance(conn, instance_id)
         if record is None:
             raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+        require_version(case_version(record.lock_version), expected)
         return record
 
     def _gone(self, conn: Connection, task_id: str) -> Exception:

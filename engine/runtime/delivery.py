@@ -73,6 +73,8 @@ class EventRouter:
         """Give ``thrown`` to the running instances waiting for it (a message: the first that catches it)."""
         delivered: list[int] = []
         for instance_id in in_delivery_order(repository.subscribers(step.conn, thrown.kind, thrown.name), thrown):
+            if thrown.may_receive is not None and not thrown.may_receive(step.conn, instance_id):
+                continue  # a case the sender may not see: as if it did not wait
             if instance_id != thrown.source_id and self._deliver_to(step, instance_id, thrown):
                 delivered.append(instance_id)
                 if thrown.kind == MESSAGE:

@@ -19,6 +19,7 @@ Deliveries run the receiving instance on, which may throw further events; a chai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidState
 from engine.i18n import N_
@@ -48,6 +50,9 @@ class Thrown:
     kind: str
     event: BpmnEvent
     reply_to: int | None = None  # the case whose message started the sender: offered a message first
+    # Sent from outside on someone's behalf: only the cases this accepts may receive it (the API: those the
+    # caller may see); None: any case.
+    may_receive: Callable[[Connection, int], bool] | None = None
 
     @property
     def name(self) -> str:

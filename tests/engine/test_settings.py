@@ -69,3 +69,13 @@ def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, messa
         Settings.from_env({name: value})
     assert str(raised.value) == message
     assert raised.value.fields == {name: [value]}
+
+
+def test_the_apis_rate_limit() -> None:
+    assert (Settings.from_env({}).api_rate_limit, Settings.from_env({}).api_rate_window) == (600, 60)
+    tuned = Settings.from_env({"PROCFLOW_API_RATE_LIMIT": "0", "PROCFLOW_API_RATE_WINDOW": "3600"})
+    assert (tuned.api_rate_limit, tuned.api_rate_window) == (0, 3600)
+    for name, value in (("PROCFLOW_API_RATE_LIMIT", "-1"), ("PROCFLOW_API_RATE_LIMIT", "lots"),
+                        ("PROCFLOW_API_RATE_WINDOW", "0")):
+        with pytest.raises(InvalidInput, match=name):
+            Settings.from_env({name: value})

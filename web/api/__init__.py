@@ -4,15 +4,20 @@ interactive page (docs/api.md)."""
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, render_template, send_from_directory
+from flask import Blueprint, Flask, Response, abort, g, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
 from web.api import problems
+from web.api.limits import RateLimiter
 
 PREFIX = "/api/v1"
+# One line per API call: which token (or session) acting for whom, what, the answer and how long it took.
+access_log = logging.getLogger("procflow.api.access")
 SWAGGER_UI = f"{PREFIX}/vendor/swagger-ui/"
 SWAGGER_FILES = {"swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"}
 
@@ -30,7 +35,8 @@ class ProcflowApi(Api):
 
 
 def init_app(app: Flask) -> None:
-    """Register the API's blueprints, its OpenAPI document and page; API requests get problems as errors."""
+    """Register the API's blueprints, its OpenAPI document and page; API requests get problems as errors, are
+    counted against their token's rate limit, and each is written to the ``procflow.api.access`` log."""
     from web.api.resources import BLUEPRINTS
     from web.extensions import csrf
 
@@ -47,6 +53,36 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(pages)
     problems.take_over(app)
+    services = app.extensions["procflow"]
+    redis = app.config.get("PROCFLOW_REDIS") or getattr(services.operations, "redis", None)
+    app.extensions["procflow_api_limits"] = RateLimiter(services.settings.api_rate_limit,
+                                                        services.settings.api_rate_window, redis)
+    app.before_request(_start_clock)
+    app.after_request(_log_call)
+    if not access_log.handlers:  # to standard error (gunicorn's error log, the journal), whatever else is set up
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+
+
+def _start_clock() -> None:
+    if request.path.startswith(PREFIX):
+        g.api_started = time.perf_counter()
+
+
+def _log_call(response: Response) -> Response:
+    """Write the call to the API's access log (engine writes and reads of cases are also in their history and
+    access chains, engine/audit/access.py)."""
+    started = g.get("api_started")
+    if started is not None:
+        caller = g.get("api_caller")
+        who = ("-", "-") if caller is None else (caller.token or "(session)", caller.username)
+        access_log.info("%s %s %s -> %d token=%s user=%s %.1fms", request.remote_addr or "-", request.method,
+                        request.full_path.rstrip("?"), response.status_code, who[0], who[1],
+                        (time.perf_counter() - started) * 1000)
+    return response
 
 
 @pages.get("/docs")

@@ -1,13 +1,14 @@
-"""Who calls the API: a bearer token (acting for its user, within its scopes) or, for reading, the browser's
-signed-in session."""
+"""Who calls the API: a bearer token (acting for its user, within its scopes and its rate limit) or, for reading,
+the browser's signed-in session."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
 from web.extensions import services
 
@@ -16,10 +17,13 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="procflow"'}
 
 @dataclass(frozen=True)
 class Caller:
-    """The user a request acts for, and the token's scopes (a session may read everything its user may)."""
+    """The user a request acts for, the token's scopes (a session may read everything its user may) and the name
+    of the token (None: the browser's session)."""
 
     username: str
     scopes: frozenset[str]
+    token: str | None = None
+    token_id: int | None = None
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "all" in self.scopes
@@ -43,8 +47,15 @@ def require(scope: str) -> Caller:
     caller = _caller()
     if not caller.allows(scope):
         raise Forbidden(f"this token does not have the scope '{scope}'")
-    g.api_caller = caller
     return caller
+
+
+def needs(scope: str) -> Callable[[], None]:
+    """A blueprint's ``before_request``: every operation of it needs ``scope`` (checked before the body is read, so
+    that a caller without a valid token or the scope learns nothing from the validation of what it sent)."""
+    def check() -> None:
+        require(scope)
+    return check
 
 
 def me() -> str:
@@ -52,7 +63,28 @@ def me() -> str:
     return str(g.api_caller.username)
 
 
+class OverLimit(TooManyRequests):
+    """The token made more calls than its rate limit allows (web/api/limits.py)."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"this token made too many calls; wait {wait} s")
+        self.data = {"headers": {"Retry-After": str(wait)}}
+
+
 def _caller() -> Caller:
+    """Who calls (checked once per request: the rate limit counts each call once)."""
+    found: Caller | None = g.get("api_caller")
+    if found is None:
+        found = g.api_caller = _authenticate()
+        limiter = current_app.extensions.get("procflow_api_limits")
+        key = f"token:{found.token_id}" if found.token_id is not None else f"session:{found.username}"
+        wait = limiter.hit(key) if limiter is not None else None
+        if wait is not None:
+            raise OverLimit(wait)
+    return found
+
+
+def _authenticate() -> Caller:
     header = request.headers.get("Authorization", "")
     if header:
         kind, _, secret = header.partition(" ")
@@ -61,7 +93,7 @@ def _caller() -> Caller:
         bearer = services().tokens.check(secret.strip())
         if bearer is None:
             raise NotSignedIn("the token is unknown or revoked")
-        return Caller(bearer.username, bearer.scopes)
+        return Caller(bearer.username, bearer.scopes, bearer.name, bearer.id)
     if request.method in ("GET", "HEAD") and current_user.is_authenticated:
         return Caller(current_user.username, frozenset({"all"}))
     raise NotSignedIn("send 'Authorization: Bearer <token>' (create one with `procflow tokens create`)")

@@ -1,4 +1,7 @@
-"""The API's resources: processes (start a case), cases, tasks, messages; each acts as the calling user."""
+"""The API's resources: processes (start a case), cases, tasks, messages; each acts as the calling user.
+
+Documents, notifications and the administrators' resources are in their own modules (BLUEPRINTS lists them all).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,19 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from sqlalchemy.engine import Connection
 
 from engine.cases.attachments import Upload
-from engine.cases.catalogue import NotAStarter
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.inbox.desk import Submission, TaskClosed
 from engine.inputs.strict_json import loads_strict
-from web.api import schemas
-from web.api.auth import me, require
-from web.api.problems import ProblemSchema, problem
+from engine.runtime.versions import require_version
+from web.api import admin, documents, notifications, schemas
+from web.api.auth import me, needs, require
+from web.api.common import ETAG_HEADER, IF_MATCH, case_id, etag, if_match, visible
+from web.api.common import problems as _problems
+from web.api.problems import problem
 from web.errors import engine_text
 from web.extensions import services
 from web.i18n import locale
@@ -29,36 +34,18 @@ tasks = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks",
                   description="The caller's open tasks: claim, give back, complete (scope: tasks).")
 messages = Blueprint("api_messages", __name__, url_prefix="/api/v1/messages",
                      description="BPMN messages to cases (scope: messages).")
-BLUEPRINTS = (processes, cases, tasks, messages)
-PROBLEMS = (401, 403, 404, 409, 422, 503)
-
-
-def _problems(*codes: int) -> Any:
-    """Document the problems an operation may answer (alt_response only marks the view: any blueprint's will do)."""
-    def wrap(view: Any) -> Any:
-        for code in codes:
-            view = processes.alt_response(code, schema=ProblemSchema, content_type="application/problem+json",
-                                          description="a problem (RFC 9457)")(view)
-        return view
-    return wrap
-
-
-def _case_id(instance_id: int) -> int:
-    if not 1 <= instance_id <= schemas.MAX_ID:
-        raise NotFound("no instance {instance_id}", instance_id=instance_id)
-    return instance_id
-
-
-def _visible(instance_id: int) -> int:
-    """The case id if the caller may see it; a case they may not see is as missing (404)."""
-    if not services().access.may_see_case(me(), _case_id(instance_id)):
-        raise NotFound("no instance {instance_id}", instance_id=instance_id)
-    return instance_id
+BLUEPRINTS = (processes, cases, tasks, messages, *documents.BLUEPRINTS, *notifications.BLUEPRINTS,
+              *admin.BLUEPRINTS)
+PROBLEMS = (401, 403, 404, 409, 412, 422, 429, 503)
+processes.before_request(needs("cases"))
+cases.before_request(needs("cases"))
+tasks.before_request(needs("tasks"))
+messages.before_request(needs("messages"))
 
 
 @processes.route("/")
 @processes.response(200, schemas.ProcessSchema(many=True))
-@_problems(401, 403)
+@_problems(401, 403, 429)
 def list_processes() -> Any:
     """The procedures the caller may start."""
     require("cases")
@@ -68,15 +55,11 @@ def list_processes() -> Any:
 @processes.route("/<process_id>/cases", methods=["POST"])
 @processes.arguments(schemas.StartSchema)
 @processes.response(201, schemas.CreatedSchema)
-@_problems(401, 403, 404, 409, 422, 503)
+@_problems(401, 403, 404, 409, 422, 429, 503)
 def start_case(body: dict[str, Any], process_id: str) -> Any:
     """Start a case of the procedure with the start form's data."""
     require("cases")
-    try:
-        services().catalogue.startable_process(process_id, me())
-    except NotAStarter as exc:
-        raise PermissionDenied(_("Only members of %(groups)s may start this procedure.",
-                                 groups=", ".join(exc.groups))) from exc
+    # The runtime refuses a user in none of the starter groups (403) and an unknown procedure (404) itself.
     files: dict[str, list[Upload]] = {}
     if request.mimetype == "multipart/form-data":  # a start form with files: data as a JSON part, files by field
         body, files = _multipart_start()
@@ -99,80 +82,93 @@ def _multipart_start() -> tuple[dict[str, Any], dict[str, list[Upload]]]:
 
 
 @cases.route("/")
-@cases.arguments(schemas.CaseFilterSchema, location="query")
+@cases.arguments(schemas.CaseSearchSchema, location="query")
 @cases.response(200, schemas.CasePageSchema)
-@_problems(401, 403, 422)
+@_problems(401, 403, 422, 429)
 def list_cases(wanted: dict[str, Any]) -> Any:
-    """The cases the caller started or worked on, most recently changed first, a page at a time."""
+    """The cases the caller started or worked on, most recently changed first, a page at a time; ``q`` finds
+    words of their business key or summary (case and accents ignored)."""
     require("cases")
     found = services().cases.my_cases(me(), status=wanted["status"], process_id=wanted["process"],
-                                      page=wanted["page"], per_page=schemas.PER_PAGE)
+                                      page=wanted["page"], per_page=schemas.PER_PAGE, search=wanted["q"])
     return {"items": [r.as_dict() for r in found.rows], "total": found.total, "page": found.page,
             "per_page": found.per_page}
 
 
 @cases.route("/<int:instance_id>")
-@cases.response(200, schemas.CaseSchema)
-@_problems(401, 403, 404)
+@cases.response(200, schemas.CaseSchema, headers=ETAG_HEADER)
+@_problems(401, 403, 404, 429)
 def get_case(instance_id: int) -> Any:
-    """One case the caller may see: status, data, open tasks and history."""
+    """One case the caller may see: status, data, open tasks and history; its ETag is the case's version (the
+    administrators' suspend, resume and cancel take it as If-Match)."""
     require("cases")
     try:
-        return services().cases.case(_case_id(instance_id), me()).as_dict()
+        version = services().cases.version(case_id(instance_id), me())  # first: a tag never newer than the data
+        return services().cases.case(instance_id, me()).as_dict(), etag(version)
     except PermissionDenied as exc:
         raise NotFound("no instance {instance_id}", instance_id=instance_id) from exc
 
 
 @tasks.route("/")
 @tasks.response(200, schemas.TaskSchema(many=True))
-@_problems(401, 403)
+@_problems(401, 403, 429)
 def list_tasks() -> Any:
     """The caller's open tasks: assigned to them or offered to their groups."""
     require("tasks")
     return [t.as_dict() for t in services().queries.tasks(user=me())]
 
 
-def _open_task_of(instance_id: int, task_id: str) -> None:
-    _visible(instance_id)
-    if not any(t.id == task_id for t in services().queries.tasks(instance_id=instance_id)):
-        raise NotFound("no open task {task_id}", task_id=task_id)
+@tasks.route("/<int:instance_id>/<task_id>")
+@tasks.response(200, schemas.TaskSchema, headers=ETAG_HEADER)
+@_problems(401, 403, 404, 409, 429)
+def get_task(instance_id: int, task_id: str) -> Any:
+    """An open task of a case the caller may see; its ETag is the task's version (claim, unclaim and complete
+    take it as If-Match). 409 names who completed it, if someone did."""
+    require("tasks")
+    task, version = services().work.task(me(), case_id(instance_id), task_id)
+    return task.as_dict(), etag(version)
 
 
 @tasks.route("/<int:instance_id>/<task_id>/claim", methods=["POST"])
 @tasks.response(204)
-@_problems(401, 403, 404, 409)
+@tasks.doc(parameters=[IF_MATCH])
+@_problems(401, 403, 404, 409, 412, 429)
 def claim(instance_id: int, task_id: str) -> Any:
     """Take a task offered to the caller's groups."""
     require("tasks")
-    _open_task_of(instance_id, task_id)
-    services().work.claim(task_id, me())
+    services().work.claim(task_id, me(), instance_id=case_id(instance_id), expected=if_match())
     return ""
 
 
 @tasks.route("/<int:instance_id>/<task_id>/unclaim", methods=["POST"])
 @tasks.response(204)
-@_problems(401, 403, 404, 409)
+@tasks.doc(parameters=[IF_MATCH])
+@_problems(401, 403, 404, 409, 412, 429)
 def unclaim(instance_id: int, task_id: str) -> Any:
     """Give a taken task back to its groups."""
     require("tasks")
-    _open_task_of(instance_id, task_id)
-    services().work.unclaim(task_id, me())
+    services().work.unclaim(task_id, me(), instance_id=case_id(instance_id), expected=if_match())
     return ""
 
 
 @tasks.route("/<int:instance_id>/<task_id>/complete", methods=["POST"])
 @tasks.arguments(schemas.CompleteSchema)
 @tasks.response(200, schemas.CompletedSchema)
-@_problems(401, 403, 404, 409, 422, 503)
+@tasks.doc(parameters=[IF_MATCH])
+@_problems(401, 403, 404, 409, 412, 422, 429, 503)
 def complete(body: dict[str, Any], instance_id: int, task_id: str) -> ResponseReturnValue:
-    """Complete the task with its form's values (422 with messages per field; 409 if someone else did first)."""
+    """Complete the task with its form's values (422 with messages per field; 409 if someone else did first;
+    412 if it changed since the If-Match version)."""
     require("tasks")
-    _visible(instance_id)
+    case_id(instance_id)  # the desk refuses a case the caller may not see as missing
+    expected = if_match()
+    if expected is not None:  # a stale version is refused before whose task it is (checked again when locked)
+        require_version(services().work.task(me(), instance_id, task_id)[1], expected)
     fields = {name: [_text(v) for v in (value if isinstance(value, list) else [value])]
               for name, value in body["data"].items()}
     # A program's call is its decision: the page's second question about a send-back is for people clicking.
     outcome = services().desk.complete(me(), instance_id, task_id, Submission(fields, confirmed=True),
-                                       locale=locale())
+                                       locale=locale(), expected=expected)
     error = outcome.error
     if error is None:
         assert outcome.record is not None
@@ -192,17 +188,26 @@ def _text(value: Any) -> str:
 @messages.route("/<message_name>", methods=["POST"])
 @messages.arguments(schemas.MessageSchema)
 @messages.response(202, schemas.DeliveredSchema)
-@_problems(401, 403, 404, 409, 422, 503)
+@_problems(401, 403, 404, 409, 422, 429, 503)
 def send_message(body: dict[str, Any], message_name: str) -> Any:
-    """Deliver a BPMN message to the case named by id or business key, or route it like a thrown message."""
+    """Deliver a BPMN message to the case named by id or business key, or route it like a thrown message to a
+    case the caller may see (or a procedure starting on it)."""
     require("messages")
     instance_id = None
     if body["instance_id"] is not None or body["business_key"] is not None:
         # Named: it must be a case the caller may see (a business key is resolved first, so that it cannot
         # reach, or reveal, a case hidden from them).
-        instance_id = _visible(services().runtime.resolve(body["instance_id"], body["business_key"]))
+        instance_id = visible(services().runtime.resolve(body["instance_id"], body["business_key"]))
+    user, access = me(), services().access
+
+    def may_receive(conn: Connection, case: int) -> bool:
+        try:
+            return access.sees(conn, user, case)
+        except NotFound:
+            return False
+
     record = services().runtime.send_message(message_name, instance_id=instance_id, payload=body["data"],
-                                             user=me())
+                                             user=user, may_receive=may_receive)
     if record is None:
         return {"instance_id": None, "status": None}
     return {"instance_id": record.id, "status": record.status.value}

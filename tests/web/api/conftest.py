@@ -1,10 +1,11 @@
-"""API tests: the web app of tests/web/conftest.py, and tokens for its users."""
+"""API tests: the web app of tests/web/conftest.py (and the documents' one), and tokens for its users."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.services import Services
+from tests.web.documents.conftest import doc_app, doc_client, doc_services, web_keys  # noqa: F401 - the documents'
 
 
 class Tokens:

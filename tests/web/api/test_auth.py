@@ -21,6 +21,19 @@ OPERATIONS = [
     ("POST", "/api/v1/tasks/{case}/{task}/unclaim", "tasks"),
     ("POST", "/api/v1/tasks/{case}/{task}/complete", "tasks"),
     ("POST", "/api/v1/messages/xac_nhan", "messages"),
+    ("GET", "/api/v1/tasks/{case}/{task}", "tasks"),
+    ("GET", "/api/v1/notifications/", "tasks"),
+    ("POST", "/api/v1/notifications/read", "tasks"),
+    ("GET", "/api/v1/documents/?register=incoming", "documents"),
+    ("GET", "/api/v1/documents/1", "documents"),
+    ("GET", "/api/v1/documents/1/files/1", "documents"),
+    ("GET", "/api/v1/documents/1/files/1/verification", "documents"),
+    ("GET", "/api/v1/admin/cases", "admin"),
+    ("POST", "/api/v1/admin/cases/{case}/suspend", "admin"),
+    ("POST", "/api/v1/admin/cases/{case}/resume", "admin"),
+    ("POST", "/api/v1/admin/cases/{case}/cancel", "admin"),
+    ("GET", "/api/v1/admin/users", "admin"),
+    ("POST", "/api/v1/admin/users/vanthu/deactivate", "admin"),
 ]
 
 
@@ -46,10 +59,19 @@ def test_without_a_token_every_operation_is_401_problem(client: FlaskClient, web
 def test_a_token_without_the_scope_is_403(client: FlaskClient, web_services: Services, tokens: Tokens,
                                           method: str, path: str, scope: str) -> None:
     case, task = start_approval(web_services)
-    others = {"cases": "tasks,messages", "tasks": "cases,messages", "messages": "cases,tasks,admin"}[scope]
+    others = {"cases": "tasks,messages", "tasks": "cases,messages", "messages": "cases,tasks,admin",
+              "documents": "cases,tasks,messages,exchange,admin",
+              "admin": "cases,tasks,messages,documents,exchange"}[scope]
     response = _call(client, method, path, case, task, tokens.header("bithu", others))
     assert response.status_code == 403 and response.mimetype == PROBLEM  # type: ignore[attr-defined]
     assert scope in response.json["detail"]  # type: ignore[attr-defined]
+
+
+def test_every_scope_the_issue_names_exists() -> None:
+    from engine.org.tokens import SCOPES
+
+    assert set(SCOPES) >= {"cases", "tasks", "messages", "documents", "exchange", "admin", "all"}
+    assert {scope for _, _, scope in OPERATIONS} == {"cases", "tasks", "messages", "documents", "admin"}
 
 
 def test_a_revoked_token_stops_working_at_once(client: FlaskClient, web_services: Services, tokens: Tokens) -> None:

@@ -128,3 +128,70 @@ def test_messages_are_delivered_by_business_key_and_correlation(client: FlaskCli
     assert web_services.queries.instance(c).status == "running"
     unknown = client.post("/api/v1/messages/ket_qua", json={"business_key": "HS-none"}, headers=mine)
     assert unknown.status_code == 404 and unknown.mimetype == PROBLEM
+
+
+def test_a_routed_message_reaches_only_cases_the_caller_may_see(client: FlaskClient, web_services: Services,
+                                                                 tokens: Tokens) -> None:
+    web_services.deployment.deploy(collect_sources([FIXTURES / "routing" / "correlated.bpmn"]))
+    theirs = web_services.runtime.start("ho_so", data={"so_ho_so": "C"}, user="chuyenvien")
+    stranger = tokens.header("vanthu", "messages")
+    refused = client.post("/api/v1/messages/ket_qua", json={"data": {"so_ho_so": "C"}}, headers=stranger)
+    assert refused.status_code == 404 and refused.mimetype == PROBLEM  # as if nobody waited for it
+    assert web_services.queries.instance(theirs).status == "running"
+    assert "ket_qua" not in str(web_services.queries.instance(theirs).data)
+
+    routed = client.post("/api/v1/messages/ket_qua", json={"data": {"so_ho_so": "C"}},
+                         headers=tokens.header("chuyenvien", "messages"))
+    assert routed.status_code == 202 and routed.json == {"instance_id": None, "status": None}
+    assert web_services.queries.instance(theirs).status == "completed"
+
+
+def test_the_case_list_finds_words_of_the_business_key_and_summary(client: FlaskClient, web_services: Services,
+                                                                   tokens: Tokens) -> None:
+    mine = tokens.header("chuyenvien", "cases")
+    web_services.runtime.start("request", data={**REQUEST, "title": "Xin cấp máy tính"}, business_key="YC-7",
+                               user="chuyenvien")
+    web_services.runtime.start("request", data={**REQUEST, "title": "Đề nghị sửa điều hòa"}, user="chuyenvien")
+    summaries = {c["business_key"]: c["summary"] for c in client.get("/api/v1/cases/", headers=mine).json["items"]}
+    assert len(summaries) == 2, summaries
+    for q, expected in (("yc-7", 1), ("YC", 1), ("nothing", 0), ("", 2)):
+        found = client.get(f"/api/v1/cases/?q={q}", headers=mine).json
+        assert found["total"] == expected, (q, found)
+    assert client.get(f"/api/v1/cases/?q={'x' * 201}", headers=mine).status_code == 422
+
+
+def test_every_call_is_in_the_access_log_and_case_reads_in_the_cases_chain(client: FlaskClient,
+                                                                           web_services: Services,
+                                                                           tokens: Tokens) -> None:
+    import logging
+
+    from sqlalchemy import select
+
+    from engine.persistence.audit_models import AccessLogEntry
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    keep = Keep()
+    logging.getLogger("procflow.api.access").addHandler(keep)
+    try:
+        case, task = start_approval(web_services)
+        mine = tokens.header("chuyenvien", "cases")
+        client.get(f"/api/v1/cases/{case}", headers=mine)
+        client.get("/api/v1/tasks/", headers=mine)
+        client.post(f"/api/v1/tasks/{case}/{task}/claim", headers=tokens.header("bithu", "tasks"))
+        client.get("/api/v1/cases/")
+    finally:
+        logging.getLogger("procflow.api.access").removeHandler(keep)
+    assert f"GET /api/v1/cases/{case} -> 200 token=t1-chuyenvien user=chuyenvien" in lines[0]
+    assert "GET /api/v1/tasks/ -> 403 token=t1-chuyenvien" in lines[1]
+    assert f"POST /api/v1/tasks/{case}/{task}/claim -> 204 token=t2-bithu user=bithu" in lines[2]
+    assert "GET /api/v1/cases/ -> 401 token=- user=-" in lines[3]
+    with web_services.db.connect() as conn:
+        views = conn.execute(select(AccessLogEntry.username, AccessLogEntry.action)
+                             .where(AccessLogEntry.instance_id == case)).all()
+    assert ("chuyenvien", "case_viewed") in [tuple(v) for v in views]
+    assert [h.kind for h in web_services.queries.history(case) if h.actor == "bithu"] == ["task_claimed"]
