@@ -112,8 +112,9 @@ class DesignService:
             versions = session.execute(select(ProcessVersion.process_id, ProcessVersion.version,
                                               ProcessVersion.name).order_by(ProcessVersion.process_id,
                                                                             ProcessVersion.version)).all()
-            open_cases = dict(session.execute(select(Instance.process_id, func.count()).where(
-                Instance.status.in_(OPEN)).group_by(Instance.process_id)).tuples().all())
+            open_cases: dict[str, int] = {pid: count for pid, count in session.execute(
+                select(Instance.process_id, func.count()).where(Instance.status.in_(OPEN))
+                .group_by(Instance.process_id))}
         found: dict[str, ProcessRow] = {}
         for row in versions:
             known = found.get(row.process_id)
@@ -211,11 +212,6 @@ def _nodes_and_flows(model: Path, process_id: str) -> tuple[list[str], list[str]
     if process is None:
         return [], []
     return list(process.nodes), list(process.flows)
-
-
-def drafts_of(service: DesignService) -> DraftStore:
-    """The service's draft store (for callers that only need drafts)."""
-    return service.drafts
 
 
 def as_source(name: str, xml: str | bytes) -> SourceFile:
