@@ -25,7 +25,6 @@
     var viewer = new window.BpmnJS({container: container});
     return viewer.importXML(xml).then(function () {
       viewer.get("canvas").zoom("fit-viewport");
-      container.setAttribute("data-ready", "true");
       return viewer;
     }).catch(function (error) {
       message(container, container.getAttribute("data-error-text") || String(error));
@@ -84,6 +83,7 @@
           mark(viewer, given.unreached, "is-unreached");
           mark(viewer, given.untaken, "is-unreached");
         }
+        single.setAttribute("data-ready", "true");  // drawn and marked
       }).catch(function () { /* message shown */ });
     }
     var old = document.getElementById("diff-old");
@@ -92,10 +92,12 @@
       draw(old, given.old).then(function (viewer) {
         mark(viewer, ids(given.removed), "is-removed");
         mark(viewer, ids(given.changed), "is-changed");
+        old.setAttribute("data-ready", "true");
       }).catch(function () { /* message shown */ });
       draw(fresh, given["new"]).then(function (viewer) {
         mark(viewer, ids(given.added), "is-added");
         mark(viewer, ids(given.changed), "is-changed");
+        fresh.setAttribute("data-ready", "true");
       }).catch(function () { /* message shown */ });
     }
   });
