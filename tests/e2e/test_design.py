@@ -160,3 +160,30 @@ def test_an_upload_shows_its_problems_on_the_diagram(live_app: LiveApp, open_ses
     assert page.locator(".scenario--failed").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "design-coverage.png"), full_page=True)
     assert errors == []
+
+
+def test_dmn_tables_and_forms_open_in_their_editors(live_app: LiveApp, open_session: OpenSession) -> None:
+    live_app.services.accounts.set_password(DESIGNER, PASSWORD)
+    page = open_session(DESIGNER)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # dmn-js's bundled Inferno logs a notice about its build as a console error: only page errors count here
+    fixtures = ROOT / "tests" / "fixtures"
+    page.click("#nav-design")
+    page.set_input_files("#upload-files", files=[
+        {"name": "urgency.dmn", "mimeType": "application/xml", "buffer": (fixtures / "urgency.dmn").read_bytes()},
+        {"name": "approve.form", "mimeType": "application/json",
+         "buffer": (fixtures / "forms_used" / "approve.form").read_bytes()}])
+    page.click("#upload-submit")
+    page.click(".design-files a:has-text('urgency.dmn')")
+    page.wait_for_selector("#modeler-canvas[data-ready=true]")
+    page.click("#modeler-save")
+    page.wait_for_selector("#modeler-canvas[data-saved=true]")
+    page.screenshot(path=str(SCREENSHOTS / "design-dmn.png"), full_page=True)
+    page.click("#editor-back")
+    page.click(".design-files a:has-text('approve.form')")
+    page.wait_for_selector("#modeler-canvas[data-ready=true]")
+    page.click("#modeler-save")
+    page.wait_for_selector("#modeler-canvas[data-saved=true]")
+    page.screenshot(path=str(SCREENSHOTS / "design-form.png"), full_page=True)
+    assert errors == []

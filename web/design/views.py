@@ -22,6 +22,7 @@ from engine.designer.workbench.service import DesignService, as_source, problem_
 from engine.designer.workbench.uploads import MAX_FILE_BYTES, Upload, read_uploads
 from engine.errors import InvalidInput, InvalidModel, ModelProblem, NotFound, ProcflowError
 from engine.inputs.safe_xml import parse_xml
+from engine.inputs.strict_json import InvalidJson, loads_strict
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
 from web.params import load
@@ -151,6 +152,12 @@ def new() -> ResponseReturnValue:
     return redirect(url_for("design.modeler", draft_id=draft.id, file=f"{pid}.bpmn"))
 
 
+def _kind(name: str) -> str:
+    """Which editor a file opens in: bpmn, dmn or form."""
+    lower = name.lower()
+    return "dmn" if lower.endswith(".dmn") else "form" if lower.endswith(".form") else "bpmn"
+
+
 def _xml_attr(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
 
@@ -223,9 +230,15 @@ def delete_draft(draft_id: str) -> ResponseReturnValue:
 def modeler(draft_id: str) -> ResponseReturnValue:
     """The in-browser modeler on one BPMN file of a draft (other files: their text)."""
     found = design().drafts.get(draft_id)
-    shown = _shown_file(found)
+    shown = found.file(request.args.get("file", "")) or _shown_file(found)
     if shown is None:
         abort(404)
+    kind = _kind(shown.name)
+    if kind != "bpmn":
+        return render_template("design/editor.html", draft=found, shown=shown, kind=kind, data={
+            "text": shown.content.decode("utf-8", errors="replace"), "file": shown.name, "draft": found.id,
+            "kind": kind, "lint_url": url_for("design.lint"),
+            "save_url": url_for("design.save", draft_id=found.id)})
     return render_template("design/modeler.html", draft=found, shown=shown, data={
         "xml": shown.content.decode("utf-8", errors="replace"), "file": shown.name, "draft": found.id,
         "lint_url": url_for("design.lint"), "save_url": url_for("design.save", draft_id=found.id),
@@ -288,9 +301,9 @@ def _json(schema: Schema) -> dict[str, Any]:
 
 
 def _not_xml(source: SourceFile) -> dict[str, Any] | None:
-    """The located reason a text is no well-formed XML, as a problem (None when it is)."""
+    """The located reason a text is no well-formed XML (a form: no JSON object), as a problem (None when it is)."""
     if source.name.lower().endswith(".form"):
-        return None
+        return _not_form(source)
     try:
         parse_xml(source.content, name=source.name)
     except etree.XMLSyntaxError as exc:
@@ -299,6 +312,21 @@ def _not_xml(source: SourceFile) -> dict[str, Any] | None:
                 "element_id": None, "message": f"not well-formed XML: {exc.msg}"}
     except InvalidModel as exc:
         return problem_dict(exc.problems[0])
+    return None
+
+
+def _not_form(source: SourceFile) -> dict[str, Any] | None:
+    try:
+        found = loads_strict(source.content.decode("utf-8"), field=source.name, max_bytes=MAX_FILE_BYTES)
+    except InvalidJson as exc:
+        return {"file": source.name, "line": exc.line, "column": exc.column, "code": "E002", "severity": "error",
+                "element_id": None, "message": f"not valid JSON: {exc.reason}"}
+    except UnicodeDecodeError:
+        return {"file": source.name, "line": 1, "column": 1, "code": "E002", "severity": "error",
+                "element_id": None, "message": "not UTF-8 text"}
+    if not isinstance(found, dict) or not isinstance(found.get("components"), list):
+        return {"file": source.name, "line": 1, "column": 1, "code": "E002", "severity": "error",
+                "element_id": None, "message": "a form is a JSON object with a list of components"}
     return None
 
 

@@ -314,3 +314,22 @@ def _source(name: str, content: bytes) -> object:
 def test_drafts_live_under_the_home_folder(designer: Auth, design_services: Services) -> None:
     draft_id = _draft_id(_upload(designer, [("approve.bpmn", APPROVE)]))
     assert (Path(design_services.settings.home) / "drafts" / draft_id / "approve.bpmn").read_bytes() == APPROVE
+
+
+def test_dmn_and_form_files_open_in_their_editors_and_forms_must_be_json(designer: Auth) -> None:
+    form = (FIXTURES / "forms_used" / "approve.form").read_bytes()
+    draft_id = _draft_id(_upload(designer, [("urgency.dmn", (FIXTURES / "urgency.dmn").read_bytes()),
+                                            ("approve.form", form)]))
+    dmn = designer.client.get(f"/design/drafts/{draft_id}/model?file=urgency.dmn").get_data(as_text=True)
+    assert "dmn-modeler.production.min.js" in dmn and 'data-kind="dmn"' in dmn
+    page = designer.client.get(f"/design/drafts/{draft_id}/model?file=approve.form").get_data(as_text=True)
+    assert "form-editor.umd.js" in page and 'data-kind="form"' in page
+    saved = _json_post(designer, f"/design/drafts/{draft_id}/save", {"name": "approve.form", "xml": form.decode()})
+    assert saved.status_code == 200  # type: ignore[attr-defined]
+    broken = _json_post(designer, f"/design/drafts/{draft_id}/save", {"name": "approve.form", "xml": '{"a": [1,'})
+    assert broken.status_code == 422  # type: ignore[attr-defined]
+    assert broken.get_json()["problems"][0]["code"] == "E002"  # type: ignore[attr-defined]
+    not_a_form = _json_post(designer, f"/design/drafts/{draft_id}/save", {"name": "approve.form", "xml": "[]"})
+    assert not_a_form.status_code == 422  # type: ignore[attr-defined]
+    assert designer.client.get("/vendor/dmn-js/dmn-modeler.production.min.js").status_code == 200
+    assert designer.client.get("/vendor/form-js/form-editor.umd.js").status_code == 200
