@@ -76,6 +76,12 @@ def test_a_designer_draws_lints_deploys_and_compares_versions(live_app: LiveApp,
     texts = _problem_codes(page)
     assert not any("W102" in t for t in texts) and not any("W111" in t for t in texts), texts
     assert page.get_attribute("#modeler-canvas", "data-lint-errors") == "0"
+    page.evaluate("""([taskId]) => {
+      const m = window.procflowModeler;
+      m.get('directEditing').cancel();
+      m.get('selection').select(m.get('elementRegistry').get(taskId));
+    }""", [task_id])
+    expect(page.locator("#prop-candidateGroups")).to_have_value("lanh_dao")
     page.screenshot(path=str(SCREENSHOTS / "design-modeler.png"), full_page=True)
 
     page.click("#modeler-deploy")
