@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.bpmn.validation import SourceFile
 from engine.designer.workbench.drafts import Draft
-from engine.designer.workbench.service import DesignService, as_source, problem_dict
+from engine.designer.workbench.service import Coverage, DesignService, as_source, problem_dict
 from engine.designer.workbench.uploads import MAX_FILE_BYTES, Upload, read_uploads
 from engine.errors import InvalidInput, InvalidModel, ModelProblem, NotFound, ProcflowError
 from engine.inputs.safe_xml import parse_xml
@@ -176,6 +176,7 @@ def _draft_page(found: Draft, problems: list[ModelProblem] | None = None, status
     shown = _shown_file(found)
     return render_template(
         "design/draft.html", draft=found, shown=shown, problems=problems, deployed_error=deployed_error,
+        playable=design().playable(found.files),
         errors=sum(p.severity == "error" for p in problems), data={
             "xml": shown.content.decode("utf-8", errors="replace") if shown else None,
             "file": shown.name if shown else None,
@@ -387,6 +388,27 @@ def scenarios(process_id: str) -> ResponseReturnValue:
     except ProcflowError as exc:
         flash(engine_text(exc), "error")
         return redirect(url_for("design.process", process_id=process_id))
-    return render_template("design/scenarios.html", process_id=process_id, coverage=coverage, data={
+    return _coverage_page(process_id, coverage)
+
+
+@bp.post("/drafts/<draft_id>/scenarios")
+@login_required
+def draft_scenarios(draft_id: str) -> ResponseReturnValue:
+    """Play a process's scenario files on the draft's version of its models."""
+    found = design().drafts.get(draft_id)
+    process_id = request.form.get("process", "")
+    if process_id not in design().playable(found.files):
+        flash(_("This draft defines no process with scenario files by that id."), "error")
+        return redirect(url_for("design.draft", draft_id=draft_id))
+    try:
+        coverage = design().run_scenarios(process_id, found.files)
+    except ProcflowError as exc:
+        flash(engine_text(exc), "error")
+        return redirect(url_for("design.draft", draft_id=draft_id))
+    return _coverage_page(process_id, coverage, found)
+
+
+def _coverage_page(process_id: str, coverage: Coverage, draft: Draft | None = None) -> ResponseReturnValue:
+    return render_template("design/scenarios.html", process_id=process_id, coverage=coverage, draft=draft, data={
         "xml": coverage.xml, "reached": coverage.reached, "unreached": coverage.unreached,
         "taken": coverage.taken, "untaken": coverage.untaken})

@@ -7,14 +7,18 @@ decisions already deployed, the forms folder), as ``procflow lint`` does.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import func, select
 
+from engine.bpmn.metadata import BPMN_NS
 from engine.bpmn.validation import SourceFile
 from engine.clock import Clock
 from engine.deployment.service import DeployedProcess, DeploymentService
@@ -23,8 +27,9 @@ from engine.designer.scenarios.format import load_scenario_file
 from engine.designer.scenarios.runner import RunReport, run_scenarios
 from engine.designer.workbench.diff import ModelDiff, diff_process
 from engine.designer.workbench.drafts import DraftStore
-from engine.errors import InvalidInput, ModelProblem, NotFound, ProcflowError
+from engine.errors import InvalidInput, InvalidModel, ModelProblem, NotFound, ProcflowError
 from engine.i18n import N_
+from engine.inputs.safe_xml import parse_xml
 from engine.persistence.db import Database
 from engine.persistence.models import (
     DeployedDecision,
@@ -182,26 +187,58 @@ class DesignService:
                 continue  # a malformed file of another process is not this page's business
         return found
 
-    def run_scenarios(self, process_id: str) -> Coverage:
+    def playable(self, files: Sequence[SourceFile]) -> list[str]:
+        """The processes defined in ``files`` (BPMN) that have scenario files in the processes folder."""
+        found: list[str] = []
+        for source in files:
+            if not source.name.lower().endswith((".bpmn", ".bpmn20.xml")):
+                continue
+            try:
+                root = parse_xml(source.content, name=source.name)
+            except (etree.XMLSyntaxError, InvalidModel):
+                continue  # the draft's page lists why
+            found.extend(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id"))
+        return [pid for pid in dict.fromkeys(found) if self.scenario_files(pid)]
+
+    def run_scenarios(self, process_id: str, draft: Sequence[SourceFile] = ()) -> Coverage:
         """Play every scenario file of ``process_id`` and say what its model's elements and flows they reached.
 
+        Args:
+            process_id: the process whose scenario files (in the processes folder) are played.
+            draft: model files that replace those of the same name beside the scenario files (a draft's), so
+                that the scenarios play the draft's version; the folder itself is never written.
+
         Raises:
-            InvalidInput: the process has no scenario file in the processes folder.
+            InvalidInput: the process has no scenario file in the processes folder, or one is malformed.
         """
         files = self.scenario_files(process_id)
         if not files:
             raise InvalidInput(N_("process '{process_id}' has no scenario file (*.scenarios.yaml) in {folder}"),
                                process_id=process_id, folder=self.settings.processes_dir)
+        if not draft:
+            return self._coverage(process_id, files)
+        with tempfile.TemporaryDirectory(prefix="procflow-draft-scenarios-") as workdir:
+            copies = []
+            for folder in sorted({f.parent for f in files}):
+                target = Path(workdir) / str(len(copies))
+                shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".*"))
+                for source in draft:
+                    if source.name.lower().endswith((".bpmn", ".dmn", ".form")):
+                        (target / source.name).write_bytes(source.content)
+                copies.extend(target / f.name for f in files if f.parent == folder)
+            return self._coverage(process_id, copies)
+
+    def _coverage(self, process_id: str, files: list[Path]) -> Coverage:
         report = run_scenarios(files, settings=self.settings)
         coverage = next((c for c in report.coverage if c.process_id == process_id), None)
         model = load_scenario_file(files[0]).models[0]
-        xml = model.read_text(encoding="utf-8")
+        xml = model.read_text(encoding="utf-8", errors="replace")
         if coverage is None:
-            return Coverage(report, xml, str(model))
+            return Coverage(report, xml, model.name)
         unreached = set(coverage.unreached_elements)
         untaken = {f for f, _, _ in coverage.untaken_flows}
         nodes, flows = _nodes_and_flows(model, process_id)
-        return Coverage(report, xml, coverage.file, [n for n in nodes if n not in unreached], sorted(unreached),
+        return Coverage(report, xml, model.name, [n for n in nodes if n not in unreached], sorted(unreached),
                         [f for f in flows if f not in untaken], sorted(untaken))
 
 

@@ -333,3 +333,25 @@ def test_dmn_and_form_files_open_in_their_editors_and_forms_must_be_json(designe
     assert not_a_form.status_code == 422  # type: ignore[attr-defined]
     assert designer.client.get("/vendor/dmn-js/dmn-modeler.production.min.js").status_code == 200
     assert designer.client.get("/vendor/form-js/form-editor.umd.js").status_code == 200
+
+
+def test_scenarios_run_on_a_draft_play_the_drafts_model(designer: Auth, app: Flask,
+                                                          design_services: Services) -> None:
+    scenarios = FIXTURES / "scenarios"
+    settings = replace(design_services.settings, processes_dir=scenarios)
+    app.extensions["procflow_design"] = DesignService(db=design_services.db, clock=design_services.clock,
+                                                      deployment=design_services.deployment, settings=settings)
+    model = (scenarios / "waiting.bpmn").read_bytes()
+    same = _draft_id(_upload(designer, [("waiting.bpmn", model)]))
+    page = designer.client.get(f"/design/drafts/{same}").get_data(as_text=True)
+    assert 'id="draft-scenarios-wait_and_confirm"' in page
+    passed = designer.post(f"/design/drafts/{same}/scenarios", {"process": "wait_and_confirm"},
+                           page=f"/design/drafts/{same}").get_data(as_text=True)
+    assert 'id="scenarios-draft"' in passed and 'class="scenario--failed"' not in passed
+    renamed = _draft_id(_upload(designer, [("waiting.bpmn", model.replace(b"wait_more", b"wait_longer"))]))
+    failed = designer.post(f"/design/drafts/{renamed}/scenarios", {"process": "wait_and_confirm"},
+                           page=f"/design/drafts/{renamed}").get_data(as_text=True)
+    assert 'class="scenario--failed"' in failed and "wait_longer" in failed
+    assert (scenarios / "waiting.bpmn").read_bytes() == model  # the folder itself is never written
+    refused = designer.post(f"/design/drafts/{same}/scenarios", {"process": "approve"}, page=f"/design/drafts/{same}")
+    assert refused.status_code == 302
