@@ -218,7 +218,7 @@ class DesignService:
         if not draft:
             return self._coverage(process_id, files)
         with tempfile.TemporaryDirectory(prefix="procflow-draft-scenarios-") as workdir:
-            copies = []
+            copies: list[Path] = []
             for folder in sorted({f.parent for f in files}):
                 target = Path(workdir) / str(len(copies))
                 shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".*"))
