@@ -14,6 +14,8 @@ LIBRARIES = {
     "htmx": "htmx.org/dist",
     "bpmn-js": "bpmn-js/dist",
     "pdfjs-dist": "pdfjs-dist/build",
+    "dmn-js": "dmn-js/dist",
+    "form-js": "@bpmn-io/form-js/dist",
 }
 CACHE_SECONDS = 7 * 24 * 3600
 

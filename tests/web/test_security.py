@@ -152,6 +152,7 @@ def test_the_package_files_pin_the_libraries() -> None:
     import json
 
     package = json.loads((ROOT / "package.json").read_text())
-    assert set(package["dependencies"]) == {"htmx.org", "bpmn-js", "pdfjs-dist", "swagger-ui-dist"}
+    assert set(package["dependencies"]) == {"htmx.org", "bpmn-js", "pdfjs-dist", "swagger-ui-dist", "dmn-js",
+                                           "@bpmn-io/form-js"}
     lock = json.loads((ROOT / "package-lock.json").read_text())
     assert all(f"node_modules/{name}" in lock["packages"] for name in package["dependencies"])
