@@ -72,10 +72,24 @@ def _defaults(settings: Settings) -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import account, admin, auth, cases, documents, i18n, inbox, manage, monitoring, notifications, start, tasks
+    from web import (
+        account,
+        admin,
+        auth,
+        cases,
+        documents,
+        i18n,
+        inbox,
+        manage,
+        migration,
+        monitoring,
+        notifications,
+        start,
+        tasks,
+    )
 
     for module in (auth, i18n, inbox, tasks, start, cases, documents, notifications, manage, admin, account,
-                   monitoring):
+                   monitoring, migration):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     app.add_url_rule("/", "index", inbox.views.index)
