@@ -8,7 +8,7 @@ import click
 
 from cli.common import cli_language, friendly_errors, services_of
 from engine.errors import InvalidInput
-from engine.i18n import N_
+from engine.i18n import N_, Message
 from engine.migration.plan import MigrationPlan
 from engine.migration.service import CaseResult, failure_message
 
@@ -82,6 +82,6 @@ def _print_results(results: list[CaseResult]) -> None:
     for result in results:
         moves = ", ".join(f"{m['from']} -> {m['to']}" for m in result.moves)
         reason = failure_message(result)
-        text = reason.render(locale) if hasattr(reason, "render") else reason
+        text = reason.render(locale) if isinstance(reason, Message) else reason
         click.echo(f"  case {result.instance_id}: {result.status}" + (f"  {moves}" if moves else "")
                    + (f": {text}" if result.status == "failed" else ""))

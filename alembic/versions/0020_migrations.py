@@ -7,6 +7,7 @@ Create Date: 2026-12-07
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = '0020_migrations'

@@ -77,7 +77,7 @@ class MigrationPlan:
 
 
 def element_kind(spec: Any) -> str:
-    """What kind of BPMN element a task spec is, as compared by a plan (``UserTask``, ``IntermediateCatchEvent:timer``)."""
+    """What kind of BPMN element a task spec is, as a plan compares them (``UserTask``, ``BoundaryEvent:timer``)."""
     kind = type(spec).__name__.removeprefix("Procflow")
     definition = getattr(spec, "event_definition", None)
     if definition is not None:

@@ -8,7 +8,8 @@ nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,7 +69,7 @@ class MigrationRun:
     cases: list[CaseResult]
 
 
-Launcher = Callable[[int, list[int]], None]
+Launcher = Callable[[int, list[int]], object]
 
 
 class MigrationService:
@@ -129,8 +130,7 @@ class MigrationService:
             new = self.runtime.specs.get(conn, plan.to_version_id)
             states = dict(conn.execute(select(Instance.id, Instance.state).where(Instance.id.in_(plan.cases))).all())
         for instance_id in plan.cases:
-            state = states[instance_id]
-            results.append(self._try(instance_id, lambda s=state: self._dry(s, plan, old, new)))
+            results.append(self._try(instance_id, functools.partial(self._dry, states[instance_id], plan, old, new)))
         return results
 
     def _dry(self, state: str, plan: MigrationPlan, old: LoadedSpec, new: LoadedSpec) -> Moved:
@@ -294,7 +294,7 @@ def _claim(conn: Connection, migration_id: int, instance_id: int) -> bool:
     return conn.execute(_CLAIM, {"m": migration_id, "i": instance_id}).scalar() == "pending"
 
 
-def _rows_to_recompute(rows: list[Any], moved: Moved, old: LoadedSpec, new: LoadedSpec) -> set[str]:
+def _rows_to_recompute(rows: Sequence[Any], moved: Moved, old: LoadedSpec, new: LoadedSpec) -> set[str]:
     """Open inbox rows whose element was renamed or whose task settings (assignee, groups, deadline) changed."""
     target = {m["task_id"]: m["to"] for m in moved.moves}
     redo = set()
@@ -312,9 +312,9 @@ def _reason(exc: Exception) -> tuple[str, dict[str, Any]]:
     return f"{type(exc).__name__}: {exc}", {"id": None, "params": {}}
 
 
-def failure_message(result: CaseResult) -> Message | str | None:
+def failure_message(result: CaseResult) -> Message | str:
     """A failed case's reason as a message to render in the reader's language (or the stored text)."""
     detail = result.detail or {}
     if detail.get("id"):
         return Message(detail["id"], params_from_json(detail.get("params")))
-    return result.message
+    return result.message or ""

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.errors import InvalidInput, InvalidState, NotFound
+from engine.i18n import Message
 from engine.migration.plan import MigrationPlan
 from engine.migration.service import failure_message
 from web.errors import engine_text
@@ -149,4 +150,4 @@ def show(migration_id: int) -> ResponseReturnValue:
 
 def _reason(result: Any) -> str:
     message = failure_message(result)
-    return message.render(locale()) if hasattr(message, "render") else str(message or "")
+    return message.render(locale()) if isinstance(message, Message) else message
