@@ -158,3 +158,24 @@ def test_a_migrated_history_stays_a_valid_chain(agency: Services) -> None:
                                 .order_by(HistoryEvent.id)).all()
     assert kinds[-1] == "migrated"
     assert agency.verifier.verify().intact
+
+
+def test_a_task_with_a_boundary_timer_keeps_its_task_and_gets_the_new_timer(services: Services,
+                                                                             clock: VirtualClock) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([FIXTURES / "timers.bpmn"]))
+    case = services.runtime.start("timed")
+    task = services.queries.tasks(instance_id=case)[0].id
+    assert pending_bpmn_timers(services, case) == [("late", T0 + timedelta(hours=1))]
+    services.deployment.deploy(collect_sources([MIGRATION / "timed_v2.bpmn"]))
+    clock.advance(timedelta(minutes=5))
+    plan = services.migrations.plan("timed", 1, 2)
+    assert plan.valid, plan.problems
+    run = services.migrations.get(services.migrations.start(plan))
+    assert (run.migrated, run.failed) == (1, 0), run.cases
+    assert [t.id for t in services.queries.tasks(instance_id=case)] == [task]
+    assert pending_bpmn_timers(services, case) == [("late", T0 + timedelta(minutes=35))]
+    clock.advance(timedelta(minutes=30))
+    services.timers.fire_due()
+    (escalated,) = services.queries.tasks(instance_id=case)
+    assert (escalated.element_id, escalated.name) == ("escalated", "Escalated (v2)")
