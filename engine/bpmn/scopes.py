@@ -128,12 +128,12 @@ class ProcflowSubWorkflowTask(CancelSafeSubworkflowMixin, SubWorkflowTask):
 
 
 class ProcflowCallActivity(CancelSafeSubworkflowMixin, CallActivity):
-    """A call activity; its ``camunda:in``/``out`` or ``zeebe:ioMapping`` decide what passes (engine.bpmn.io_mapping)."""
+    """A call activity; its ``camunda:in``/``out`` or ``zeebe:ioMapping`` decide what passes (io_mapping)."""
 
     def copy_data(self, my_task: Any, subworkflow: Any) -> None:
         mapping = io_mapping.mapping_of(self)
         if mapping is None:
-            return super().copy_data(my_task, subworkflow)  # type: ignore[no-any-return]
+            return super().copy_data(my_task, subworkflow)
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
         start.set_data(**deepcopy(io_mapping.call_inputs(mapping, my_task.data, _evaluator(my_task))))
         return None
@@ -141,7 +141,7 @@ class ProcflowCallActivity(CancelSafeSubworkflowMixin, CallActivity):
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
         mapping = io_mapping.mapping_of(self)
         if mapping is None:
-            return super().update_data(my_task, subworkflow)  # type: ignore[no-any-return]
+            return super().update_data(my_task, subworkflow)
         child = deepcopy(subworkflow.last_task.data)
         my_task.data = io_mapping.call_outputs(mapping, my_task.data, child, _evaluator(my_task))
         return None
