@@ -179,3 +179,30 @@ def test_a_task_with_a_boundary_timer_keeps_its_task_and_gets_the_new_timer(serv
     services.timers.fire_due()
     (escalated,) = services.queries.tasks(instance_id=case)
     assert (escalated.element_id, escalated.name) == ("escalated", "Escalated (v2)")
+
+
+def test_a_message_wait_follows_the_new_message_name(services: Services) -> None:
+    services.deployment.deploy(collect_sources([FIXTURES / "message.bpmn"]))
+    case = services.runtime.start("transfer")
+    services.deployment.deploy(collect_sources([MIGRATION / "transfer_v2.bpmn"]))
+    plan = services.migrations.plan("transfer", 1, 2)
+    assert [(line.source, line.cases) for line in plan.lines if line.cases] == [("wait_confirmation", 1)]
+    assert services.migrations.get(services.migrations.start(plan)).migrated == 1
+    with pytest.raises(InvalidState):
+        services.runtime.send_message("xac_nhan_tiep_nhan", instance_id=case)
+    services.runtime.send_message("xac_nhan_moi")  # routed by name: the subscription followed too
+    assert services.queries.instance(case).status == "completed"
+
+
+def test_a_claimed_task_whose_settings_changed_is_recomputed_and_stays_with_its_holder(agency: Services) -> None:
+    case = start(agency, "review")
+    (task,) = agency.queries.tasks(instance_id=case)
+    assert task.due_at is None
+    agency.work.claim(task.id, "chuyenvien")
+    deploy(agency, "v5_groups.bpmn")
+    agency.migrations.start(agency.migrations.plan("ho_so", 1, 2))
+    (after,) = agency.queries.tasks(instance_id=case)
+    assert (after.id, after.name, after.assignee) == (task.id, "Review by a specialist", "chuyenvien")
+    assert after.due_at is not None  # the new version's deadline, counted from the migration
+    created = [h for h in agency.queries.history(case) if h.kind == "task_created"]
+    assert len(created) == 2
