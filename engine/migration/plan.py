@@ -21,9 +21,9 @@ from engine.runtime.specs import LoadedSpec
 
 # Task states at which a case is somewhere: what a migration must be able to place in the new version.
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-# Names SpiffWorkflow gives the parts it adds around an element (boundary events, a process's end).
-INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", ".EndJoin")
-INTERNAL_NAMES = ("Start", "End", "Root")
+# How SpiffWorkflow and procflow name the parts they add around an element: ``review.BoundaryEventSplit``,
+# ``review.Tokens.In``, ``review [child]`` (a multi-instance task's instances), ``process.EndJoin``.
+INTERNAL_SEPARATORS = (".", " [")
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,10 @@ class MigrationPlan:
         """The new name of a task spec (an element id or one of Spiff's internal names built on one)."""
         if name in self.mapping:
             return self.mapping[name]
-        for suffix in INTERNAL_SUFFIXES:
-            if name.endswith(suffix):
-                owner = name[: -len(suffix)]
-                return self.mapping.get(owner, owner) + suffix
+        for separator in INTERNAL_SEPARATORS:
+            owner, found, rest = name.partition(separator)
+            if found and owner in self.mapping:
+                return f"{self.mapping[owner]}{separator}{rest}"
         return name
 
 

@@ -206,3 +206,18 @@ def test_a_claimed_task_whose_settings_changed_is_recomputed_and_stays_with_its_
     assert after.due_at is not None  # the new version's deadline, counted from the migration
     created = [h for h in agency.queries.history(case) if h.kind == "task_created"]
     assert len(created) == 2
+
+
+def test_a_renamed_task_brings_its_boundary_events_along(services: Services, clock: VirtualClock) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([FIXTURES / "timers.bpmn"]))
+    case = services.runtime.start("timed")
+    services.deployment.deploy(collect_sources([MIGRATION / "timed_v3_renamed.bpmn"]))
+    assert not services.migrations.plan("timed", 1, 2).valid
+    plan = services.migrations.plan("timed", 1, 2, mapping={"handle": "xu_ly"})
+    assert plan.valid, plan.problems
+    assert services.migrations.get(services.migrations.start(plan)).migrated == 1
+    assert open_tasks(services, case) == ["xu_ly"]
+    assert pending_bpmn_timers(services, case) == [("late", T0 + timedelta(hours=1))]  # unchanged: kept
+    complete(services, case, "xu_ly")
+    assert pending_bpmn_timers(services, case) == [("wait_day", T0 + timedelta(days=1))]
