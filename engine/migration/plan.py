@@ -90,11 +90,16 @@ def element_kind(spec: Any) -> str:
 
 def elements(loaded: LoadedSpec) -> dict[str, Any]:
     """The BPMN elements of a version (its process and every sub-process and called process): id -> task spec."""
-    found: dict[str, Any] = {}
+    return {name: task_spec for name, (task_spec, _) in _scoped(loaded).items()}
+
+
+def _scoped(loaded: LoadedSpec) -> dict[str, tuple[Any, str]]:
+    """Each element of a version with the (sub-)process it belongs to."""
+    found: dict[str, tuple[Any, str]] = {}
     for spec in (loaded.spec, *loaded.subprocess_specs.values()):
         for name, task_spec in spec.task_specs.items():
             if getattr(task_spec, "bpmn_id", None) == name:
-                found.setdefault(name, task_spec)
+                found.setdefault(name, (task_spec, spec.name))
     return found
 
 
@@ -112,6 +117,7 @@ def active_elements(state: str) -> set[str]:
 def build_plan(old: LoadedSpec, new: LoadedSpec, mapping: dict[str, str], states: dict[int, str]) -> MigrationPlan:
     """Check ``mapping`` between two versions against the cases whose saved ``states`` are given (id -> state)."""
     plan = MigrationPlan(old.process_id, old.version, new.version, old.version_id, new.version_id, dict(mapping))
+    scoped_before, scoped_after = _scoped(old), _scoped(new)
     before, after = elements(old), elements(new)
     for source, target in sorted(mapping.items()):
         if source not in before:
@@ -132,6 +138,11 @@ def build_plan(old: LoadedSpec, new: LoadedSpec, mapping: dict[str, str], states
                 N_("{element_id} is a {kind} but {target} in version {version} is a {target_kind}"),
                 {"element_id": source, "kind": line.kind, "target": target, "version": new.version,
                  "target_kind": line.target_kind})))
+        elif counterpart is not None and plan.target(scoped_before[source][1]) != scoped_after[target][1]:
+            plan.problems.append(Problem(source, Message(
+                N_("{element_id} is in {scope} but {target} in version {version} is in {target_scope}"),
+                {"element_id": source, "scope": scoped_before[source][1], "target": target, "version": new.version,
+                 "target_scope": scoped_after[target][1]})))
         elif counterpart is None and line.cases:
             plan.problems.append(Problem(source, Message(
                 N_("{count} case(s) are at {element_id}, which has no counterpart in version {version}: "

@@ -130,6 +130,8 @@ def test_a_plan_mapping_into_another_kind_or_a_missing_id_is_refused(agency: Ser
     missing = agency.migrations.plan("ho_so", 1, 2, mapping={"nowhere": "review", "approve": "gone"})
     assert {str(p.message) for p in missing.problems} >= {"no element nowhere in version 1",
                                                           "no element gone in version 2"}
+    moved_out = agency.migrations.plan("ho_so", 1, 2, mapping={"check": "approve"})  # out of its sub-process
+    assert "check is in sub but approve in version 2 is in ho_so" in {str(p.message) for p in moved_out.problems}
     with pytest.raises(InvalidInput):
         agency.migrations.plan("ho_so", 1, 1)
 
