@@ -85,8 +85,8 @@ def _camunda(node: Any) -> dict[str, str] | None:
     target = node.get("target") or node.get("source")
     if node.get("sourceExpression"):
         source = _translated(node.get("sourceExpression"), JUEL, node)
-    elif node.get("source"):
-        source = _variable(node.get("source"), node)
+    elif node.get("source"):  # a variable the other side lacks maps as null, as in Camunda
+        return {"target": target, "source": _variable(node.get("source"), node), "variable": node.get("source")}
     else:
         raise MappingError("a camunda mapping needs source, sourceExpression or variables=\"all\"", node)
     if not target:
@@ -148,11 +148,15 @@ def set_path(data: dict[str, Any], target: str, value: Any) -> None:
 
 
 # -- call activities ------------------------------------------------------------------------------
+def _value(item: dict[str, str], data: dict[str, Any], evaluate: Evaluate) -> Any:
+    return data.get(item["variable"]) if "variable" in item else evaluate(item["source"], data)
+
+
 def call_inputs(mapping: dict[str, Any], data: dict[str, Any], evaluate: Evaluate) -> dict[str, Any]:
     """The data a called process starts with."""
     started = dict(data) if mapping["all_in"] else {}
     for item in mapping["inputs"]:
-        set_path(started, item["target"], evaluate(item["source"], data))
+        set_path(started, item["target"], _value(item, data, evaluate))
     return started
 
 
@@ -161,7 +165,7 @@ def call_outputs(mapping: dict[str, Any], caller: dict[str, Any], child: dict[st
     """The caller's data after the called process ended with ``child``."""
     result = dict(child) if mapping["all_out"] else dict(caller)
     for item in mapping["outputs"]:
-        set_path(result, item["target"], evaluate(item["source"], child))
+        set_path(result, item["target"], _value(item, child, evaluate))
     return result
 
 

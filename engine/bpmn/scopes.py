@@ -17,9 +17,12 @@ start event only passes the token on: its trigger has already caught the event.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
@@ -135,7 +138,8 @@ class ProcflowCallActivity(CancelSafeSubworkflowMixin, CallActivity):
         if mapping is None:
             return super().copy_data(my_task, subworkflow)
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
-        start.set_data(**deepcopy(io_mapping.call_inputs(mapping, my_task.data, _evaluator(my_task))))
+        with _located(my_task, "camunda:in/zeebe:input"):
+            start.set_data(**deepcopy(io_mapping.call_inputs(mapping, my_task.data, _evaluator(my_task))))
         return None
 
     def update_data(self, my_task: Any, subworkflow: Any) -> None:
@@ -143,8 +147,22 @@ class ProcflowCallActivity(CancelSafeSubworkflowMixin, CallActivity):
         if mapping is None:
             return super().update_data(my_task, subworkflow)
         child = deepcopy(subworkflow.last_task.data)
-        my_task.data = io_mapping.call_outputs(mapping, my_task.data, child, _evaluator(my_task))
+        with _located(my_task, "camunda:out/zeebe:output"):
+            my_task.data = io_mapping.call_outputs(mapping, my_task.data, child, _evaluator(my_task))
         return None
+
+
+@contextmanager
+def _located(my_task: Any, what: str) -> Iterator[None]:
+    """A mapping that cannot be evaluated puts the call activity in error, named, like a failing script."""
+    try:
+        yield
+    except WorkflowTaskException:
+        raise
+    except Exception as exc:
+        my_task._set_state(TaskState.ERROR)
+        raise WorkflowTaskException(f"{what} of {my_task.task_spec.bpmn_id} cannot be evaluated: {exc}",
+                                    task=my_task, exception=exc) from exc
 
 
 def _evaluator(my_task: Any) -> io_mapping.Evaluate:

@@ -223,3 +223,18 @@ def test_a_renamed_task_brings_its_boundary_events_along(services: Services, clo
     assert pending_bpmn_timers(services, case) == [("late", T0 + timedelta(hours=1))]  # unchanged: kept
     complete(services, case, "xu_ly")
     assert pending_bpmn_timers(services, case) == [("wait_day", T0 + timedelta(days=1))]
+
+
+def test_a_case_waiting_inside_a_called_process_moves_with_its_mappings(services: Services) -> None:
+    services.org.import_file(FIXTURES / "org.yaml")
+    services.deployment.deploy(collect_sources([FIXTURES / "camunda_io" / "c7_request.bpmn"]))
+    case = services.runtime.start("c7_request", data={"amount": 250, "urgent": False})
+    services.deployment.deploy(collect_sources([MIGRATION / "c7_request_v2.bpmn"]))
+    plan = services.migrations.plan("c7_request", 1, 2)
+    assert {line.source for line in plan.lines if line.cases} == {"call_check", "check"}
+    assert services.migrations.get(services.migrations.start(plan)).migrated == 1
+    (check,) = services.queries.tasks(instance_id=case)
+    services.runtime.complete_task(check.id, user="chuyenvien", data={"verdict": "ok"})
+    (task,) = services.queries.tasks(instance_id=case)
+    assert (task.element_id, task.name) == ("decide", "Decide (v2)")
+    assert services.queries.instance(case).data["ket_qua"] == "ok"  # camunda:out still applied

@@ -52,6 +52,13 @@ def test_camunda7_in_and_out_pass_only_the_mapped_variables(agency: Services) ->
     assert "scratch" not in data and "so_tien" not in data
 
 
+def test_camunda7_an_output_expression_over_a_missing_variable_stops_the_case_at_the_call(agency: Services) -> None:
+    case = agency.runtime.start("c7_request", data={"amount": 5, "urgent": False})
+    complete(agency, case, "check", "chuyenvien", other="no verdict")  # ${verdict == 'ok' ...} cannot be read
+    instance = agency.queries.instance(case)
+    assert (instance.status, instance.error_element) == ("error", "call_check")
+
+
 def test_camunda8_io_mapping_on_a_user_task_and_a_call_activity(agency: Services) -> None:
     case = agency.runtime.start("c8_request", data={"amount": 40, "title": "công văn"})
     seen = open_task_data(agency, case, "review")
