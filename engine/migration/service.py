@@ -187,8 +187,7 @@ class MigrationService:
         counts = {"migrated": 0, "failed": 0}
         for instance_id in instance_ids:
             try:
-                self._migrate_case(migration_id, instance_id, plan, old, new, run.created_by)
-                counts["migrated"] += 1
+                counts["migrated"] += self._migrate_case(migration_id, instance_id, plan, old, new, run.created_by)
             except Exception as exc:  # recorded on the case's row; the batch goes on
                 raise_if_unavailable(exc)
                 self._record_failure(migration_id, instance_id, exc)
@@ -204,12 +203,13 @@ class MigrationService:
         return row
 
     def _migrate_case(self, migration_id: int, instance_id: int, plan: MigrationPlan, old: LoadedSpec,
-                      new: LoadedSpec, user: str | None) -> None:
+                      new: LoadedSpec, user: str | None) -> int:
+        """Move one case in its own transaction; 0 when this run has already moved it (or failed it)."""
         runtime = self.runtime
         with runtime.transaction() as step:
             conn = step.conn
             if not _claim(conn, migration_id, instance_id):
-                return  # already moved or failed (a job run twice)
+                return 0  # already moved or failed (a job run twice)
             record = repository.lock_instance(conn, instance_id)
             if record is None or record.process_version_id != old.version_id or record.status in ENDED:
                 raise InvalidState(N_("case {instance_id} is no longer a live case of version {version}"),
@@ -240,6 +240,7 @@ class MigrationService:
                          .values(status="migrated", finished_at=now, detail={"moves": moved.moves}))
             conn.execute(update(_migrations).where(_migrations.c.id == migration_id)
                          .values(migrated=_migrations.c.migrated + 1))
+        return 1
 
     def _record_failure(self, migration_id: int, instance_id: int, exc: Exception) -> None:
         message, detail = _reason(exc)

@@ -238,3 +238,13 @@ def test_a_case_waiting_inside_a_called_process_moves_with_its_mappings(services
     (task,) = services.queries.tasks(instance_id=case)
     assert (task.element_id, task.name) == ("decide", "Decide (v2)")
     assert services.queries.instance(case).data["ket_qua"] == "ok"  # camunda:out still applied
+
+
+def test_a_batch_run_twice_moves_nothing_twice(agency: Services) -> None:
+    case = start(agency, "review")
+    deploy(agency, "v2.bpmn")
+    migration_id = agency.migrations.start(agency.migrations.plan("ho_so", 1, 2))
+    assert agency.migrations.run_batch(migration_id, [case]) == {"migrated": 0, "failed": 0}  # a retried job
+    run = agency.migrations.get(migration_id)
+    assert (run.migrated, run.failed) == (1, 0)
+    assert history_kinds(agency, case).count("migrated") == 1
