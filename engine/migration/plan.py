@@ -2,8 +2,9 @@
 
 Ids not named in the explicit mapping map to themselves when the new version has them. A plan is refused when
 an element some case is active at (a waiting task, a timer, a message wait, inside sub-processes too) has no
-counterpart, when an explicit mapping names an id missing from either version, or when an element would
-become an element of another kind (a user task a script task, a timer a message wait).
+counterpart, when an explicit mapping names an id missing from either version, when an element some case is at
+(or that is mapped explicitly) would become an element of another kind (a user task a script task, a timer a
+message wait), or when an element would leave its (sub-)process.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ def build_plan(old: LoadedSpec, new: LoadedSpec, mapping: dict[str, str], states
         line = Line(source, target if counterpart is not None else None, element_kind(spec),
                     element_kind(counterpart) if counterpart is not None else None, source in mapping, where[source])
         plan.lines.append(line)
+        if counterpart is not None and line.kind != line.target_kind and not (line.explicit or line.cases):
+            continue  # an element redrawn as another kind where no case is: nothing to move there
         if counterpart is not None and line.kind != line.target_kind:
             plan.problems.append(Problem(source, Message(
                 N_("{element_id} is a {kind} but {target} in version {version} is a {target_kind}"),

@@ -248,3 +248,11 @@ def test_a_batch_run_twice_moves_nothing_twice(agency: Services) -> None:
     run = agency.migrations.get(migration_id)
     assert (run.migrated, run.failed) == (1, 0)
     assert history_kinds(agency, case).count("migrated") == 1
+
+
+def test_an_element_of_another_kind_where_no_case_is_does_not_refuse_the_plan(agency: Services) -> None:
+    start(agency, "sub")  # nobody at review or wait, which version 2 redraws as a script task and a message wait
+    deploy(agency, "v4_kinds.bpmn")
+    plan = agency.migrations.plan("ho_so", 1, 2)
+    assert plan.valid, plan.problems
+    assert agency.migrations.get(agency.migrations.start(plan)).migrated == 1
