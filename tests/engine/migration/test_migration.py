@@ -256,3 +256,16 @@ def test_an_element_of_another_kind_where_no_case_is_does_not_refuse_the_plan(ag
     plan = agency.migrations.plan("ho_so", 1, 2)
     assert plan.valid, plan.problems
     assert agency.migrations.get(agency.migrations.start(plan)).migrated == 1
+
+
+def test_a_renamed_sub_process_carries_the_case_waiting_inside_it(agency: Services) -> None:
+    case = start(agency, "sub")
+    deploy(agency, "v6_sub_renamed.bpmn")
+    assert "sub" in {p.element_id for p in agency.migrations.plan("ho_so", 1, 2).problems}
+    plan = agency.migrations.plan("ho_so", 1, 2, mapping={"sub": "kiem_tra"})
+    assert plan.valid, plan.problems
+    assert agency.migrations.get(agency.migrations.start(plan)).migrated == 1
+    complete(agency, case, "check")
+    assert open_tasks(agency, case) == ["approve"]
+    moved = next(h for h in agency.queries.history(case) if h.kind == "migrated")
+    assert {"from": "sub", "to": "kiem_tra"} in [{k: m[k] for k in ("from", "to")} for m in moved.data["moves"]]
