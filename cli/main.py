@@ -8,6 +8,7 @@ from cli.calendar import calendar
 from cli.commands import main, org
 from cli.documents import documents
 from cli.lint import lint
+from cli.migrate import migrate
 from cli.org import org_export, user
 from cli.scenarios import scenario_test
 from cli.search import search
@@ -16,7 +17,7 @@ from cli.timers import timers
 from cli.tokens import tokens
 
 for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
-                restore_command, tokens, search):
+                restore_command, tokens, search, migrate):
     main.add_command(command)
 
 org.add_command(org_export)

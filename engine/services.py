@@ -31,6 +31,7 @@ from engine.inbox.handover import Departures
 from engine.inbox.queries import InboxQueries
 from engine.inbox.saved_filters import SavedFilterService
 from engine.inbox.work import WorkService
+from engine.migration.service import MigrationService
 from engine.notify.mail import Mailer
 from engine.notify.service import NotificationService
 from engine.ops.status import OperationsService
@@ -103,6 +104,8 @@ class Services:
     verifier: Verifier
     # Documents, registers and signing in procedures (docs/documents.md).
     documents: DocumentService
+    # Moving running cases to another version of their process (docs/modeling.md, "Migrating running cases").
+    migrations: MigrationService
 
     def close(self) -> None:
         """Release database connections."""
@@ -163,6 +166,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
         anchors=AnchorService(db=db, clock=clock),
         verifier=Verifier(db=db),
+        migrations=MigrationService(runtime=runtime,
+                                    launcher=dispatcher.migrate if isinstance(dispatcher, RQDispatcher) else None),
     )
 
 

@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         i18n,
         inbox,
         manage,
+        migration,
         monitoring,
         notifications,
         start,
@@ -91,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, i18n, inbox, tasks, start, cases, documents, notifications, manage, admin, design, account,
-                   monitoring):
+                   monitoring, migration):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     app.add_url_rule("/", "index", inbox.views.index)

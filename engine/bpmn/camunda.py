@@ -3,7 +3,8 @@
 Understood on user tasks: C7 ``camunda:assignee``, ``candidateUsers``, ``candidateGroups``, ``dueDate``,
 ``formKey``, ``formRef``; C8 ``zeebe:assignmentDefinition`` (assignee, candidateGroups, candidateUsers),
 ``zeebe:taskSchedule`` (dueDate), ``zeebe:formDefinition`` (formKey, formId). On call activities,
-``zeebe:calledElement processId`` is the called process. Expressions are translated into procflow's
+``zeebe:calledElement processId`` is the called process (their ``camunda:in``/``out`` and ``zeebe:ioMapping``
+variable mappings are applied by engine/bpmn/io_mapping.py). Expressions are translated into procflow's
 ``${variable}`` form where that is exact (``=assignee`` and ``${assignee}``, a FEEL list of strings);
 anything else cannot be honoured and :func:`expression` says so with None.
 

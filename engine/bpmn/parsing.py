@@ -30,7 +30,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.control import StartEventJoin, StartEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
+from engine.bpmn import io_mapping
 from engine.bpmn.data import map_associations
 from engine.bpmn.gateways import ConditionalFlowSplit
 from engine.bpmn.loops import ProcflowParallelMultiInstanceTask, ProcflowSequentialMultiInstanceTask
@@ -221,6 +223,10 @@ class ActivityParserMixin:
     def parse_node(self) -> Any:
         check_loop_limits(self.node, self.filename)
         entry = super().parse_node()  # type: ignore[misc]
+        try:
+            io_mapping.attach(self.task, io_mapping.read(self.node), call=isinstance(self.task, CallActivity))
+        except io_mapping.MappingError as error:
+            raise ValidationException(str(error), node=error.node, file_name=self.filename) from error
         needed = quantity(self.node, "startQuantity", self.filename)
         if needed == 1:
             return entry

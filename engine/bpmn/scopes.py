@@ -17,8 +17,12 @@ start event only passes the token on: its trigger has already caught the event.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
@@ -38,6 +42,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.bpmn import io_mapping
 from engine.bpmn.cancellation import CancelSafeCatchMixin, cancel_scope
 
 # Triggers that wait for the next occurrence after a non-interrupting event sub-process started;
@@ -126,7 +131,44 @@ class ProcflowSubWorkflowTask(CancelSafeSubworkflowMixin, SubWorkflowTask):
 
 
 class ProcflowCallActivity(CancelSafeSubworkflowMixin, CallActivity):
-    """A call activity."""
+    """A call activity; its ``camunda:in``/``out`` or ``zeebe:ioMapping`` decide what passes (io_mapping)."""
+
+    def copy_data(self, my_task: Any, subworkflow: Any) -> None:
+        mapping = io_mapping.mapping_of(self)
+        if mapping is None:
+            return super().copy_data(my_task, subworkflow)
+        start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+        with _located(my_task, "camunda:in/zeebe:input"):
+            start.set_data(**deepcopy(io_mapping.call_inputs(mapping, my_task.data, _evaluator(my_task))))
+        return None
+
+    def update_data(self, my_task: Any, subworkflow: Any) -> None:
+        mapping = io_mapping.mapping_of(self)
+        if mapping is None:
+            return super().update_data(my_task, subworkflow)
+        child = deepcopy(subworkflow.last_task.data)
+        with _located(my_task, "camunda:out/zeebe:output"):
+            my_task.data = io_mapping.call_outputs(mapping, my_task.data, child, _evaluator(my_task))
+        return None
+
+
+@contextmanager
+def _located(my_task: Any, what: str) -> Iterator[None]:
+    """A mapping that cannot be evaluated puts the call activity in error, named, like a failing script."""
+    try:
+        yield
+    except WorkflowTaskException:
+        raise
+    except Exception as exc:
+        my_task._set_state(TaskState.ERROR)
+        raise WorkflowTaskException(f"{what} of {my_task.task_spec.bpmn_id} cannot be evaluated: {exc}",
+                                    task=my_task, exception=exc) from exc
+
+
+def _evaluator(my_task: Any) -> io_mapping.Evaluate:
+    """Evaluates a mapping's source over some data with the case's script engine (sandboxed)."""
+    engine = my_task.workflow.script_engine
+    return lambda source, data: engine.evaluate_data(source, data)
 
 
 class ProcflowTransactionSubprocess(CancelSafeSubworkflowMixin, TransactionSubprocess):

@@ -8,6 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from engine.bpmn import io_mapping
 from engine.bpmn.expressions import CLOCK_NAME, EXPRESSION_FUNCTIONS, feel_free_names, is_feel_translation
 from engine.clock import Clock, SystemClock
 from engine.registers.numbers import next_number, running_task
@@ -84,7 +85,19 @@ class ProcflowScriptEngine(PythonScriptEngine):
             external_context = {**missing, CLOCK_NAME: self.clock.now, **(external_context or {})}
         return super().evaluate(task, expression, external_context)
 
+    def evaluate_data(self, expression: str, data: dict[str, Any]) -> Any:
+        """Evaluate ``expression`` over ``data`` rather than a task's (a called process's result, a mapping)."""
+        external: dict[str, Any] = {}
+        if is_feel_translation(expression):
+            external = {**{name: None for name in feel_free_names(expression) if name not in data},
+                        CLOCK_NAME: self.clock.now}
+        return self.environment.evaluate(expression, dict(data), external)
+
     def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
-        """Run a script with ``task`` known to procflow's script functions (``next_number``)."""
+        """Run a script with ``task`` known to procflow's script functions (``next_number``); the pre- and
+        post-scripts standing for ``zeebe:ioMapping`` apply the mappings (engine/bpmn/io_mapping.py)."""
+        if script in (io_mapping.IO_IN, io_mapping.IO_OUT):
+            run = io_mapping.run_inputs if script == io_mapping.IO_IN else io_mapping.run_outputs
+            return run(task, self.evaluate_data, lambda own: self.execute(task, own, external_context))
         with running_task(task):
             return super().execute(task, script, external_context)

@@ -426,6 +426,7 @@ from engine.persistence import (  # noqa: E402,F401
     analytics_models,
     audit_models,
     document_models,
+    migration_models,
     ops_models,
     signing_models,
     token_models,

@@ -17,6 +17,7 @@ from engine.runtime.scheduling import DueTimer
 
 QUEUE = "procflow"
 JOB_TIMEOUT = 120
+MIGRATION_TIMEOUT = 1800  # a batch of cases, each in its own transaction
 ALIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 log = logging.getLogger("procflow.rq")
 # A job that failed because the database could not serve it for a moment (engine.errors.Unavailable) is run
@@ -65,6 +66,10 @@ class RQDispatcher:
             self.queue.enqueue(jobs.send_email, notification_ids, job_timeout=JOB_TIMEOUT, retry=retry_policy())
         except RedisError as exc:
             log.warning("Redis unreachable; e-mail for notifications %s not queued: %s", notification_ids, exc)
+
+    def migrate(self, migration_id: int, instance_ids: list[int]) -> None:
+        """Queue one batch of a migration (engine/migration/service.py); the batch's cases record their results."""
+        self.queue.enqueue(jobs.migrate_cases, migration_id, instance_ids, job_timeout=MIGRATION_TIMEOUT)
 
     def _enqueue(self, timer: DueTimer, job_id: str) -> None:
         args = (timer.id, timer.due_at.isoformat())

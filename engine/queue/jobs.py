@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from engine.audit.anchors import AnchorService
 from engine.clock import Clock
+from engine.migration.service import MigrationService
 from engine.notify.mail import Mailer
 from engine.timers.firing import TimerService
 
@@ -23,6 +24,7 @@ class WorkerServices(Protocol):
     timers: TimerService
     mailer: Mailer
     anchors: AnchorService
+    migrations: MigrationService
 
     def close(self) -> None:
         """Release database connections."""
@@ -60,6 +62,11 @@ def fire_timer(timer_id: int, due_at: str | None = None) -> dict[str, Any]:
 def send_email(notification_ids: list[int]) -> dict[str, Any]:
     """E-mail stored notifications."""
     return {"sent": _current().mailer.send(notification_ids)}
+
+
+def migrate_cases(migration_id: int, instance_ids: list[int]) -> dict[str, Any]:
+    """Move one batch of a migration's cases to the new version, each case in its own transaction."""
+    return {"migration": migration_id, **_current().migrations.run_batch(migration_id, instance_ids)}
 
 
 def noop() -> None:

@@ -33,11 +33,10 @@ IGNORED = [
     ("bpmn:extensionElements/camunda:taskListener", "camunda:taskListener (procflow runs no Java listeners)"),
     ("bpmn:extensionElements/camunda:executionListener", "camunda:executionListener (procflow runs no Java "
                                                           "listeners)"),
-    ("bpmn:extensionElements/camunda:in | bpmn:extensionElements/camunda:out",
-     "camunda:in/camunda:out (a called process shares all of the caller's data)"),
-    ("bpmn:extensionElements/zeebe:ioMapping", "zeebe:ioMapping (the task sees and sets the case's data)"),
-    ("bpmn:extensionElements/zeebe:calledElement[@propagateAllChildVariables='false']",
-     "zeebe:calledElement propagateAllChildVariables=\"false\" (a called process shares all of the caller's data)"),
+    ("bpmn:extensionElements/camunda:in[@businessKey]",
+     "camunda:in businessKey (a called case has its own business key)"),
+    ("bpmn:extensionElements/camunda:in[@local='true'] | bpmn:extensionElements/camunda:out[@local='true']",
+     "camunda:in/out local=\"true\" (procflow maps the variables of the whole case)"),
     ("@camunda:calledElementBinding[. != 'deployment']",
      "camunda:calledElementBinding (procflow binds the called process's version at deploy time)"),
 ]
