@@ -3,7 +3,7 @@
 An unassigned task counts for this unit (and its overdue alert goes to its head) rather than for the case's unit
 (engine/org/attribution.py). Rows opened before this revision keep NULL and count for the case's unit as before.
 
-Revision ID: 0020_task_group_unit
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0020_task_group_unit'
+revision: str = '0020'
 down_revision: str | None = '0019'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None

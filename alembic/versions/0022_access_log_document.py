@@ -1,8 +1,8 @@
 """access_log.document_id: which document a document_viewed / document_file_downloaded row is about, so the
 document's page lists who read it
 
-Revision ID: 0020_access_document
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0020_access_document'
-down_revision: str | None = '0019'
+revision: str = '0022'
+down_revision: str | None = '0021'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

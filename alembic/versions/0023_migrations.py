@@ -1,7 +1,7 @@
 """migrations, migration_cases: moving running cases to another version of their process
 
-Revision ID: 0020_migrations
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = '0020_migrations'
-down_revision: str | None = '0019'
+revision: str = '0023'
+down_revision: str | None = '0022'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """case_search: the full-text index of cases (PostgreSQL tsvector + GIN, SQLite FTS5), filled for existing cases
 
-Revision ID: 0020_search
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07
 """
 import json
@@ -13,8 +13,8 @@ from alembic import op
 
 from engine.persistence.search_index import document, write_many
 
-revision: str = '0020_search'
-down_revision: str | None = '0019'
+revision: str = '0021'
+down_revision: str | None = '0020'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
