@@ -150,6 +150,11 @@ def _run(ctx: click.Context, settings: Settings, services: Any, redis: Any, *, o
 
         case = seed_demo(services.runtime, services.attachments, services.queries, demo_keys)
         click.echo(f"demo outgoing document issued with both signatures (case #{case})")
+        from engine.designer.demo_cases import seed_cases_in_flight
+
+        in_flight = seed_cases_in_flight(settings, settings.processes_dir, now=services.clock.now())
+        click.echo(f"demo cases in flight: {len(in_flight)} "
+                   f"({', '.join(f'#{c.instance_id} {c.process_id}' for c in in_flight)})")
     waiting = services.queries.tasks()
     click.echo(f"{len(waiting)} open task(s)")
     for t in waiting[:20]:

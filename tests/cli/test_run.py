@@ -33,12 +33,34 @@ def test_run_once_sets_up_an_empty_home_and_reports(tmp_path: Path) -> None:
     shown = subprocess.run([str(PROCFLOW), "documents", "show", document_id], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=120).stdout
     assert "VALID Nguyễn Văn An as competent_person" in shown and "VALID Văn phòng Tỉnh ủy Hà Giang as agency" in shown
+    _demo_cases_are_in_flight(tmp_path / "home")
     again = subprocess.run([str(PROCFLOW), "run", "--once"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0, again.stderr
     assert "demo organisation:" not in again.stdout  # loaded once, kept
     assert "demo outgoing document issued" not in again.stdout and "demo signing keys" in again.stdout
     assert "Traceback" not in again.stderr
+
+
+def _demo_cases_are_in_flight(home: Path) -> None:
+    """A dozen cases across the five procedures at different steps: some overdue, some due soon, one sent back
+    once, and their files real (engine/designer/demo_cases.py)."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with sqlite3.connect(home / "procflow.sqlite3") as db:
+        processes = {r[0] for r in db.execute("SELECT process_id FROM instances WHERE status = 'running'")}
+        running = db.execute("SELECT count(*) FROM instances WHERE status = 'running'").fetchone()[0]
+        dues = [datetime.fromisoformat(r[0]) for r in db.execute("SELECT due_at FROM inbox_tasks") if r[0]]
+        returned = db.execute("SELECT count(DISTINCT instance_id) FROM history WHERE kind = 'task_completed' "
+                              "AND data LIKE '%tra_lai%'").fetchone()[0]
+        stored = [r[0] for r in db.execute("SELECT stored_path FROM attachments WHERE instance_id > 1")]
+    assert running >= 12 and len(processes) == 5, (running, processes)
+    assert any(d < now for d in dues), "no overdue task"
+    assert any(now <= d <= now + timedelta(days=3) for d in dues), "no task due soon"
+    assert returned >= 1
+    assert stored and all((home / "attachments" / p).is_file() for p in stored), stored
 
 
 def _redis_servers_of(home: Path) -> list[int]:
