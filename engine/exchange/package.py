@@ -35,6 +35,7 @@ XSD = Path(__file__).with_name("edxml.xsd")
 DEFAULT_MAX_BYTES = 60 * 1024 * 1024
 DATE = "%Y/%m/%d"
 TIMESTAMP = "%Y/%m/%d %H:%M:%S"
+Day = date  # the type, where a field is named ``date``
 STATUS_CODES = {"01": "arrived", "02": "refused", "03": "accepted", "04": "assigned", "05": "in_progress",
                 "06": "done"}
 # Office formats are ZIP archives themselves: such an attachment is the file, not an archive holding it.
@@ -120,7 +121,7 @@ class Package:
     content: str = ""
     signer_competence: str = ""
     signer_position: str = ""
-    due_date: date | None = None
+    due_date: Day | None = None
     to_places: list[str] = field(default_factory=list)
     priority: int = 0
     sphere: str = ""

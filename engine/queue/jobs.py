@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from engine.audit.anchors import AnchorService
 from engine.clock import Clock
+from engine.exchange.service import ExchangeService
 from engine.notify.mail import Mailer
 from engine.timers.firing import TimerService
 
@@ -23,6 +24,7 @@ class WorkerServices(Protocol):
     timers: TimerService
     mailer: Mailer
     anchors: AnchorService
+    exchange: ExchangeService
 
     def close(self) -> None:
         """Release database connections."""
@@ -60,6 +62,17 @@ def fire_timer(timer_id: int, due_at: str | None = None) -> dict[str, Any]:
 def send_email(notification_ids: list[int]) -> dict[str, Any]:
     """E-mail stored notifications."""
     return {"sent": _current().mailer.send(notification_ids)}
+
+
+def deliver_exchange(delivery_id: int) -> dict[str, Any]:
+    """Try one delivery of the exchange's outbox; after a failure, plan the next attempt (exponential backoff)."""
+    services = _current()
+    state = services.exchange.deliver(delivery_id)
+    if state == "pending":
+        at = services.exchange.next_attempt(delivery_id)
+        if at is not None and services.exchange.kick is not None:
+            services.exchange.kick([delivery_id], at)
+    return {"delivery": delivery_id, "state": state}
 
 
 def noop() -> None:
