@@ -462,8 +462,8 @@ class ExchangeService:
         outgoing document just issued to agencies of the directory."""
         if not self.settings.agency_code:
             return
-        stages = [STAGES[e["element_id"]] for e in event.history
-                  if e.get("kind") == "element_completed" and e.get("element_id") in STAGES]
+        stages = list({STAGES[e["element_id"]]: None for e in event.history
+                       if e.get("kind") in ("task_completed", "element_completed") and e.get("element_id") in STAGES})
         if any(e.get("kind") == "instance_completed" for e in event.history):
             stages.append(DONE)
         conn, now = event.conn, self.clock.now()

@@ -51,8 +51,8 @@ class StepSaved:
         instance_id: the case.
         process_id: its process.
         actor: who made the step (None for the engine's own: timers, messages).
-        history: the history rows the step wrote (``kind``: ``element_completed`` with ``element_id``,
-            ``instance_completed`` ...).
+        history: the history rows the step wrote (``kind``: ``task_completed`` and ``element_completed`` with
+            ``element_id``, ``instance_completed`` ...).
     """
 
     conn: Connection
