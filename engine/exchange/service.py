@@ -686,6 +686,25 @@ class ExchangeService:
                                STATUS_NAMES.get(r.status_code, r.status_code), r.description, r.staff, r.department,
                                r.at) for r in rows]
 
+    def summary(self, document_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+        """Per document, each recipient agency's delivery state and the latest status it reported (the outgoing
+        register's column): ``{document id: [(agency code, state, status code or None)]}``."""
+        if not document_ids:
+            return {}
+        out: dict[int, list[tuple[str, str, str | None]]] = {}
+        with self.db.connect() as conn:
+            latest: dict[tuple[int, str], str] = {}
+            for r in conn.execute(select(statuses.c.document_id, statuses.c.agency_code, statuses.c.status_code)
+                                  .where(statuses.c.document_id.in_(document_ids))
+                                  .order_by(statuses.c.at, statuses.c.id)):
+                latest[(r.document_id, r.agency_code)] = r.status_code
+            for r in conn.execute(select(outbox.c.document_id, outbox.c.agency_code, outbox.c.state)
+                                  .where(outbox.c.document_id.in_(document_ids), outbox.c.kind == "package")
+                                  .order_by(outbox.c.id)):
+                out.setdefault(r.document_id, []).append((r.agency_code, r.state,
+                                                          latest.get((r.document_id, r.agency_code))))
+        return out
+
     def receipt_of(self, document_id: int) -> dict[str, Any] | None:
         """Where a received document came from (sender, DocumentId, when), if it came through the exchange."""
         with self.db.connect() as conn:

@@ -89,8 +89,10 @@ def register(kind: str) -> ResponseReturnValue:
     wanted = _filter()
     rows = services().documents.register(kind, year=wanted["year"], user=user().username, search=wanted["q"],
                                          status=wanted["status"])
+    exchange = services().exchange.summary([r.id for r in rows]) if kind == "outgoing" else {}
     return render_template("documents/register.html", kind=kind, kinds=KINDS, rows=rows, wanted=wanted,
-                           status_labels=STATUS_LABELS, doc_types=printing.DOC_TYPES, urgency=printing.URGENCY)
+                           status_labels=STATUS_LABELS, doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
+                           exchange=exchange, delivery_labels=DELIVERY_LABELS)
 
 
 @bp.get("/registers/<any(incoming, outgoing):kind>/export.<any(pdf, xlsx):fmt>")

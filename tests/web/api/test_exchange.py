@@ -27,6 +27,7 @@ from tests.engine.exchange.conftest import (  # noqa: F401 - fixtures
     package_from_a,
     signed_pdf,
 )
+from tests.engine.exchange.test_delivery import C, Receiver, receiver  # noqa: F401 - fixture
 from tests.web.conftest import PASSWORD, Auth
 from web import create_app
 
@@ -158,3 +159,27 @@ def test_the_document_page_shows_where_it_came_from_and_the_statuses_sent(api: F
     assert page.status_code == 200
     assert 'id="exchange-receipt"' in page.text and "000.00.31.H37.17" in page.text
     assert page.text.count('data-state="pending"') == 2  # statuses 01 and 03 to A
+
+
+def test_the_outgoing_register_and_the_document_page_show_each_recipients_delivery(
+        exchange_app: Flask, agency: Services, receiver: Receiver) -> None:  # noqa: F811
+    from datetime import UTC, datetime
+
+    from engine.documents.demo import DemoDocument, seed_outgoing_document
+
+    agency.directory.save(C.code, name=C.name, endpoint=receiver.url, token="t")
+    who = DemoDocument(proposal={**DemoDocument().proposal, "noi_nhan": f"{C.name}; {A.code}"})
+    case = seed_outgoing_document(agency.runtime, agency.attachments, agency.queries, who)
+    [row] = agency.documents.documents_of_case(case, "vanthu")
+    to_c = next(d for d in agency.exchange.deliveries_of(row.id) if d.agency_code == C.code)
+    assert agency.exchange.deliver(to_c.id) == "delivered"
+    agency.exchange.receive(build_status(StatusPackage(ResponseFor(B.code, f"{B.code}.{row.id}"), C, "03",
+                                                       datetime(2026, 4, 29, 3, 0, tzinfo=UTC))), user="vanthu")
+    client = exchange_app.test_client()
+    Auth(client).login("vanthu")
+    register = client.get("/documents/registers/outgoing?year=2026").text
+    assert f'data-agency="{C.code}" data-state="delivered">{C.code}: Đã gửi thành công · 03' in register
+    assert f'data-agency="{A.code}" data-state="pending"' in register  # A's endpoint is not reachable yet
+    page = client.get(f"/documents/{row.id}").text
+    assert f'id="delivery-{to_c.id}" data-state="delivered"' in page
+    assert 'data-code="03"' in page and "đã tiếp nhận" in page
