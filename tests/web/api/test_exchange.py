@@ -81,12 +81,12 @@ def test_a_malformed_package_is_400_naming_the_element_and_line(api: FlaskClient
     answer = api.post(URL, data=xml, headers={**XML, **_bearer(agency)})
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
     problem = answer.get_json()
-    assert f"edXML:CodeNumber, line {line}" in problem["detail"]
+    assert f"edXML:CodeNumber, dòng {line}" in problem["detail"]  # Vietnamese by default
     assert problem["errors"]["edXML:CodeNumber"][0].startswith(f"line {line}: ")
     assert _counts(agency) == (0, 0)
     assert agency.exchange.refusals()[0]["status"] == 400
     not_xml = api.post(URL, data=b"hello", headers={**XML, **_bearer(agency, "exchange,cases")})
-    assert not_xml.status_code == 400 and "line 1" in not_xml.get_json()["detail"]
+    assert not_xml.status_code == 400 and "edXML, dòng 1" in not_xml.get_json()["detail"]
 
 
 def test_who_may_send(api: FlaskClient, agency: Services, signed_pdf: bytes) -> None:  # noqa: F811
