@@ -25,6 +25,8 @@ from engine.deployment.service import DeploymentService
 from engine.documents.extension import DocumentActions
 from engine.documents.service import DocumentService
 from engine.documents.store import ContentStore
+from engine.exchange.directory import AgencyDirectory
+from engine.exchange.service import ExchangeService
 from engine.inbox.desk import TaskDesk
 from engine.inbox.drafts import DraftService
 from engine.inbox.handover import Departures
@@ -106,6 +108,9 @@ class Services:
     documents: DocumentService
     # Moving running cases to another version of their process (docs/modeling.md, "Migrating running cases").
     migrations: MigrationService
+    # The exchange of documents with other agencies (edXML) and their directory (docs/exchange.md).
+    directory: AgencyDirectory
+    exchange: ExchangeService
 
     def close(self) -> None:
         """Release database connections."""
@@ -168,7 +173,37 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         verifier=Verifier(db=db),
         migrations=MigrationService(runtime=runtime,
                                     launcher=dispatcher.migrate if isinstance(dispatcher, RQDispatcher) else None),
+        **_exchange(settings, runtime, dispatcher),
     )
+
+
+def _exchange(settings: Settings, runtime: Runtime, dispatcher: Any) -> dict[str, Any]:
+    """The agency directory and the exchange service, hooked into the runtime's steps (statuses of received
+    documents, deliveries of issued ones)."""
+    directory = AgencyDirectory(db=runtime.db, clock=runtime.clock)
+    exchange = ExchangeService(db=runtime.db, clock=runtime.clock, settings=settings.exchange, directory=directory,
+                               runtime=runtime, store=ContentStore(settings.home / "attachments"),
+                               verify=_PdfVerifier(settings), timezone=settings.timezone,
+                               signing_name=settings.signing.agency_name,
+                               kick=dispatcher.exchange if isinstance(dispatcher, RQDispatcher) else None)
+    runtime.hooks.append(exchange)
+    return {"directory": directory, "exchange": exchange}
+
+
+class _PdfVerifier:
+    """Each signature of a PDF as stored with a file, checked against the configured trust roots (pyHanko is
+    imported on first use)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._verifier: Any = None
+
+    def __call__(self, pdf: bytes) -> list[dict[str, Any]]:
+        if self._verifier is None:
+            from engine.signing.verify import Verifier as PdfVerifier
+
+            self._verifier = PdfVerifier.from_settings(self.settings.signing, self.settings.timezone)
+        return [r.to_dict() for r in self._verifier.verify_pdf(pdf)]
 
 
 def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:

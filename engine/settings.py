@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,7 @@ class Settings:
         api_rate_limit: calls one API token may make within ``api_rate_window`` seconds
             (``PROCFLOW_API_RATE_LIMIT``, default 600; 0: no limit); more are answered 429 (docs/api.md).
         api_rate_window: the window of the API's rate limit in seconds (``PROCFLOW_API_RATE_WINDOW``, default 60).
+        exchange: the agency's code and the exchange of documents with other agencies (docs/exchange.md).
     """
 
     database_url: str
@@ -111,6 +113,7 @@ class Settings:
     audit_anchor_seconds: int = 300
     api_rate_limit: int = 600
     api_rate_window: int = 60
+    exchange: ExchangeSettings = field(default_factory=lambda: ExchangeSettings())
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -167,6 +170,7 @@ class Settings:
             audit_anchor_seconds=_whole(env, "PROCFLOW_AUDIT_ANCHOR_SECONDS", 300, 1, 24 * 3600),
             api_rate_limit=_whole(env, "PROCFLOW_API_RATE_LIMIT", 600, 0, 10_000_000),
             api_rate_window=_whole(env, "PROCFLOW_API_RATE_WINDOW", 60, 1, 24 * 3600),
+            exchange=ExchangeSettings.from_env(env),
         )
 
     def __post_init__(self) -> None:
@@ -194,6 +198,50 @@ class PasswordRules:
     min_length: int = 8
     letters_and_digits: bool = False
     reset_hours: int = 24
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    """The agency's identity in the document exchange and how packages are received and delivered
+    (docs/exchange.md).
+
+    Attributes:
+        agency_code: the agency's identifier code (mã định danh, ``PROCFLOW_AGENCY_CODE``, e.g. ``000.00.31.H37``);
+            empty: the exchange is off (packages are refused, none are sent).
+        agency_name: its name (``PROCFLOW_AGENCY_NAME``, the same as in its signatures).
+        process: the procedure a received document starts (``PROCFLOW_EXCHANGE_PROCESS``, ``incoming_document``).
+        max_bytes: the largest package accepted (``PROCFLOW_EXCHANGE_MAX_MB``, default 60).
+        retry_seconds: the first pause after a failed delivery, doubled at each failure
+            (``PROCFLOW_EXCHANGE_RETRY_SECONDS``, default 30) up to ``retry_max_seconds``
+            (``PROCFLOW_EXCHANGE_RETRY_MAX_SECONDS``, default 3600).
+        max_attempts: deliveries given up after this many attempts (``PROCFLOW_EXCHANGE_MAX_ATTEMPTS``, default 200:
+            with the defaults, about a week of an unreachable receiver).
+        timeout: seconds one delivery waits for the receiver (``PROCFLOW_EXCHANGE_TIMEOUT``, default 30).
+    """
+
+    agency_code: str = ""
+    agency_name: str = ""
+    process: str = "incoming_document"
+    max_bytes: int = 60 * 1024 * 1024
+    retry_seconds: int = 30
+    retry_max_seconds: int = 3600
+    max_attempts: int = 200
+    timeout: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ExchangeSettings:
+        """Read the ``PROCFLOW_AGENCY_CODE`` / ``PROCFLOW_EXCHANGE_*`` variables."""
+        code = env.get("PROCFLOW_AGENCY_CODE", "").strip()
+        if code and not re.fullmatch(r"[0-9A-Za-z]{1,5}(\.[0-9A-Za-z]{1,5}){1,6}", code):
+            raise InvalidInput(N_("PROCFLOW_AGENCY_CODE must be an identifier code such as 000.00.31.H37, got {text}"),
+                               {"PROCFLOW_AGENCY_CODE": [code]}, text=repr(code))
+        return cls(agency_code=code, agency_name=env.get("PROCFLOW_AGENCY_NAME", "").strip(),
+                   process=env.get("PROCFLOW_EXCHANGE_PROCESS", "incoming_document"),
+                   max_bytes=int(_megabytes(env, "PROCFLOW_EXCHANGE_MAX_MB", 60) * 1024 * 1024),
+                   retry_seconds=_whole(env, "PROCFLOW_EXCHANGE_RETRY_SECONDS", 30, 1, 24 * 3600),
+                   retry_max_seconds=_whole(env, "PROCFLOW_EXCHANGE_RETRY_MAX_SECONDS", 3600, 1, 7 * 24 * 3600),
+                   max_attempts=_whole(env, "PROCFLOW_EXCHANGE_MAX_ATTEMPTS", 200, 1, 100_000),
+                   timeout=_whole(env, "PROCFLOW_EXCHANGE_TIMEOUT", 30, 1, 600))
 
 
 class SettingsError(ValueError):

@@ -419,13 +419,15 @@ class DeployedForm(Base):
 
 
 # Managers' figures (rollups kept by triggers, settings, yearly evaluations), the users' signing certificates
-# (engine/signing/registry.py), documents and their files, API tokens, sessions and sign-in throttling, operations,
+# (engine/signing/registry.py), documents and their files, the exchange between agencies, API tokens, sessions
+# and sign-in throttling, operations,
 # the access log and the anchors of the hash chains (docs/security.md), on Base.metadata the same way.
 from engine.persistence import (  # noqa: E402,F401
     account_models,
     analytics_models,
     audit_models,
     document_models,
+    exchange_models,
     migration_models,
     ops_models,
     signing_models,

@@ -70,6 +70,22 @@ class RQDispatcher:
     def migrate(self, migration_id: int, instance_ids: list[int]) -> None:
         """Queue one batch of a migration (engine/migration/service.py); the batch's cases record their results."""
         self.queue.enqueue(jobs.migrate_cases, migration_id, instance_ids, job_timeout=MIGRATION_TIMEOUT)
+    def exchange(self, delivery_ids: list[int], at: datetime | None = None) -> None:
+        """Deliver packages of the exchange's outbox from a worker, now or at ``at`` (one job per delivery and
+        attempt time; a delivery claims its row, so a second job for it does nothing)."""
+        try:
+            for delivery_id in delivery_ids:
+                stamp = int(at.timestamp()) if at is not None else 0
+                job_id = f"exchange-{delivery_id}-{stamp}"
+                if at is None:
+                    job_id = f"{job_id}-{int(self.clock.now().timestamp() * 1000)}"
+                options: dict[str, Any] = {"job_id": job_id, "job_timeout": JOB_TIMEOUT}
+                if at is not None and at > self.clock.now():
+                    self.queue.enqueue_at(at, jobs.deliver_exchange, delivery_id, **options)
+                else:
+                    self.queue.enqueue(jobs.deliver_exchange, delivery_id, **options)
+        except RedisError as exc:
+            log.warning("Redis unreachable; deliveries %s left for the workers' sweep: %s", delivery_ids, exc)
 
     def _enqueue(self, timer: DueTimer, job_id: str) -> None:
         args = (timer.id, timer.due_at.isoformat())

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from engine.audit.anchors import AnchorService
 from engine.clock import Clock
+from engine.exchange.service import ExchangeService
 from engine.migration.service import MigrationService
 from engine.notify.mail import Mailer
 from engine.timers.firing import TimerService
@@ -25,6 +26,7 @@ class WorkerServices(Protocol):
     mailer: Mailer
     anchors: AnchorService
     migrations: MigrationService
+    exchange: ExchangeService
 
     def close(self) -> None:
         """Release database connections."""
@@ -67,6 +69,15 @@ def send_email(notification_ids: list[int]) -> dict[str, Any]:
 def migrate_cases(migration_id: int, instance_ids: list[int]) -> dict[str, Any]:
     """Move one batch of a migration's cases to the new version, each case in its own transaction."""
     return {"migration": migration_id, **_current().migrations.run_batch(migration_id, instance_ids)}
+def deliver_exchange(delivery_id: int) -> dict[str, Any]:
+    """Try one delivery of the exchange's outbox; after a failure, plan the next attempt (exponential backoff)."""
+    services = _current()
+    state = services.exchange.deliver(delivery_id)
+    if state == "pending":
+        at = services.exchange.next_attempt(delivery_id)
+        if at is not None and services.exchange.kick is not None:
+            services.exchange.kick([delivery_id], at)
+    return {"delivery": delivery_id, "state": state}
 
 
 def noop() -> None:

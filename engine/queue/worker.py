@@ -1,4 +1,5 @@
-"""``procflow worker``: an RQ worker with the scheduler, which also reconciles timers with SQL and anchors history.
+"""``procflow worker``: an RQ worker with the scheduler, which also reconciles timers with SQL, gives due
+deliveries of the exchange's outbox their jobs (engine/exchange) and anchors history.
 
 Reconciliation runs when the worker starts and every ``RECONCILE_EVERY`` seconds after: every pending
 timer due within ``HORIZON`` gets a live job in Redis, so a flushed or restarted Redis, or a worker
@@ -73,7 +74,20 @@ class ProcflowWorker(SimpleWorker):
             self.reconcile()
         except Unavailable as exc:
             log.warning("reconciliation postponed: %s", exc)
+        self.sweep_exchange()
         self.anchor()
+
+    def sweep_exchange(self) -> int:
+        """Give every due delivery of the exchange's outbox a job (deliveries planned in a step, retries whose job
+        Redis lost, deliveries a dead worker left half-done); return how many."""
+        try:
+            due = self.services.exchange.due()
+        except Exception:  # the next round tries again
+            log.exception("exchange sweep failed")
+            return 0
+        if due:
+            self.dispatcher.exchange(due)
+        return len(due)
 
     def anchor(self) -> int | None:
         """Anchor the changed cases' chains if this period has no anchor yet; return the new anchor's id."""

@@ -44,7 +44,7 @@ from engine.persistence.repository import InstanceRecord
 from engine.registers.numbers import numbering
 from engine.runtime.checks import COMPLETE, START, check_may_work, load_input, require_json
 from engine.runtime.delivery import EventRouter
-from engine.runtime.hooks import ElementEvent, StepHook
+from engine.runtime.hooks import ElementEvent, StepHook, StepSaved
 from engine.runtime.picks import form_pick_options, form_picks
 from engine.runtime.routing import MESSAGE, SIGNAL, STARTED_BY_CASE, Thrown
 from engine.runtime.scheduling import Dispatcher, InlineDispatcher
@@ -417,6 +417,10 @@ class Runtime:
             for hook in self.hooks:
                 hook.element_completed(ElementEvent(step.conn, record.id, record.process_id, element_id, task_id,
                                                     actor, data, data, actions))
+        for hook in self.hooks:
+            saved = getattr(hook, "step_saved", None)
+            if saved is not None:
+                saved(StepSaved(step.conn, record.id, record.process_id, actor, history))
 
     def _task_hooks(self, conn: Connection, record: InstanceRecord, spec: LoadedSpec, element_id: str, task: Any,
                     user: str, data: dict[str, Any]) -> dict[str, Any]:

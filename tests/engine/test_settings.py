@@ -79,3 +79,15 @@ def test_the_apis_rate_limit() -> None:
                         ("PROCFLOW_API_RATE_WINDOW", "0")):
         with pytest.raises(InvalidInput, match=name):
             Settings.from_env({name: value})
+def test_the_agency_code_and_the_exchange_settings() -> None:
+    from engine.settings import ExchangeSettings
+
+    found = Settings.from_env({"PROCFLOW_AGENCY_CODE": "000.00.31.H37", "PROCFLOW_AGENCY_NAME": "Văn phòng Tỉnh ủy",
+                               "PROCFLOW_EXCHANGE_RETRY_SECONDS": "5", "PROCFLOW_EXCHANGE_MAX_MB": "10"}).exchange
+    assert found == ExchangeSettings(agency_code="000.00.31.H37", agency_name="Văn phòng Tỉnh ủy", retry_seconds=5,
+                                     max_bytes=10 * 1024 * 1024)
+    assert Settings.from_env({}).exchange.agency_code == ""
+    with pytest.raises(InvalidInput, match="PROCFLOW_AGENCY_CODE must be an identifier code"):
+        Settings.from_env({"PROCFLOW_AGENCY_CODE": "Tỉnh ủy"})
+    with pytest.raises(InvalidInput, match="PROCFLOW_EXCHANGE_RETRY_SECONDS"):
+        Settings.from_env({"PROCFLOW_EXCHANGE_RETRY_SECONDS": "soon"})

@@ -37,6 +37,7 @@ class ProcflowApi(Api):
 def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and page; API requests get problems as errors, are
     counted against their token's rate limit, and each is written to the ``procflow.api.access`` log."""
+    from web.api.exchange import exchange
     from web.api.resources import BLUEPRINTS
     from web.extensions import csrf
 
@@ -48,7 +49,7 @@ def init_app(app: Flask) -> None:
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
     })
     api = ProcflowApi(app)
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, exchange):
         csrf.exempt(blueprint)  # tokens, not cookies: a session alone may only read (web/api/auth.py)
         api.register_blueprint(blueprint)
     app.register_blueprint(pages)

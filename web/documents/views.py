@@ -25,6 +25,8 @@ STATUS_LABELS = {"registered": _l("Registered"), "draft": _l("Being drafted"), "
                  "issued": _l("Issued")}
 ROLE_LABELS = {"main": _l("Main file"), "appendix": _l("Appendix"), "draft": _l("Draft"),
                "attachment": _l("Related file")}
+DELIVERY_LABELS = {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"), "delivered": _l("Delivered"),
+                   "failed": _l("Failed")}
 SIGNER_ROLES = {"competent_person": _l("competent person"), "agency": _l("agency"), "appendix": _l("appendix")}
 REMARK_LABELS = {"y_kien_chi_dao": _l("Direction"), "y_kien_phan_cong": _l("Assignment"),
                  "y_kien_truong_phong": _l("Head of unit's opinion"), "y_kien_lanh_dao": _l("Signer's opinion"),
@@ -49,7 +51,11 @@ class RegisterSchema(Schema):
 def show(document_id: int) -> ResponseReturnValue:
     """A document's page."""
     page = services().documents.page(document_id, user().username)
+    exchange = {"deliveries": services().exchange.deliveries_of(document_id),
+                "statuses": services().exchange.statuses_of(document_id),
+                "receipt": services().exchange.receipt_of(document_id)}
     return render_template("documents/show.html", page=page, doc=page.document, status_labels=STATUS_LABELS,
+                           exchange=exchange, delivery_labels=DELIVERY_LABELS,
                            role_labels=ROLE_LABELS, signer_roles=SIGNER_ROLES, remark_labels=REMARK_LABELS,
                            doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
                            access_labels=ACCESS_LABELS, names=services().catalogue.names())
@@ -85,8 +91,10 @@ def register(kind: str) -> ResponseReturnValue:
     wanted = _filter()
     rows = services().documents.register(kind, year=wanted["year"], user=user().username, search=wanted["q"],
                                          status=wanted["status"])
+    exchange = services().exchange.summary([r.id for r in rows]) if kind == "outgoing" else {}
     return render_template("documents/register.html", kind=kind, kinds=KINDS, rows=rows, wanted=wanted,
-                           status_labels=STATUS_LABELS, doc_types=printing.DOC_TYPES, urgency=printing.URGENCY)
+                           status_labels=STATUS_LABELS, doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
+                           exchange=exchange, delivery_labels=DELIVERY_LABELS)
 
 
 @bp.get("/registers/<any(incoming, outgoing):kind>/export.<any(pdf, xlsx):fmt>")
