@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import event, func, select, text
 
-from bench._support import BENCH, postgres_services
+from bench._support import BENCH, POSTGRES_URL, postgres_services
 from bench.inbox import bulk_load
 from engine.bpmn.validation import SourceFile
 from engine.cases.search import SearchFilters
@@ -286,8 +286,9 @@ def explain(services: Services, user: str, query: str) -> list[str]:
                                                    captured["parameters"])]
 
 
-def run(services: Services, count: int, runs: int, show_plan: bool) -> dict[str, Any]:
-    seed(services, count)
+def run(services: Services, count: int, runs: int, show_plan: bool, *, seeded: bool = False) -> dict[str, Any]:
+    if not seeded:
+        seed(services, count)
     figures: dict[str, Any] = {}
     for label, user in (("specialist", SPECIALIST), ("office_head", HEAD), ("leader", LEADER)):
         with services.db.connect() as conn:
@@ -316,9 +317,23 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of a word query per user")
+    parser.add_argument("--schema", help="measure again a schema a run left seeded (it is kept); --cases must match")
     args = parser.parse_args()
-    with postgres_services() as services:
-        figures = run(services, args.cases, args.runs, args.explain) if services else None
+    if args.schema:
+        from pathlib import Path
+
+        from engine.services import build_services
+        from engine.settings import Settings, normalize_database_url
+
+        url = f"{normalize_database_url(POSTGRES_URL)}?options=-csearch_path%3D{args.schema}"
+        kept = build_services(Settings(database_url=url, home=Path("var")))
+        try:
+            figures = run(kept, args.cases, args.runs, args.explain, seeded=True)
+        finally:
+            kept.close()
+    else:
+        with postgres_services() as services:
+            figures = run(services, args.cases, args.runs, args.explain) if services else None
     if figures is None:
         print(json.dumps({"cases": args.cases, "p95_ms_max": None}))
         return

@@ -43,6 +43,7 @@ from engine.runtime.checks import load_input
 
 MAX_PER_PAGE = 100
 MAX_WORDS = 12
+FEW_MATCHES = 1000  # up to this many matches, visibility is checked match by match rather than as a set
 SNIPPET_LENGTH = 200
 
 _search = table_of(CaseSearchRow)
@@ -278,7 +279,7 @@ def matching_ids(dialect: str) -> Select[Any]:
 
 
 def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status: bool, unit: bool,
-               start: bool, end: bool) -> Select[Any]:
+               start: bool, end: bool, per_match: bool = False) -> Select[Any]:
     """The page query for one shape of search."""
     source = _search.join(_instances, _instances.c.id == _search.c.instance_id)
     rank: Any = literal_column("0")
@@ -296,8 +297,10 @@ def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status:
                 .subquery("fts_hits"))
         source = source.join(hits, hits.c.id == _search.c.instance_id)
         rank = hits.c.score
-    if visible is not None:
-        conditions.append(_instances.c.id.in_(visible))
+    if visible is not None and per_match:
+        conditions.append(visible.condition(_instances.c.id))
+    elif visible is not None:
+        conditions.append(_instances.c.id.in_(visible.ids))
     if process:
         conditions.append(_instances.c.process_id == bindparam("process_id"))
     if status:
@@ -362,7 +365,13 @@ class CaseSearch:
                 params["query"] = terms.for_dialect(dialect)
             elif query and query.strip():  # only punctuation: no word to find
                 return SearchPage([], 0, page, per_page, query)
-            statement = _statement(dialect, text=bool(terms), visible=None if visible.everything else visible.ids,
+            # Few matches (a number, a rare word): check each against the rule by index; many: build the user's set
+            # of cases once and join (what costs less, docs/search.md "Performance").
+            per_match = bool(terms) and not visible.everything and conn.execute(
+                select(func.count()).select_from(matching_ids(dialect).limit(FEW_MATCHES + 1).subquery()),
+                {"query": params["query"]}).scalar_one() <= FEW_MATCHES
+            statement = _statement(dialect, text=bool(terms), visible=None if visible.everything else visible,
+                                   per_match=per_match,
                                    process=bool(filters.process_id), status=bool(filters.status),
                                    unit=bool(filters.unit), start="start" in params, end="end" in params)
             rows = conn.execute(statement, params).all()

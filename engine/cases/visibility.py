@@ -86,6 +86,19 @@ class VisibleCases:
 
     everything: bool = False
     ids: Any = None  # a SELECT of instance ids (None with ``everything`` or for nobody)
+    people: tuple[str, ...] = ()  # whose involvement shows a case (the user, and the people of units they head)
+    codes: tuple[str, ...] = ()  # what an offer to the user names (their groups, their user code, everyone)
+
+    def condition(self, instance_id: Any) -> Any:
+        """The same rule as a condition on one case (``instance_id``, a column of the instances table joined in the
+        query): for a query that starts from a few cases and should not build the whole set first."""
+        return or_(
+            _instances.c.started_by.in_(self.people),
+            exists().where(_history.c.instance_id == instance_id, _history.c.actor.in_(self.people)),
+            exists().where(_inbox.c.instance_id == instance_id, or_(
+                _inbox.c.assignee.in_(self.people),
+                _inbox.c.assignee.is_(None) & exists().where(_offers.c.task_id == _inbox.c.id,
+                                                             _offers.c.group_code.in_(self.codes)))))
 
     @property
     def nothing(self) -> bool:
@@ -190,7 +203,7 @@ class CaseAccess:
             units = units_below(conn, set(conn.execute(_HEADED, params).scalars()))
             people.update(conn.execute(_PEOPLE_IN, {"units": sorted(units)}).scalars())
         codes = [*sorted(conn.execute(_GROUPS, params).scalars()), USER_PREFIX + user, EVERYONE]
-        return VisibleCases(ids=_visible_ids(sorted(people), codes))
+        return VisibleCases(ids=_visible_ids(sorted(people), codes), people=tuple(sorted(people)), codes=tuple(codes))
 
     def sees(self, conn: Connection, user: str, instance_id: int) -> bool:
         """Apply the visibility rules on ``conn``; raise NotFound if there is no such instance."""

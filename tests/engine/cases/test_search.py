@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from engine.cases import search as search_module
 from engine.cases.search import SearchFilters, Terms, snippet
 from engine.errors import InvalidInput, NotFound
 from engine.persistence.case_models import CaseSearchRow
@@ -136,7 +137,9 @@ def test_nobody_finds_a_case_they_may_not_see(org: Services) -> None:
     assert found(org, "vanthu", "sao mai") == [] and found(org, "ghost", "sao mai") == []
 
 
-def test_the_set_rule_agrees_with_the_case_rule(org: Services) -> None:
+@pytest.mark.parametrize("few", [1000, 0])  # words with few matches: checked one by one; with many: as a set
+def test_the_set_rule_agrees_with_the_case_rule(org: Services, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "FEW_MATCHES", few)
     cases = [start_document(org, "VB-1", user="vanthu"), start_document(org, "VB-2", user="khach"),
              start_document(org, "VB-3", user="chuyenvien")]
     org.work.claim(task_of(org, cases[1]).id, "chuyenvien")
@@ -144,6 +147,7 @@ def test_the_set_rule_agrees_with_the_case_rule(org: Services) -> None:
     for user in EVERYONE:
         expected = sorted(c for c in cases if org.access.may_see_case(user, c))
         assert sorted(found(org, user, "")) == expected, user
+        assert sorted(found(org, user, "bao cao")) == expected, user  # every case says "Về việc báo cáo"
 
 
 def test_a_case_whose_row_is_missing_gets_one_at_its_next_step(org: Services) -> None:
