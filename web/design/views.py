@@ -7,6 +7,7 @@ the CSRF token (a form field, or the ``X-CSRFToken`` header for the modeler's JS
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -25,10 +26,11 @@ from engine.inputs.safe_xml import parse_xml
 from engine.inputs.strict_json import InvalidJson, loads_strict
 from web.errors import engine_text
 from web.extensions import login_manager, services, user
-from web.params import load
+from web.params import MAX_ID, load
 
 bp = Blueprint("design", __name__, url_prefix="/design")
 DESIGNERS_GROUP = "thiet_ke"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME = validate.Regexp(r"^[^/\\\x00-\x1f]{1,200}$")
 BLANK = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -60,8 +62,8 @@ class NewSchema(Schema):
 class CompareSchema(Schema):
     """Two versions to compare."""
 
-    old = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    new = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    old = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    new = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class FileSchema(Schema):
@@ -94,6 +96,16 @@ def is_designer() -> bool:
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     return {"is_designer": is_designer()}
+
+
+@bp.url_value_preprocessor
+def _plain_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A process id or draft id with control characters or past any column's length is no page (404), never a
+    database error."""
+    for key in ("process_id", "draft_id"):
+        value = (values or {}).get(key)
+        if value is not None and (len(value) > 100 or _CONTROL.search(value)):
+            abort(404)
 
 
 @bp.before_request
@@ -342,7 +354,7 @@ def process(process_id: str) -> ResponseReturnValue:
                            has_migration="migration.plan" in current_app.view_functions)
 
 
-@bp.get("/processes/<process_id>/versions/<int:version>")
+@bp.get("/processes/<process_id>/versions/<id:version>")
 @login_required
 def version(process_id: str, version: int) -> ResponseReturnValue:
     """One version's diagram."""
@@ -352,7 +364,7 @@ def version(process_id: str, version: int) -> ResponseReturnValue:
                            data={"xml": xml})
 
 
-@bp.post("/processes/<process_id>/versions/<int:version>/draft")
+@bp.post("/processes/<process_id>/versions/<id:version>/draft")
 @login_required
 def edit_version(process_id: str, version: int) -> ResponseReturnValue:
     """A new draft from a deployed version's file, opened in the modeler."""

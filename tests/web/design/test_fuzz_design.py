@@ -15,7 +15,8 @@ from tests.web.conftest import PASSWORD, Auth, csrf_token
 
 FIELDS = ["files", "title", "process_id", "name", "xml", "draft", "old", "new", "file"]
 junk = st.one_of(st.text(max_size=40), st.sampled_from(["", "approve", "../../etc/passwd", "0123456789abcdef",
-                                                        "-1", "9" * 40, "<a>", '{"components": 1}', "\x00"]))
+                                                        "-1", "9" * 40, "9" * 400, "<a>", '{"components": 1}',
+                                                        "\x00", "a\x00b", "x" * 300]))
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -36,6 +37,8 @@ def test_junk_on_the_design_routes_is_never_a_server_error(data: st.DataObject, 
         values: dict[str, Any] = {arg: data.draw(junk) for arg in rule.arguments}
         if "version" in values:
             values["version"] = data.draw(st.integers(min_value=0, max_value=2**40))
+        if "draft_id" in values:
+            values["draft_id"] = data.draw(st.one_of(junk, st.just("0" * 16)))
         with app.test_request_context():
             try:
                 url = app.url_for(rule.endpoint, **values)
