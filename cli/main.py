@@ -7,6 +7,7 @@ from cli.backup import backup_command, restore_command
 from cli.calendar import calendar
 from cli.commands import main, org
 from cli.documents import documents
+from cli.files import files
 from cli.lint import lint
 from cli.org import org_export, user
 from cli.scenarios import scenario_test
@@ -15,7 +16,7 @@ from cli.timers import timers
 from cli.tokens import tokens
 
 for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
-                restore_command, tokens):
+                restore_command, tokens, files):
     main.add_command(command)
 
 org.add_command(org_export)

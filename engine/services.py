@@ -48,6 +48,7 @@ from engine.runtime.core import Runtime
 from engine.runtime.scheduling import InlineDispatcher
 from engine.runtime.specs import SpecCache
 from engine.settings import Settings
+from engine.storage import storage_for
 from engine.timers.firing import TimerService
 from engine.timers.starts import TimerStarts
 
@@ -175,7 +176,7 @@ def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
 
 def _documents(settings: Settings, runtime: Runtime, access: CaseAccess, access_log: AccessLog) -> DocumentService:
     """The documents' reads, and their ``procflow:document`` actions hooked into the runtime's steps."""
-    store = ContentStore(settings.home / "attachments")
+    store = ContentStore(storage_for(settings.file_storage, home=settings.home, db=runtime.db))
     runtime.hooks.append(DocumentActions(store=store, signer=lambda: document_signer(settings), clock=runtime.clock,
                                          evaluate=runtime.script_engine.environment.evaluate,
                                          timezone=settings.timezone))
@@ -198,7 +199,8 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
     db, clock = runtime.db, runtime.clock
     access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
     access_log = AccessLog(db=db, clock=clock)
-    attachments = AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
+    attachments = AttachmentService(db=db, clock=clock, access=access,
+                                    storage=storage_for(settings.file_storage, home=settings.home, db=db),
                                     max_bytes=settings.attachment_max_bytes, access_log=access_log)
     drafts = DraftService(db=db, clock=clock)
     return {

@@ -30,6 +30,8 @@ class Settings:
         processes_dir: where ``procflow deploy`` looks when given no path.
         forms_dir: where form definitions live.
         attachment_max_bytes: the largest attachment accepted (``PROCFLOW_ATTACHMENT_MAX_MB``, default 20).
+        file_storage: where attachments and document files are kept (``PROCFLOW_FILE_STORAGE``): ``local`` (a
+            folder under ``home``, the default) or ``database`` (engine/storage).
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
@@ -83,6 +85,7 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
     attachment_max_bytes: int = 20 * 1024 * 1024
+    file_storage: str = "local"
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
     signing: SigningSettings = field(default_factory=lambda: SigningSettings())
@@ -133,6 +136,7 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             attachment_max_bytes=int(_megabytes(env, "PROCFLOW_ATTACHMENT_MAX_MB", 20) * 1024 * 1024),
+            file_storage=_choice(env, "PROCFLOW_FILE_STORAGE", ("local", "database")),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
             signing=SigningSettings.from_env(env),
@@ -349,6 +353,15 @@ def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:
         raise InvalidInput(N_("{name} must be a number of megabytes above 0 (at most 100000), got {text}"),
                            {name: [text]}, name=name, text=repr(text))
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first when unset or blank)."""
+    text = env.get(name, "").strip().lower() or allowed[0]
+    if text not in allowed:
+        raise InvalidInput(N_("{name} must be one of {allowed}, got {text}"), {name: [env[name]]}, name=name,
+                           allowed=", ".join(allowed), text=repr(env[name]))
+    return text
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

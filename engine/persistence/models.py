@@ -425,5 +425,6 @@ from engine.persistence import (  # noqa: E402,F401
     document_models,
     ops_models,
     signing_models,
+    storage_models,
     token_models,
 )
