@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cli.archive import archive
 from cli.audit import audit
 from cli.backup import backup_command, restore_command
 from cli.calendar import calendar
@@ -16,7 +17,7 @@ from cli.timers import timers
 from cli.tokens import tokens
 
 for command in (audit, calendar, scenario_test, lint, user, timers, serve_command, run, documents, backup_command,
-                restore_command, tokens, files):
+                restore_command, tokens, files, archive):
     main.add_command(command)
 
 org.add_command(org_export)

@@ -44,6 +44,7 @@ from engine.queue import jobs
 from engine.queue.connection import connect_redis
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.worker import ProcflowWorker
+from engine.retention import RetentionService, load_key
 from engine.runtime.core import Runtime
 from engine.runtime.scheduling import InlineDispatcher
 from engine.runtime.specs import SpecCache
@@ -97,6 +98,8 @@ class Services:
     # Tamper evidence: anchors over the hash chains and their verification (docs/security.md).
     anchors: AnchorService
     verifier: Verifier
+    # Retention: finished cases past their time to live to signed archive files (docs/operations.md).
+    retention: RetentionService
     # Documents, registers and signing in procedures (docs/documents.md).
     documents: DocumentService
 
@@ -159,6 +162,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         operations=OperationsService(db=db, clock=clock, redis=redis, queue=settings.queue),
         anchors=AnchorService(db=db, clock=clock),
         verifier=Verifier(db=db),
+        retention=RetentionService(db=db, clock=clock,
+                                   storage=storage_for(settings.file_storage, home=settings.home, db=db),
+                                   archive_dir=settings.archive_dir or settings.home / "archives",
+                                   key=load_key(settings.secrets_dir, settings.archive_key),
+                                   default_days=settings.history_ttl_days),
     )
 
 
@@ -241,7 +249,8 @@ def make_worker(settings: Settings, *, name: str | None = None, redis: Any = Non
     assert isinstance(dispatcher, RQDispatcher)
     return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher,
                           stop_timeout=settings.worker_stop_timeout,
-                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds))
+                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds),
+                          archive_every=timedelta(seconds=settings.archive_every_seconds))
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, redis: Any = None) -> bool:

@@ -32,6 +32,11 @@ class Settings:
         attachment_max_bytes: the largest attachment accepted (``PROCFLOW_ATTACHMENT_MAX_MB``, default 20).
         file_storage: where attachments and document files are kept (``PROCFLOW_FILE_STORAGE``): ``local`` (a
             folder under ``home``, the default) or ``database`` (engine/storage).
+        history_ttl_days: days a finished case stays in the working tables when its procedure sets no
+            ``camunda:historyTimeToLive`` (``PROCFLOW_HISTORY_TTL_DAYS``; 0, the default: for ever).
+        archive_dir: where retention writes its archive files (``PROCFLOW_ARCHIVE_DIR``; default
+            ``home/archives``); archive_key: the HMAC key that signs them (``PROCFLOW_ARCHIVE_KEY``; empty: one
+            made once in ``secrets_dir``); archive_every_seconds: how often a worker runs retention.
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
@@ -86,6 +91,10 @@ class Settings:
     smtp_starttls: bool = False
     attachment_max_bytes: int = 20 * 1024 * 1024
     file_storage: str = "local"
+    history_ttl_days: int = 0
+    archive_dir: Path | None = None
+    archive_key: str = field(default="", repr=False)
+    archive_every_seconds: int = 3600
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
     signing: SigningSettings = field(default_factory=lambda: SigningSettings())
@@ -137,6 +146,10 @@ class Settings:
             smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             attachment_max_bytes=int(_megabytes(env, "PROCFLOW_ATTACHMENT_MAX_MB", 20) * 1024 * 1024),
             file_storage=_choice(env, "PROCFLOW_FILE_STORAGE", ("local", "database")),
+            history_ttl_days=_whole(env, "PROCFLOW_HISTORY_TTL_DAYS", 0, 0, 365 * 100),
+            archive_dir=Path(env["PROCFLOW_ARCHIVE_DIR"]) if env.get("PROCFLOW_ARCHIVE_DIR") else None,
+            archive_key=env.get("PROCFLOW_ARCHIVE_KEY", ""),
+            archive_every_seconds=_whole(env, "PROCFLOW_ARCHIVE_EVERY_SECONDS", 3600, 60, 7 * 24 * 3600),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
             signing=SigningSettings.from_env(env),

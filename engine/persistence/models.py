@@ -424,6 +424,7 @@ from engine.persistence import (  # noqa: E402,F401
     audit_models,
     document_models,
     ops_models,
+    retention_models,
     signing_models,
     storage_models,
     token_models,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from engine.audit.anchors import AnchorService
 from engine.clock import Clock
 from engine.notify.mail import Mailer
+from engine.retention import RetentionService
 from engine.timers.firing import TimerService
 
 
@@ -23,6 +24,7 @@ class WorkerServices(Protocol):
     timers: TimerService
     mailer: Mailer
     anchors: AnchorService
+    retention: RetentionService
 
     def close(self) -> None:
         """Release database connections."""
@@ -60,6 +62,12 @@ def fire_timer(timer_id: int, due_at: str | None = None) -> dict[str, Any]:
 def send_email(notification_ids: list[int]) -> dict[str, Any]:
     """E-mail stored notifications."""
     return {"sent": _current().mailer.send(notification_ids)}
+
+
+def archive_due() -> dict[str, Any]:
+    """Retention's periodic run: archive the finished cases past their time to live (docs/operations.md)."""
+    report = _current().retention.run()
+    return {"archive": str(report.archive) if report.archive else None, "cases": report.cases}
 
 
 def noop() -> None:
