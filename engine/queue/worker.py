@@ -25,6 +25,7 @@ from engine.queue.dispatch import RQDispatcher
 from engine.queue.jobs import WorkerServices
 
 RECONCILE_EVERY = 10  # seconds
+ARCHIVE_DELAY = 120  # seconds after a worker's start before it first tries to schedule retention
 HORIZON = timedelta(minutes=10)
 log = logging.getLogger("procflow.worker")
 
@@ -45,7 +46,8 @@ class ProcflowWorker(SimpleWorker):
         self.anchor_every = anchor_every
         self._next_anchor = 0.0  # time.monotonic() from which the next anchoring is tried
         self.archive_every = archive_every
-        self._next_archive = 0.0
+        # Not at start: a worker that just started has timers to catch up on first.
+        self._next_archive = time.monotonic() + ARCHIVE_DELAY
 
     def _shutdown(self) -> None:
         """A stop asked in the middle of a job lets the job finish for ``stop_timeout`` seconds at most.
