@@ -49,10 +49,12 @@ from engine.queue import jobs
 from engine.queue.connection import connect_redis
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.worker import ProcflowWorker
+from engine.retention import RetentionService, load_key
 from engine.runtime.core import Runtime
 from engine.runtime.scheduling import InlineDispatcher
 from engine.runtime.specs import SpecCache
 from engine.settings import Settings
+from engine.storage import storage_for
 from engine.timers.firing import TimerService
 from engine.timers.starts import TimerStarts
 
@@ -104,6 +106,8 @@ class Services:
     # Tamper evidence: anchors over the hash chains and their verification (docs/security.md).
     anchors: AnchorService
     verifier: Verifier
+    # Retention: finished cases past their time to live to signed archive files (docs/operations.md).
+    retention: RetentionService
     # Documents, registers and signing in procedures (docs/documents.md).
     documents: DocumentService
     # Moving running cases to another version of their process (docs/modeling.md, "Migrating running cases").
@@ -174,6 +178,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, calendar: 
         migrations=MigrationService(runtime=runtime,
                                     launcher=dispatcher.migrate if isinstance(dispatcher, RQDispatcher) else None),
         **_exchange(settings, runtime, dispatcher),
+        retention=RetentionService(db=db, clock=clock,
+                                   storage=storage_for(settings.file_storage, home=settings.home, db=db),
+                                   archive_dir=settings.archive_dir or settings.home / "archives",
+                                   key=load_key(settings.secrets_dir, settings.archive_key),
+                                   default_days=settings.history_ttl_days),
     )
 
 
@@ -181,8 +190,9 @@ def _exchange(settings: Settings, runtime: Runtime, dispatcher: Any) -> dict[str
     """The agency directory and the exchange service, hooked into the runtime's steps (statuses of received
     documents, deliveries of issued ones)."""
     directory = AgencyDirectory(db=runtime.db, clock=runtime.clock)
+    storage = storage_for(settings.file_storage, home=settings.home, db=runtime.db)
     exchange = ExchangeService(db=runtime.db, clock=runtime.clock, settings=settings.exchange, directory=directory,
-                               runtime=runtime, store=ContentStore(settings.home / "attachments"),
+                               runtime=runtime, store=ContentStore(storage),
                                verify=_PdfVerifier(settings), timezone=settings.timezone,
                                signing_name=settings.signing.agency_name,
                                kick=dispatcher.exchange if isinstance(dispatcher, RQDispatcher) else None)
@@ -220,7 +230,7 @@ def _accounts(settings: Settings, db: Database, clock: Clock) -> AccountService:
 
 def _documents(settings: Settings, runtime: Runtime, access: CaseAccess, access_log: AccessLog) -> DocumentService:
     """The documents' reads, and their ``procflow:document`` actions hooked into the runtime's steps."""
-    store = ContentStore(settings.home / "attachments")
+    store = ContentStore(storage_for(settings.file_storage, home=settings.home, db=runtime.db))
     runtime.hooks.append(DocumentActions(store=store, signer=lambda: document_signer(settings), clock=runtime.clock,
                                          evaluate=runtime.script_engine.environment.evaluate,
                                          timezone=settings.timezone))
@@ -243,7 +253,8 @@ def _inbox_services(settings: Settings, runtime: Runtime, queries: Queries, cata
     db, clock = runtime.db, runtime.clock
     access = CaseAccess(db=db, leader_group=settings.leader_group, admin_group=settings.admin_group)
     access_log = AccessLog(db=db, clock=clock)
-    attachments = AttachmentService(db=db, clock=clock, access=access, root=settings.home / "attachments",
+    attachments = AttachmentService(db=db, clock=clock, access=access,
+                                    storage=storage_for(settings.file_storage, home=settings.home, db=db),
                                     max_bytes=settings.attachment_max_bytes, access_log=access_log)
     drafts = DraftService(db=db, clock=clock)
     return {
@@ -286,7 +297,8 @@ def make_worker(settings: Settings, *, name: str | None = None, redis: Any = Non
     assert isinstance(dispatcher, RQDispatcher)
     return ProcflowWorker([settings.queue], connection=redis, name=name, services=services, dispatcher=dispatcher,
                           stop_timeout=settings.worker_stop_timeout,
-                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds))
+                          anchor_every=timedelta(seconds=settings.audit_anchor_seconds),
+                          archive_every=timedelta(seconds=settings.archive_every_seconds))
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, redis: Any = None) -> bool:

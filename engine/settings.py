@@ -31,6 +31,13 @@ class Settings:
         processes_dir: where ``procflow deploy`` looks when given no path.
         forms_dir: where form definitions live.
         attachment_max_bytes: the largest attachment accepted (``PROCFLOW_ATTACHMENT_MAX_MB``, default 20).
+        file_storage: where attachments and document files are kept (``PROCFLOW_FILE_STORAGE``): ``local`` (a
+            folder under ``home``, the default) or ``database`` (engine/storage).
+        history_ttl_days: days a finished case stays in the working tables when its procedure sets no
+            ``camunda:historyTimeToLive`` (``PROCFLOW_HISTORY_TTL_DAYS``; 0, the default: for ever).
+        archive_dir: where retention writes its archive files (``PROCFLOW_ARCHIVE_DIR``; default
+            ``home/archives``); archive_key: the HMAC key that signs them (``PROCFLOW_ARCHIVE_KEY``; empty: one
+            made once in ``secrets_dir``); archive_every_seconds: how often a worker runs retention.
         leader_group: the group whose members in a top-level unit may see every case (docs/inbox.md).
         admin_group: the group of administrators: they see every case and may retry, suspend, resume and
             cancel cases from the web app (docs/operations.md).
@@ -88,6 +95,11 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
     attachment_max_bytes: int = 20 * 1024 * 1024
+    file_storage: str = "local"
+    history_ttl_days: int = 0
+    archive_dir: Path | None = None
+    archive_key: str = field(default="", repr=False)
+    archive_every_seconds: int = 3600
     leader_group: str = "lanh_dao"
     admin_group: str = "quan_tri"
     signing: SigningSettings = field(default_factory=lambda: SigningSettings())
@@ -141,6 +153,11 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             attachment_max_bytes=int(_megabytes(env, "PROCFLOW_ATTACHMENT_MAX_MB", 20) * 1024 * 1024),
+            file_storage=_choice(env, "PROCFLOW_FILE_STORAGE", ("local", "database")),
+            history_ttl_days=_whole(env, "PROCFLOW_HISTORY_TTL_DAYS", 0, 0, 365 * 100),
+            archive_dir=Path(env["PROCFLOW_ARCHIVE_DIR"]) if env.get("PROCFLOW_ARCHIVE_DIR") else None,
+            archive_key=env.get("PROCFLOW_ARCHIVE_KEY", ""),
+            archive_every_seconds=_whole(env, "PROCFLOW_ARCHIVE_EVERY_SECONDS", 3600, 60, 7 * 24 * 3600),
             leader_group=env.get("PROCFLOW_LEADER_GROUP", "lanh_dao"),
             admin_group=env.get("PROCFLOW_ADMIN_GROUP", "quan_tri"),
             signing=SigningSettings.from_env(env),
@@ -404,6 +421,15 @@ def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:
         raise InvalidInput(N_("{name} must be a number of megabytes above 0 (at most 100000), got {text}"),
                            {name: [text]}, name=name, text=repr(text))
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first when unset or blank)."""
+    text = env.get(name, "").strip().lower() or allowed[0]
+    if text not in allowed:
+        raise InvalidInput(N_("{name} must be one of {allowed}, got {text}"), {name: [env[name]]}, name=name,
+                           allowed=", ".join(allowed), text=repr(env[name]))
+    return text
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

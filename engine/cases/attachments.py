@@ -1,7 +1,8 @@
 """Attachments of cases: documents stored safely on disk, downloadable only by those who may see the case.
 
-Content is stored once per distinct content under ``<home>/attachments/<first two hex digits>/<sha256>``:
-the user's file name never becomes a path. An upload is streamed to a temporary file while its SHA-256 and
+Content is stored once per distinct content under the key ``<first two hex digits>/<sha256>`` in the file
+storage (engine/storage: a folder, ``<home>/attachments``, or the database): the user's file name never becomes a
+path. An upload is streamed to a temporary file while its SHA-256 and
 size are computed, and refused as soon as it passes the size limit; then its extension and its content
 must both be on the allow-list (engine/cases/file_types.py). The row in ``attachments`` keeps the original name
 (for display and download), the detected content type, size, digest and where the content is.
@@ -10,8 +11,6 @@ must both be on the allow-list (engine/cases/file_types.py). The row in ``attach
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -33,9 +32,9 @@ from engine.persistence import repository
 from engine.persistence.base import table_of
 from engine.persistence.case_models import Attachment
 from engine.persistence.db import Database
+from engine.storage import FileStorage, is_key
 
 CHUNK = 64 * 1024
-_STORED = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
 _attachments = table_of(Attachment)
 _COLUMNS = (_attachments.c.id, _attachments.c.instance_id, _attachments.c.task_id, _attachments.c.username,
             _attachments.c.filename, _attachments.c.content_type, _attachments.c.size, _attachments.c.sha256,
@@ -128,13 +127,13 @@ class ReceivedFile:
 class AttachmentService:
     """Stores, lists and opens the attachments of cases, for users who may see the case."""
 
-    def __init__(self, *, db: Database, clock: Clock, access: CaseAccess, root: Path,
+    def __init__(self, *, db: Database, clock: Clock, access: CaseAccess, storage: FileStorage,
                  max_bytes: int = DEFAULT_MAX_FILE_SIZE, access_log: AccessLog | None = None) -> None:
         self.db = db
         self.access_log = access_log or AccessLog(db=db, clock=clock)
         self.clock = clock
         self.access = access
-        self.root = root
+        self.storage = storage
         self.max_bytes = max_bytes
 
     def add(self, instance_id: int, user: str, filename: str, stream: Readable, *,
@@ -159,7 +158,7 @@ class AttachmentService:
         received = self._receive(stream)
         try:
             content_type = detect(received.path, name, received.head)
-            stored = self._keep(received)
+            stored = self.storage.put_file(received.path, received.sha256)
         finally:
             received.path.unlink(missing_ok=True)
         return self._record(instance_id, user, name, content_type, received, stored, task_id)
@@ -175,7 +174,7 @@ class AttachmentService:
         received = self._receive(stream)
         try:
             content_type = detect(received.path, name, received.head)
-            stored = self._keep(received)
+            stored = self.storage.put_file(received.path, received.sha256)
         finally:
             received.path.unlink(missing_ok=True)
         return ReceivedFile(name, content_type, received.size, received.sha256, stored)
@@ -213,16 +212,19 @@ class AttachmentService:
             if row is None:
                 raise NotFound(N_("no attachment {attachment_id}"), attachment_id=attachment_id)
             self.access.require(conn, user, row.instance_id)
-        path = self.root / row.stored_path
-        if not _STORED.fullmatch(row.stored_path) or not path.is_file():
+        stream = self.storage.open(row.stored_path) if is_key(row.stored_path) else None
+        if stream is None:
             raise NotFound(N_("the content of attachment {attachment_id} is missing"), attachment_id=attachment_id)
-        self.access_log.record(row.instance_id, user, ATTACHMENT_DOWNLOADED, attachment_id=attachment_id)
-        return Download(_view(row), path.open("rb"))
+        try:
+            self.access_log.record(row.instance_id, user, ATTACHMENT_DOWNLOADED, attachment_id=attachment_id)
+        except BaseException:
+            stream.close()
+            raise
+        return Download(_view(row), stream)
 
     def _receive(self, stream: Readable) -> _Received:
         """Copy the upload to a temporary file, hashing it, and stop as soon as it is too large."""
-        spool = self.root / "tmp"
-        spool.mkdir(parents=True, exist_ok=True)
+        spool = self.storage.spool_dir()
         digest, size, head = hashlib.sha256(), 0, b""
         with tempfile.NamedTemporaryFile(dir=spool, delete=False) as out:
             path = Path(out.name)
@@ -238,16 +240,6 @@ class AttachmentService:
                 path.unlink(missing_ok=True)
                 raise
         return _Received(path, digest.hexdigest(), size, head)
-
-    def _keep(self, received: _Received) -> str:
-        """Move the content to its place by digest (kept once however often it is attached)."""
-        stored = f"{received.sha256[:2]}/{received.sha256}"
-        target = self.root / stored
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(received.path, 0o640)
-            os.replace(received.path, target)
-        return stored
 
     def _record(self, instance_id: int, user: str, name: str, content_type: str, received: _Received,
                 stored: str, task_id: str | None) -> AttachmentView:

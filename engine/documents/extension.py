@@ -136,7 +136,7 @@ class DocumentActions:
                 stored = self.store.case_file(conn, event.instance_id, value)
                 role = action.get("role", "main")
                 role = "appendix" if role == "main" and index else role  # one main file; the others go with it
-                signatures = self._verified(stored) if role == "main" else None
+                signatures = self._verified(stored, conn) if role == "main" else None
                 records.add_file(conn, document_id, role if role in records.ROLES else "main", stored,
                                  instance_id=event.instance_id, task_id=event.task_id, user=event.user, now=now,
                                  signatures=signatures)
@@ -154,11 +154,11 @@ class DocumentActions:
         number = _whole(given) or take(conn, register, year)
         records.change(conn, document_id, {"register": register, "year": year, "number": number}, now)
 
-    def _verified(self, stored: StoredFile) -> list[dict[str, Any]] | None:
+    def _verified(self, stored: StoredFile, conn: Connection) -> list[dict[str, Any]] | None:
         if self.signer is None or stored.content_type != PDF:
             return None
         try:
-            return self._require_signer().verify(self.store.read(stored.stored_path))
+            return self._require_signer().verify(self.store.read(stored.stored_path, conn))
         except Exception:  # noqa: BLE001 - an unreadable PDF has no signatures to show; it is still kept
             return []
 
@@ -171,20 +171,20 @@ class DocumentActions:
         uploads = _file_values(data.get(action.get("upload", "")) if action.get("upload") else None)
         if uploads:
             stored = self.store.case_file(conn, event.instance_id, uploads[-1])
-            signer.require_person(self.store.read(stored.stored_path), identity_of(conn, user))
+            signer.require_person(self.store.read(stored.stored_path, conn), identity_of(conn, user))
         else:
             sources = [v for f in _names(action.get("file")) for v in _file_values(data.get(f))]
             if not sources:
                 raise InvalidInput(N_("there is no version to sign: attach the PDF to sign"))
             source = self.store.case_file(conn, event.instance_id, sources[-1])
             who = _person(conn, user)
-            signed = signer.sign_as_person(self.store.read(source.stored_path), user, reason=who[1] or who[0])
-            stored = self.store.put(signed, _signed_name(source.filename), PDF)
+            signed = signer.sign_as_person(self.store.read(source.stored_path, conn), user, reason=who[1] or who[0])
+            stored = self.store.put(signed, _signed_name(source.filename), PDF, conn)
             self.store.attach(conn, event.instance_id, stored, user=user, task_id=event.task_id, now=now)
             signer.require_person(signed, identity_of(conn, user))  # the configured key must be the person's
         name, title = _person(conn, user)
         records.add_file(conn, document_id, "main", stored, instance_id=event.instance_id, task_id=event.task_id,
-                         user=user, now=now, signatures=signer.verify(self.store.read(stored.stored_path)))
+                         user=user, now=now, signatures=signer.verify(self.store.read(stored.stored_path, conn)))
         records.change(conn, document_id, {"status": action.get("status", "signed"), "signer": name,
                                            "signer_position": title}, now)
         return {action["output"]: stored.file_value()} if action.get("output") else {}
@@ -203,9 +203,9 @@ class DocumentActions:
         doc = conn.execute(select(records.documents).where(records.documents.c.id == document_id)).one()
         if not doc.notation:
             raise InvalidInput(N_("the document has no number yet: the register gives it before issue"))
-        issued = signer.issue(self.store.read(main.stored_path), number=f"Số: {doc.notation}",
+        issued = signer.issue(self.store.read(main.stored_path, conn), number=f"Số: {doc.notation}",
                               date_line=signer.date_line(now), when=now)
-        stored = self.store.put(issued, _issued_name(doc.notation, main.filename), PDF)
+        stored = self.store.put(issued, _issued_name(doc.notation, main.filename), PDF, conn)
         self.store.attach(conn, event.instance_id, stored, user=event.user, task_id=event.task_id, now=now)
         records.add_file(conn, document_id, "main", stored, instance_id=event.instance_id, task_id=event.task_id,
                          user=event.user, now=now, signatures=signer.verify(issued))

@@ -1,15 +1,11 @@
-"""Where document files live: the case attachments' store (``<home>/attachments/<2 hex>/<sha256>``), written and
-read inside the caller's transaction, so a step that signs a document saves its file rows with the step."""
+"""Where document files live: the case attachments' file storage (engine/storage: key ``<2 hex>/<sha256>`` in a
+folder or the database), written and read inside the caller's transaction, so a step that signs a document saves
+its file rows (and, in the database, its content) with the step."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -19,10 +15,10 @@ from engine.errors import InvalidInput, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
 from engine.persistence.case_models import Attachment
+from engine.storage import FileStorage, is_key
 
 PDF = "application/pdf"
 _attachments = table_of(Attachment)
-_STORED = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -41,34 +37,26 @@ class StoredFile:
 
 
 class ContentStore:
-    """Content by SHA-256 under ``root`` (the attachments folder)."""
+    """Document contents by SHA-256 in the file storage shared with the case attachments."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
 
-    def put(self, content: bytes, filename: str, content_type: str) -> StoredFile:
-        """Keep ``content`` (once per distinct content) and describe it."""
-        digest = hashlib.sha256(content).hexdigest()
-        stored = f"{digest[:2]}/{digest}"
-        target = self.root / stored
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
-                out.write(content)
-            os.chmod(out.name, 0o640)
-            os.replace(out.name, target)
-        return StoredFile(filename, content_type, len(content), digest, stored)
+    def put(self, content: bytes, filename: str, content_type: str, conn: Connection | None = None) -> StoredFile:
+        """Keep ``content`` (once per distinct content) and describe it; ``conn``: the step's transaction."""
+        stored = self.storage.put_bytes(content, conn)
+        return StoredFile(filename, content_type, len(content), stored.split("/")[1], stored)
 
-    def read(self, stored_path: str) -> bytes:
+    def read(self, stored_path: str, conn: Connection | None = None) -> bytes:
         """The content kept at ``stored_path``.
 
         Raises:
             NotFound: the content is missing (or the path is not one the store makes).
         """
-        path = self.root / stored_path
-        if not _STORED.fullmatch(stored_path) or not path.is_file():
+        content = self.storage.read(stored_path, conn) if is_key(stored_path) else None
+        if content is None:
             raise NotFound(N_("the content of a document file is missing"))
-        return path.read_bytes()
+        return content
 
     def case_file(self, conn: Connection, instance_id: int, value: Any) -> StoredFile:
         """The case attachment a form's file value (``{"name", "sha256", ...}``) names, with its stored path.

@@ -430,6 +430,8 @@ from engine.persistence import (  # noqa: E402,F401
     exchange_models,
     migration_models,
     ops_models,
+    retention_models,
     signing_models,
+    storage_models,
     token_models,
 )

@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.exchange.service import ExchangeService
 from engine.migration.service import MigrationService
 from engine.notify.mail import Mailer
+from engine.retention import RetentionService
 from engine.timers.firing import TimerService
 
 
@@ -27,6 +28,7 @@ class WorkerServices(Protocol):
     anchors: AnchorService
     migrations: MigrationService
     exchange: ExchangeService
+    retention: RetentionService
 
     def close(self) -> None:
         """Release database connections."""
@@ -69,6 +71,8 @@ def send_email(notification_ids: list[int]) -> dict[str, Any]:
 def migrate_cases(migration_id: int, instance_ids: list[int]) -> dict[str, Any]:
     """Move one batch of a migration's cases to the new version, each case in its own transaction."""
     return {"migration": migration_id, **_current().migrations.run_batch(migration_id, instance_ids)}
+
+
 def deliver_exchange(delivery_id: int) -> dict[str, Any]:
     """Try one delivery of the exchange's outbox; after a failure, plan the next attempt (exponential backoff)."""
     services = _current()
@@ -78,6 +82,12 @@ def deliver_exchange(delivery_id: int) -> dict[str, Any]:
         if at is not None and services.exchange.kick is not None:
             services.exchange.kick([delivery_id], at)
     return {"delivery": delivery_id, "state": state}
+
+
+def archive_due() -> dict[str, Any]:
+    """Retention's periodic run: archive the finished cases past their time to live (docs/operations.md)."""
+    report = _current().retention.run()
+    return {"archive": str(report.archive) if report.archive else None, "cases": report.cases}
 
 
 def noop() -> None:

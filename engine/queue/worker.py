@@ -21,10 +21,12 @@ from rq import SimpleWorker
 
 from engine.errors import Unavailable
 from engine.i18n import N_
+from engine.queue import jobs
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.jobs import WorkerServices
 
 RECONCILE_EVERY = 10  # seconds
+ARCHIVE_DELAY = 120  # seconds after a worker's start before it first tries to schedule retention
 HORIZON = timedelta(minutes=10)
 log = logging.getLogger("procflow.worker")
 
@@ -33,7 +35,8 @@ class ProcflowWorker(SimpleWorker):
     """Runs jobs in-process (services and their caches are built once) and reconciles timers."""
 
     def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, stop_timeout: float = 25.0,
-                 anchor_every: timedelta = timedelta(minutes=5), **kwargs: Any) -> None:
+                 anchor_every: timedelta = timedelta(minutes=5), archive_every: timedelta = timedelta(hours=1),
+                 **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", min(RECONCILE_EVERY, max(1, int(anchor_every.total_seconds()))))
         kwargs.setdefault("worker_ttl", RECONCILE_EVERY + 15)  # the dequeue wait wakes up for maintenance
         super().__init__(*args, **kwargs)
@@ -43,6 +46,9 @@ class ProcflowWorker(SimpleWorker):
         self._reconciled_once = False
         self.anchor_every = anchor_every
         self._next_anchor = 0.0  # time.monotonic() from which the next anchoring is tried
+        self.archive_every = archive_every
+        # Not at start: a worker that just started has timers to catch up on first.
+        self._next_archive = time.monotonic() + ARCHIVE_DELAY
 
     def _shutdown(self) -> None:
         """A stop asked in the middle of a job lets the job finish for ``stop_timeout`` seconds at most.
@@ -76,6 +82,25 @@ class ProcflowWorker(SimpleWorker):
             log.warning("reconciliation postponed: %s", exc)
         self.sweep_exchange()
         self.anchor()
+        self.schedule_archiving()
+
+    def schedule_archiving(self) -> bool:
+        """Once per ``archive_every``, enqueue retention's job (engine.queue.jobs.archive_due); of several
+        workers the first to take the period's Redis key does it. Return True when this worker enqueued it."""
+        if time.monotonic() < self._next_archive:
+            return False
+        self._next_archive = time.monotonic() + min(self.archive_every.total_seconds(), 600.0)
+        seconds = max(1, int(self.archive_every.total_seconds()))
+        period = int(time.time()) // seconds
+        key = f"procflow:archive:{self.queue_names()[0]}:{period}"
+        try:
+            if not self.connection.set(key, self.name, nx=True, ex=seconds * 2):
+                return False
+            self.dispatcher.queue.enqueue(jobs.archive_due, job_timeout=3600, result_ttl=7 * 24 * 3600)
+        except Exception:  # noqa: BLE001 - retention waits for the next period; the worker goes on
+            log.exception("archiving not scheduled")
+            return False
+        return True
 
     def sweep_exchange(self) -> int:
         """Give every due delivery of the exchange's outbox a job (deliveries planned in a step, retries whose job

@@ -27,6 +27,17 @@ def test_the_web_apps_variables_are_settings_too() -> None:
     assert (settings.smtp_port, settings.smtp_starttls, settings.attachment_max_bytes) == (587, True, 512 * 1024)
 
 
+def test_file_storage_and_retention() -> None:
+    assert Settings.from_env({}).file_storage == "local"
+    assert (Settings.from_env({}).history_ttl_days, Settings.from_env({}).archive_dir) == (0, None)
+    settings = Settings.from_env({"PROCFLOW_FILE_STORAGE": " Database ", "PROCFLOW_HISTORY_TTL_DAYS": "1825",
+                                  "PROCFLOW_ARCHIVE_DIR": "/srv/archives", "PROCFLOW_ARCHIVE_KEY": "k",
+                                  "PROCFLOW_ARCHIVE_EVERY_SECONDS": "600"})
+    assert (settings.file_storage, settings.history_ttl_days, settings.archive_dir, settings.archive_key,
+            settings.archive_every_seconds) == ("database", 1825, Path("/srv/archives"), "k", 600)
+    assert "archive_key='k'" not in repr(settings)
+
+
 def test_session_and_sign_in_limits() -> None:
     assert (Settings.from_env({}).session_idle_minutes, Settings.from_env({}).session_max_hours) == (60, 12)
     found = Settings.from_env({"PROCFLOW_SESSION_IDLE_MINUTES": "30", "PROCFLOW_SESSION_MAX_HOURS": "8",
@@ -61,6 +72,8 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
     ("SMTP_STARTTLS", "ture", "SMTP_STARTTLS must be 1, true, yes or on (or 0, false, no, off), got 'ture'"),
     ("PROCFLOW_SECURE_COOKIES", "sometimes",
      "PROCFLOW_SECURE_COOKIES must be 1, true, yes or on (or 0, false, no, off), got 'sometimes'"),
+    ("PROCFLOW_FILE_STORAGE", "s3",
+     "PROCFLOW_FILE_STORAGE must be one of local, database, got 's3'"),
     ("PROCFLOW_TIMEZONE", "Mars/Olympus",
      "PROCFLOW_TIMEZONE must be an IANA time zone such as Asia/Ho_Chi_Minh, got 'Mars/Olympus'"),
 ])

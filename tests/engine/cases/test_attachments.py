@@ -12,6 +12,7 @@ import pytest
 from engine.cases.attachments import CHUNK, AttachmentService
 from engine.errors import InvalidInput, NotFound
 from engine.services import Services
+from engine.storage import LocalStorage
 from tests.engine.inbox.inbox_support import prepare, start_document, task_of
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -100,7 +101,7 @@ class Endless:
 
 
 def test_the_size_limit_is_enforced_while_streaming(org: Services, case: int, tmp_path: Path) -> None:
-    small = AttachmentService(db=org.db, clock=org.clock, access=org.access, root=tmp_path / "att",
+    small = AttachmentService(db=org.db, clock=org.clock, access=org.access, storage=LocalStorage(tmp_path / "att"),
                               max_bytes=200_000)
     stream = Endless()
     with pytest.raises(InvalidInput, match="larger than 0.2 MB") as err:

@@ -54,9 +54,9 @@ def _admin(base: object, statement: str) -> None:
     engine.dispose()
 
 
-def _populated(url: str, home: Path) -> tuple[Settings, int]:
+def _populated(url: str, home: Path, file_storage: str = "local") -> tuple[Settings, int]:
     """A database with the test organisation, a case with a completed task, an open task and an attachment."""
-    settings = Settings(database_url=url, home=home, forms_dir=FIXTURES / "forms_used")
+    settings = Settings(database_url=url, home=home, forms_dir=FIXTURES / "forms_used", file_storage=file_storage)
     upgrade_database(url)
     services = build_services(settings, clock=VirtualClock(T0))
     services.accounts.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -71,16 +71,21 @@ def _populated(url: str, home: Path) -> tuple[Settings, int]:
         services.close()
 
 
-def test_a_backup_restores_into_an_empty_database_as_it_was(fresh_url: object, tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_storage", ["local", "database"])
+def test_a_backup_restores_into_an_empty_database_as_it_was(fresh_url: object, tmp_path: Path,
+                                                            file_storage: str) -> None:
     source_url, target_url = fresh_url("source"), fresh_url("target")  # type: ignore[operator]
-    settings, case = _populated(source_url, tmp_path / "home")
+    settings, case = _populated(source_url, tmp_path / "home", file_storage)
     manifest = backup(settings, tmp_path / "backup", now=T0)
     assert manifest.rows["instances"] == 1 and manifest.rows["inbox_tasks"] == 1 and manifest.rows["attachments"] == 1
-    assert any(p.startswith("attachments/") for p in manifest.files)
+    # the file is in the folder (local) or in the database's blobs (database), never both
+    assert any(p.startswith("attachments/") for p in manifest.files) == (file_storage == "local")
+    assert manifest.rows["blobs"] == (file_storage == "database")
     on_disk = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert on_disk["files"] == manifest.files and on_disk["revision"] == manifest.revision
 
-    restored = Settings(database_url=target_url, home=tmp_path / "home2", forms_dir=FIXTURES / "forms_used")
+    restored = Settings(database_url=target_url, home=tmp_path / "home2", forms_dir=FIXTURES / "forms_used",
+                        file_storage=file_storage)
     restore(restored, tmp_path / "backup")
     assert table_rows(target_url) == table_rows(source_url)
     before, after = build_services(settings), build_services(restored)
