@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.engine import Connection
 
 from engine.cases.attachments import Upload
+from engine.cases.search import SearchFilters
 from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.inbox.desk import Submission, TaskClosed
 from engine.inputs.strict_json import loads_strict
@@ -92,6 +93,23 @@ def list_cases(wanted: dict[str, Any]) -> Any:
     found = services().cases.my_cases(me(), status=wanted["status"], process_id=wanted["process"],
                                       page=wanted["page"], per_page=schemas.PER_PAGE, search=wanted["q"])
     return {"items": [r.as_dict() for r in found.rows], "total": found.total, "page": found.page,
+            "per_page": found.per_page}
+
+
+@cases.route("/search")
+@cases.arguments(schemas.FullTextSearchSchema, location="query")
+@cases.response(200, schemas.SearchPageSchema)
+@_problems(401, 403, 422, 429)
+def search_cases(wanted: dict[str, Any]) -> Any:
+    """Full-text search over every case the caller may see (as the "Tra cứu hồ sơ" page): words of the title,
+    business key and data, case and diacritics ignored, best first, with the words marked; filters by procedure,
+    status, unit (and the units below) and start period. No words: the filtered cases, latest change first."""
+    require("cases")
+    filters = SearchFilters(process_id=wanted["process_id"], status=wanted["status"], unit=wanted["unit"],
+                            started_from=wanted["started_from"], started_to=wanted["started_to"])
+    found = services().search.search(me(), wanted["q"] or None, filters, page=wanted["page"],
+                                     per_page=wanted["per_page"])
+    return {"items": [h.as_dict() for h in found.hits], "total": found.total, "page": found.page,
             "per_page": found.per_page}
 
 

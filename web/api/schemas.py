@@ -158,6 +158,48 @@ class CaseSearchSchema(CaseFilterSchema):
                       metadata={"description": "text found in the business key or summary (accents ignored)"})
 
 
+class FullTextSearchSchema(Schema):
+    """Full-text search over every case the caller may see (docs/search.md)."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=200),
+                      metadata={"description": "words of the title, business key or data (case and diacritics "
+                                               "ignored; every word must appear; the last one may be a prefix)"})
+    process_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in InstanceStatus]))
+    unit = fields.String(load_default=None, validate=validate.Length(min=1, max=50),
+                         metadata={"description": "a unit's code: cases of it and the units below"})
+    started_from = fields.Date(load_default=None)
+    started_to = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=PER_PAGE, validate=validate.Range(1, 200))
+
+
+class SearchHitSchema(Schema):
+    """One case found, with the query's words marked: each ``*_marks`` is a list of ``[text, is_hit]``."""
+
+    id = fields.Integer()
+    process_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    status = fields.String()
+    urgency = fields.String(allow_none=True)
+    unit_code = fields.String(allow_none=True)
+    started_at = fields.String()
+    updated_at = fields.String()
+    title_marks = fields.List(fields.Tuple((fields.String(), fields.Boolean())))
+    key_marks = fields.List(fields.Tuple((fields.String(), fields.Boolean())))
+    snippet = fields.List(fields.Tuple((fields.String(), fields.Boolean())))
+
+
+class SearchPageSchema(Schema):
+    """A page of search hits, best first, and how many cases match in all."""
+
+    items = fields.List(fields.Nested(SearchHitSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
 class AdminCaseFilterSchema(Schema):
     """Filters of the administrators' list of every case."""
 

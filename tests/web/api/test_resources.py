@@ -53,6 +53,28 @@ def test_cases_list_filters_and_pages(client: FlaskClient, web_services: Service
     assert client.get("/api/v1/cases/", headers=tokens.header("vanthu", "cases")).json["total"] == 0
 
 
+def test_full_text_search_finds_visible_cases_by_words_without_diacritics(client: FlaskClient,
+                                                                         web_services: Services,
+                                                                         tokens: Tokens) -> None:
+    flood, _ = start_approval(web_services, title="Kế hoạch phòng chống lụt bão năm 2026")
+    start_approval(web_services, title="Báo cáo chuyển đổi số")
+    mine = tokens.header("chuyenvien", "cases")
+    found = client.get("/api/v1/cases/search?q=lut%20bao", headers=mine)
+    assert found.status_code == 200 and found.json["total"] == 1, found.json
+    hit = found.json["items"][0]
+    assert hit["id"] == flood and ["lụt", True] in hit["snippet"] and ["bão", True] in hit["snippet"], hit
+    assert client.get("/api/v1/cases/search?q=LUT&process_id=approve", headers=mine).json["total"] == 1
+    assert client.get("/api/v1/cases/search?q=lut&process_id=request", headers=mine).json["total"] == 0
+    assert client.get("/api/v1/cases/search?q=khong%20co%20dau", headers=mine).json == {
+        "items": [], "total": 0, "page": 1, "per_page": 25}
+    # vanthu may not see these cases: no hit, no snippet, the same answer as for words found nowhere
+    assert client.get("/api/v1/cases/search?q=lut%20bao", headers=tokens.header("vanthu", "cases")).json["total"] == 0
+    for bad in ("status=nonsense", "page=0", "per_page=500", "started_from=yesterday", "q=" + "x" * 201):
+        refused = client.get(f"/api/v1/cases/search?{bad}", headers=mine)
+        assert refused.status_code == 422 and refused.mimetype == PROBLEM and refused.json["errors"], bad
+    assert client.get("/api/v1/cases/search?q=lut", headers=tokens.header("chuyenvien", "tasks")).status_code == 403
+
+
 def test_a_case_is_shown_only_to_those_who_may_see_it(client: FlaskClient, web_services: Services,
                                                       tokens: Tokens) -> None:
     case, _ = start_approval(web_services)
