@@ -10,21 +10,23 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from engine.i18n import N_, render
 from engine.persistence.case_fields import display_key
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+# openpyxl (about 20 MB in each process) is loaded by the first XLSX export, not by every web worker.
 Columns = Sequence[tuple[str, str]]  # (key in the row, header)
+# The C0 control characters XML 1.0 cannot hold (tab, line feed and carriage return it can).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Headers of every exported table: English msgids, in the reader's language through the engine's catalog.
@@ -157,6 +159,8 @@ def to_xlsx(sheets: Sequence[Sheet], *, timezone: str = "Asia/Ho_Chi_Minh") -> b
     Returns:
         The workbook's bytes.
     """
+    from openpyxl import Workbook
+
     zone = ZoneInfo(timezone)
     book = Workbook(write_only=True)
     for sheet in sheets:
@@ -192,6 +196,8 @@ def _text(value: Any, zone: ZoneInfo) -> str:
 def _cell(page: WriteOnlyWorksheet, value: Any, zone: ZoneInfo) -> Any:
     """A value as an XLSX cell (aware moments become local, naive date-times; text always a string, never a
     formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, datetime):
         return value.astimezone(zone).replace(tzinfo=None)
     if isinstance(value, bool | int | float | date) or value is None:
@@ -203,4 +209,4 @@ def _cell(page: WriteOnlyWorksheet, value: Any, zone: ZoneInfo) -> Any:
 
 def _clean(text: str) -> str:
     """``text`` without the control characters XML 1.0 cannot hold (openpyxl refuses them)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return _ILLEGAL.sub("", text)

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from engine.documents.labels import DOC_TYPES, URGENCY
 from engine.documents.service import DocumentPage, DocumentRow
 from engine.errors import NotFound
 from engine.i18n import N_
@@ -25,11 +26,7 @@ from engine.signing.fonts import serif_font
 
 # fontTools reports each table it cannot subset (FFTM ...) on every PDF fpdf2 writes; nothing is wrong.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
-DOC_TYPES = {"cong_van": "Công văn", "quyet_dinh": "Quyết định", "chi_thi": "Chỉ thị", "nghi_quyet": "Nghị quyết",
-             "ket_luan": "Kết luận", "quy_dinh": "Quy định", "thong_bao": "Thông báo", "huong_dan": "Hướng dẫn",
-             "ke_hoach": "Kế hoạch", "bao_cao": "Báo cáo", "to_trinh": "Tờ trình", "giay_moi": "Giấy mời",
-             "khac": "Văn bản"}
-URGENCY = {"thuong": "Thường", "khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
+__all__ = ["DOC_TYPES", "URGENCY"]  # the labels, for those who print
 TITLES = {"incoming": "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", "outgoing": "SỔ ĐĂNG KÝ VĂN BẢN ĐI"}
 # (heading, width in mm on landscape A4, how a row gives the cell)
 COLUMNS: dict[str, list[tuple[str, float, Any]]] = {

@@ -14,7 +14,7 @@ from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
 from engine.audit.access import DOCUMENT_DOWNLOADED, DOCUMENT_VIEWED
-from engine.documents import printing
+from engine.documents.labels import DOC_TYPES, URGENCY
 from web.extensions import services, user
 from web.params import load_or_default
 
@@ -34,8 +34,15 @@ REMARK_LABELS = {"y_kien_chi_dao": _l("Direction"), "y_kien_phan_cong": _l("Assi
                  "y_kien_kiem_tra": _l("Form and legality check"), "ket_qua_xu_ly": _l("Handling result"),
                  "comment": _l("Comment")}
 ACCESS_LABELS = {DOCUMENT_VIEWED: _l("viewed the document"), DOCUMENT_DOWNLOADED: _l("downloaded a file")}
-EXPORTS = {"pdf": ("application/pdf", printing.register_pdf),
-           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", printing.register_xlsx)}
+EXPORTS = {"pdf": ("application/pdf", "register_pdf"),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "register_xlsx")}
+
+
+def _printing() -> Any:
+    """engine/documents/printing, loaded on the first printout or export (fpdf2 and openpyxl are large)."""
+    from engine.documents import printing
+
+    return printing
 
 
 class RegisterSchema(Schema):
@@ -57,7 +64,7 @@ def show(document_id: int) -> ResponseReturnValue:
     return render_template("documents/show.html", page=page, doc=page.document, status_labels=STATUS_LABELS,
                            exchange=exchange, delivery_labels=DELIVERY_LABELS,
                            role_labels=ROLE_LABELS, signer_roles=SIGNER_ROLES, remark_labels=REMARK_LABELS,
-                           doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
+                           doc_types=DOC_TYPES, urgency=URGENCY,
                            access_labels=ACCESS_LABELS, names=services().catalogue.names())
 
 
@@ -77,9 +84,9 @@ def printable(document_id: int, which: str) -> ResponseReturnValue:
     page = services().documents.page(document_id, user().username)
     agency = services().settings.signing.agency_name
     if which == "slip":
-        content, name = printing.processing_slip_pdf(page, agency=agency), f"phieu-giai-quyet-{document_id}.pdf"
+        content, name = _printing().processing_slip_pdf(page, agency=agency), f"phieu-giai-quyet-{document_id}.pdf"
     else:
-        content, name = printing.case_summary_pdf(page, agency=agency), f"tom-tat-{document_id}.pdf"
+        content, name = _printing().case_summary_pdf(page, agency=agency), f"tom-tat-{document_id}.pdf"
     return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True, download_name=name,
                      max_age=0)
 
@@ -93,7 +100,7 @@ def register(kind: str) -> ResponseReturnValue:
                                          status=wanted["status"])
     exchange = services().exchange.summary([r.id for r in rows]) if kind == "outgoing" else {}
     return render_template("documents/register.html", kind=kind, kinds=KINDS, rows=rows, wanted=wanted,
-                           status_labels=STATUS_LABELS, doc_types=printing.DOC_TYPES, urgency=printing.URGENCY,
+                           status_labels=STATUS_LABELS, doc_types=DOC_TYPES, urgency=URGENCY,
                            exchange=exchange, delivery_labels=DELIVERY_LABELS)
 
 
@@ -104,8 +111,8 @@ def export(kind: str, fmt: str) -> ResponseReturnValue:
     wanted = _filter()
     rows = services().documents.register(kind, year=wanted["year"], user=user().username, search=wanted["q"],
                                          status=wanted["status"])
-    mimetype, make = EXPORTS[fmt]
-    content = make(kind, wanted["year"], rows, agency=services().settings.signing.agency_name)
+    mimetype, maker = EXPORTS[fmt]
+    content = getattr(_printing(), maker)(kind, wanted["year"], rows, agency=services().settings.signing.agency_name)
     name = f"so-{'den' if kind == 'incoming' else 'di'}-{wanted['year']}.{fmt}"
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
 
