@@ -153,6 +153,8 @@ def test_the_package_files_pin_the_libraries() -> None:
 
     package = json.loads((ROOT / "package.json").read_text())
     assert set(package["dependencies"]) == {"htmx.org", "bpmn-js", "pdfjs-dist", "swagger-ui-dist", "dmn-js",
-                                           "@bpmn-io/form-js"}
+                                           "@bpmn-io/form-js", "@expo-google-fonts/tinos"}
     lock = json.loads((ROOT / "package-lock.json").read_text())
     assert all(f"node_modules/{name}" in lock["packages"] for name in package["dependencies"])
+    # no install script runs at set-up (one under form-js would send telemetry out of an offline network)
+    assert "ignore-scripts=true" in (ROOT / ".npmrc").read_text().splitlines()
