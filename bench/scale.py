@@ -79,7 +79,8 @@ def prepare(settings: Settings) -> str:
 def env_for(settings: Settings, redis_url: str, home: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
             "PROCFLOW_HOME": str(home), "PROCFLOW_SECRET_KEY": "bench-" + "0" * 58,
-            "PROCFLOW_SECRETS_DIR": str(home / "secrets"), "PROCFLOW_QUEUE": "bench-scale"}
+            "PROCFLOW_SECRETS_DIR": str(home / "secrets"), "PROCFLOW_QUEUE": "bench-scale",
+            "PROCFLOW_API_RATE_LIMIT": "0"}  # one token drives every lifecycle: the per-token limit would refuse
 
 
 def start_host(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
