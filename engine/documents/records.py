@@ -165,6 +165,15 @@ def add_file(conn: Connection, document_id: int, role: str, stored: StoredFile, 
         verified_at=now if signatures is not None else None, created_at=now).returning(files.c.id)).scalar_one())
 
 
+def set_signatures(conn: Connection, document_id: int, sha256: str, signatures: list[dict[str, Any]],
+                   now: datetime) -> None:
+    """Record the verification of the document's files with content ``sha256`` that have none yet."""
+    unverified = [r.id for r in conn.execute(select(files.c.id, files.c.signatures).where(
+        files.c.document_id == document_id, files.c.sha256 == sha256)) if r.signatures is None]  # JSON null or NULL
+    if unverified:
+        conn.execute(update(files).where(files.c.id.in_(unverified)).values(signatures=signatures, verified_at=now))
+
+
 def current_main(conn: Connection, document_id: int) -> FileRow | None:
     """The latest version of the document's main file."""
     row = conn.execute(select(files).where(files.c.document_id == document_id, files.c.role == "main")

@@ -245,9 +245,20 @@ class ExchangeService:
                              "follow the state secrets rules"))
         checked = [(a, self._signatures(a)) for a in package.attachments]
         receipt_id = self._reserve(package, digest, user)
+        # The files go in as a clerk's registration gives them: the main PDF as the start form's ``tep_van_ban``,
+        # the others as ``tep_dinh_kem``, attached to the new case before the start's document actions run.
+        stored = [self.store.put(a.content, a.name, _content_type(a)) for a, _ in checked]
+        data = self._case_data(package, checked)
+        if stored:
+            data["tep_van_ban"] = stored[0].file_value()
+            data["tep_dinh_kem"] = [f.file_value() for f in stored[1:]]
+
+        def attach(conn: Connection, instance_id: int) -> None:
+            for one in stored:
+                self.store.attach(conn, instance_id, one, user=user, task_id=None, now=self.clock.now())
+
         try:
-            instance_id = self.runtime.start(self.settings.process, data=self._case_data(package, checked),
-                                             user=user)
+            instance_id = self.runtime.start(self.settings.process, data=data, user=user, on_created=attach)
         except BaseException:
             with self.db.transaction() as conn:
                 conn.execute(delete(receipts).where(receipts.c.id == receipt_id))
@@ -357,15 +368,16 @@ class ExchangeService:
             records.link(conn, document_id, instance_id, "registered", now)
         else:
             records.change(conn, document_id, values, now)
-        main_taken = False
-        for attachment, signatures in checked:
-            content_type = PDF if attachment.content.lstrip()[:5] == b"%PDF-" else attachment.content_type[:120]
-            stored = self.store.put(attachment.content, attachment.name, content_type)
-            self.store.attach(conn, instance_id, stored, user=user, task_id=None, now=now)
-            role = "appendix" if main_taken else "main"
-            main_taken = True
-            records.add_file(conn, document_id, role, stored, instance_id=instance_id, task_id=None, user=user,
-                             now=now, signatures=signatures)
+        if records.files_of(conn, document_id):  # the procedure's document actions filed them: keep what the
+            for attachment, signatures in checked:  # exchange verified where they did not verify
+                if signatures is not None:
+                    records.set_signatures(conn, document_id, hashlib.sha256(attachment.content).hexdigest(),
+                                           signatures, now)
+            return document_id
+        for index, (attachment, signatures) in enumerate(checked):
+            stored = self.store.put(attachment.content, attachment.name, _content_type(attachment))
+            records.add_file(conn, document_id, "appendix" if index else "main", stored, instance_id=instance_id,
+                             task_id=None, user=user, now=now, signatures=signatures)
         return document_id
 
     def _refusal(self, exc: ProcflowError, digest: str, size: int, user: str, sender: str | None,
@@ -741,3 +753,8 @@ def _split_notation(notation: str, number: int | None) -> tuple[str, str]:
     if found:
         return found.group(1), found.group(2).strip()
     return str(number or 0), notation.strip() or "-"
+
+
+def _content_type(attachment: Attachment) -> str:
+    """PDF by its content, else the type the package declares."""
+    return PDF if attachment.content.lstrip()[:5] == b"%PDF-" else attachment.content_type[:120]
