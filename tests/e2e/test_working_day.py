@@ -142,8 +142,9 @@ def _direct(page: Page, case_id: int, normal: int) -> None:
     rows = page.locator("#inbox-table tbody tr")
     expect(rows).to_have_count(2)
     row = rows.filter(has=page.locator(f'a[href="/cases/{case_id}"]'))
-    expect(row).to_contain_text(TRICH_YEU)  # the case's title, not "#N"
-    expect(row).not_to_contain_text(f"#{case_id}")
+    expect(row).to_contain_text(f"Số đến 2: {TRICH_YEU}")  # the case's title (arrival number, summary)
+    expect(row).to_contain_text("315/UBND-VP — Ủy ban nhân dân tỉnh — 2026")  # the key as people write it
+    expect(row).not_to_contain_text("Hồ sơ #")
     page.select_option("#filter-urgency", "urgent")
     page.click("#filter-submit")
     expect(rows).to_have_count(1)
@@ -152,8 +153,10 @@ def _direct(page: Page, case_id: int, normal: int) -> None:
 
     row = page.locator("#inbox-table tbody tr").filter(has=page.locator(f'a[href="/cases/{case_id}"]'))
     task_id = row.get_attribute("data-task-id")
+    page.wait_for_load_state("load")  # htmx is ready: the claim swaps the row's cell in place
     row.locator(f"#claim-button-{task_id}").click()
-    expect(row.locator(f"#unclaim-{task_id}")).to_be_visible()
+    print(page.url)
+    expect(page.locator(f"#unclaim-{task_id}")).to_be_visible()
     row.locator(".task-link").click()
     expect(page.locator("#field-tep_van_ban-kept a.file-link")).to_have_count(1)  # the PDF, as a link
     page.fill("#field-y_kien_chi_dao", DIRECTION)
@@ -321,7 +324,8 @@ def _open(page: Page, case_id: int, task_name: str) -> None:
            .filter(has=page.locator(f'a[href="/cases/{case_id}"]'))
            .filter(has=page.get_by_role("link", name=task_name, exact=True)))
     expect(row).to_have_count(1)
-    expect(row).not_to_contain_text(f"#{case_id}")  # the case's title, not its number
+    expect(row).to_contain_text(TRICH_YEU)  # the case's title, not only its number
+    expect(row).not_to_contain_text("Hồ sơ #")
     row.locator(".task-link").click()
     expect(page.locator("#task-title")).to_have_text(task_name)
 
