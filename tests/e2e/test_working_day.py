@@ -88,7 +88,7 @@ def test_a_working_day(live_app: LiveApp, open_session: OpenSession) -> None:
     # Sticky: the send-back returns the work to whoever held it last, not to the specialist named in the form.
     (handling,) = [t for t in services.queries.tasks(instance_id=case_id) if t.element_id == "specialist_handling"]
     assert handling.assignee == "chuyenvien2"
-    _report(other, case_id, "Đã bổ sung lộ trình và kinh phí thực hiện.", attach=False)
+    _report(other, case_id, "Đã hoàn thiện dự thảo theo ý kiến trưởng phòng.", attach=False)
     live_app.clock.advance(timedelta(minutes=30))
     _review(head, case_id, send_back=False)
 
@@ -155,7 +155,6 @@ def _direct(page: Page, case_id: int, normal: int) -> None:
     task_id = row.get_attribute("data-task-id")
     page.wait_for_load_state("load")  # htmx is ready: the claim swaps the row's cell in place
     row.locator(f"#claim-button-{task_id}").click()
-    print(page.url)
     expect(page.locator(f"#unclaim-{task_id}")).to_be_visible()
     row.locator(".task-link").click()
     expect(page.locator("#field-tep_van_ban-kept a.file-link")).to_have_count(1)  # the PDF, as a link
@@ -281,6 +280,12 @@ def _case_story(page: Page, case_id: int) -> None:
     expect(decisions.filter(has_text=RETURN_NOTE)).to_have_count(1)
     expect(decisions.filter(has_text="Trả lại")).to_have_count(1)
     expect(decisions.filter(has_text="Đồng ý")).not_to_have_count(0)
+    # The release is named as such, and says where the work went.
+    released = history.locator(".timeline__item--task_unclaimed")
+    expect(released).to_contain_text("Bỏ nhận công việc: Xử lý văn bản, báo cáo kết quả → Lê Văn Cường")
+    expect(released).to_contain_text("Hoàng Văn Em")
+    expect(history).not_to_contain_text("Trả lại công việc")
+    expect(history.locator(".timeline__item--task_delegated")).to_contain_text("→ Đỗ Thị Giang")
     for name in ("Vũ Thị Hoa", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em", "Đỗ Thị Giang"):
         expect(history.get_by_text(name).first).to_be_visible()
     text = history.inner_text()
