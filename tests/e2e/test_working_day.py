@@ -225,6 +225,21 @@ def _due_soon_agrees(specialist: Page, manager: Page, case_id: int) -> None:
     row = manager.locator("#deadline-person-chuyenvien2")
     expect(row.locator("td").nth(2)).to_have_text("1")
     expect(row).to_contain_text("Đỗ Thị Giang")
+    task_row = manager.locator("#deadlines-tasks-table tbody tr").filter(
+        has=manager.locator(f'a[href="/cases/{case_id}"]')).filter(has_text="Xử lý văn bản, báo cáo kết quả")
+    expect(task_row).to_contain_text(TRICH_YEU)  # the case's title on the manager's page too
+    expect(task_row).to_contain_text("Đỗ Thị Giang")
+    # The manager's "Giao lại" offers people only; a username forged into the list is refused, nothing changes.
+    task_id = task_row.get_attribute("data-task-id")
+    manager.evaluate("""(id) => {
+        const field = document.getElementById('reassign-to-' + id);
+        field.add(new Option('Ma', 'chuyenvien9'));
+        field.value = 'chuyenvien9';
+    }""", task_id)
+    manager.click(f"#reassign-{task_id}")
+    error = manager.locator(f"#reassign-to-{task_id}-error")
+    expect(error).to_have_text("Hãy chọn một người trong danh sách.")  # on the same page, by the list
+    expect(manager.locator(f"#reassign-to-{task_id}")).to_have_attribute("aria-invalid", "true")
     specialist.click("#nav-inbox")
     specialist.select_option("#filter-state", "due_soon")
     specialist.click("#filter-submit")
