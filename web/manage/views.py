@@ -64,13 +64,9 @@ def deadlines_page(args: Mapping[str, str], *, back: str, errors: dict[str, list
     viewer = manager_scope("deadlines of units")
     filters = load(DeadlineSchema(), args)
     found = analytics().deadlines_now(me(), unit=filters["unit"], person=filters["person"], limit=DEADLINE_ROWS)
-    return _page("manage/deadlines.html", viewer, status, found=found, filters=filters, people=reassignable(),
+    people = analytics().evaluation(me(), current_year(), locale=locale())  # whom a task may be given to
+    return _page("manage/deadlines.html", viewer, status, found=found, filters=filters, people=people,
                  back=back, limit=DEADLINE_ROWS, errors=errors or {})
-
-
-def reassignable() -> list[Any]:
-    """The people of the manager's units a task may be given to: those the page lists, the only ones accepted."""
-    return list(analytics().evaluation(me(), current_year(), locale=locale()))
 
 
 @bp.get("/records")
