@@ -80,6 +80,10 @@ def test_a_working_day(live_app: LiveApp, open_session: OpenSession) -> None:
 
     live_app.clock.advance(timedelta(hours=2))
     other = open_session("chuyenvien2")
+    other.click("#nav-notifications")  # told of the hand-over, naming the case by its title
+    told = other.locator("#notifications-list li").filter(has_text="Xử lý văn bản, báo cáo kết quả")
+    expect(told.first).to_contain_text(TRICH_YEU)
+    expect(told.first).not_to_contain_text("Hồ sơ #")
     _due_soon_agrees(other, leader, case_id)
     _report(other, case_id, "Đã dự thảo kế hoạch chuyển đổi số.", attach=True)
 
@@ -92,6 +96,9 @@ def test_a_working_day(live_app: LiveApp, open_session: OpenSession) -> None:
     live_app.clock.advance(timedelta(minutes=30))
     _review(head, case_id, send_back=False)
 
+    clerk.click("#nav-cases")  # "Hồ sơ của tôi" names the case too
+    expect(clerk.locator(f"#case-{case_id}")).to_contain_text(TRICH_YEU)
+    expect(clerk.locator(f"#case-{case_id}")).not_to_contain_text("Hồ sơ #")
     _case_story(clerk, case_id)
     _search(clerk, case_id)
     admin = open_session("quantri")
