@@ -293,6 +293,7 @@ def _case_story(page: Page, case_id: int) -> None:
     expect(page.locator("#case-key")).to_have_text("315/UBND-VP — Ủy ban nhân dân tỉnh — 2026")
     facts = page.locator("#case-facts-list")
     for label, value in (("Số, ký hiệu", SO_KY_HIEU), ("Trích yếu", TRICH_YEU), ("Độ khẩn", "Khẩn"),
+                         ("Ngày đến", "29/04/2026"), ("Tệp văn bản", PDF_NAME),
                          ("Ý kiến chỉ đạo (bút phê)", DIRECTION), ("Đơn vị chủ trì", "Phòng Tổng hợp"),
                          ("Đơn vị phối hợp", "Phòng Hành chính - Lưu trữ")):
         fact = facts.locator("div").filter(has=page.locator("dt", has_text=label)).first
