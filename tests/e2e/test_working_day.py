@@ -84,7 +84,9 @@ def test_a_working_day(live_app: LiveApp, open_session: OpenSession) -> None:
     told = other.locator("#notifications-list li").filter(has_text="Xử lý văn bản, báo cáo kết quả")
     expect(told.first).to_contain_text(TRICH_YEU)
     expect(told.first).not_to_contain_text("Hồ sơ #")
-    _due_soon_agrees(other, leader, case_id)
+    _due_soon_agrees(other, leader, case_id, normal)
+    (waiting,) = [t for t in services.analytics.deadlines_now("bithu", limit=100).tasks if t.instance_id == normal]
+    assert not waiting.overdue and waiting.unit_code != "PHC"  # due soon, and not the clerk's unit's
     _report(other, case_id, "Đã dự thảo kế hoạch chuyển đổi số.", attach=True)
 
     live_app.clock.advance(timedelta(minutes=30))
@@ -224,7 +226,7 @@ def _hand_over(page: Page, case_id: int) -> None:
     expect(page.locator("#flash-messages")).to_contain_text("Đỗ Thị Giang")
 
 
-def _due_soon_agrees(specialist: Page, manager: Page, case_id: int) -> None:
+def _due_soon_agrees(specialist: Page, manager: Page, case_id: int, normal: int) -> None:
     """The urgent work is due within a working day: the personal record and the manager's page say the same."""
     specialist.goto("/manage/me")
     expect(specialist.locator("#mine-due-soon .tile__value")).to_have_text("1")
@@ -232,6 +234,10 @@ def _due_soon_agrees(specialist: Page, manager: Page, case_id: int) -> None:
     row = manager.locator("#deadline-person-chuyenvien2")
     expect(row.locator("td").nth(2)).to_have_text("1")
     expect(row).to_contain_text("Đỗ Thị Giang")
+    # Lateness belongs to whoever holds the work: the clerk's unit (PHC) answers for its head's contribution only,
+    # not for the leaders' unclaimed direction of the document its clerk registered.
+    expect(manager.locator("#deadline-unit-PHC td").nth(2)).to_have_text("1")
+    expect(manager.locator(f'#deadlines-tasks-table a[href="/cases/{normal}"]')).to_have_count(0)
     task_row = manager.locator("#deadlines-tasks-table tbody tr").filter(
         has=manager.locator(f'a[href="/cases/{case_id}"]')).filter(has_text="Xử lý văn bản, báo cáo kết quả")
     expect(task_row).to_contain_text(TRICH_YEU)  # the case's title on the manager's page too
