@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.cases.attachments import AttachmentService, ReceivedFile, Upload
 from engine.cases.catalogue import ProcessCatalogue
 from engine.errors import InvalidInput
-from engine.forms import FormDefinition
+from engine.forms import FormDefinition, validate_submission
 from engine.i18n import N_
 from engine.runtime.core import Runtime
 
@@ -76,6 +77,17 @@ class CaseStarter:
                 values.append(kept.file_value())
             if values:
                 data[name] = values if picker.constraints.multiple else values[-1]
-        if errors:
-            raise InvalidInput(FILES_REFUSED, errors)
+        if errors:  # every problem at once: the form's own messages too, so that one correction is enough
+            raise InvalidInput(FILES_REFUSED, {**self._form_problems(form, data, locale), **errors})
         return received, data
+
+    def _form_problems(self, form: FormDefinition | None, data: dict[str, Any], locale: str) -> dict[str, list[str]]:
+        """The form's messages for ``data`` (its refused files left out), as the runtime's validation would give."""
+        if form is None:
+            return {}
+        now = self.runtime.clock.now().astimezone(ZoneInfo(self.runtime.timezone))
+        try:
+            validate_submission(form, data, locale=locale, now=now)
+        except InvalidInput as exc:
+            return exc.fields
+        return {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from engine.forms import FormDefinition
@@ -75,11 +76,28 @@ def _shown(component: FormComponent, value: Any, names: Names, locale: str) -> s
     for choice in component.choices:
         if choice.value == str(value):
             return choice.label_for(locale)
+    if component.type == "datetime":
+        return _date_text(str(value), component.subtype, locale)
     if component.pick is not None:
         kind = component.pick.kind
         return names.holder(str(value)) if kind == "user" else names.unit(str(value)) if kind == "unit" \
             else names.group(str(value))
     return str(value)
+
+
+def _date_text(text: str, subtype: str | None, locale: str) -> str:
+    """A date or moment as people read it: ``29/04/2026`` in Vietnamese, ``2026-04-29`` in English."""
+    vietnamese = not locale.startswith("en")
+    try:
+        if subtype in (None, "date"):
+            day = date.fromisoformat(text)
+            return day.strftime("%d/%m/%Y") if vietnamese else day.isoformat()
+        if subtype == "datetime":
+            moment = datetime.fromisoformat(text)
+            return moment.strftime("%d/%m/%Y %H:%M") if vietnamese else moment.strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        pass
+    return text
 
 
 def _value(data: Mapping[str, Any], path: str) -> Any:

@@ -33,7 +33,7 @@ EVENT_LABELS = {
     "instance_started": _l("Case started"),
     "task_created": _l("Task opened"),
     "task_claimed": _l("Task taken"),
-    "task_unclaimed": _l("Task given back"),
+    "task_unclaimed": _l("Task released"),
     "task_delegated": _l("Task handed over"),
     "task_completed": _l("Task completed"),
     "instance_completed": _l("Case completed"),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound, PermissionDenied
+from web.extensions import services
 from web.i18n import safe_next
 from web.manage import bp
 from web.manage.common import analytics, me
 from web.manage.params import ConfirmSchema, PeriodSchema, ReassignSchema, thresholds_from_form
-from web.manage.views import evaluation_page
+from web.manage.views import deadlines_page, evaluation_page
 from web.params import load, load_or_default
 
 
@@ -30,10 +34,20 @@ def remind(task_id: str) -> ResponseReturnValue:
 def reassign(task_id: str) -> ResponseReturnValue:
     """Give an open task to someone in the manager's units; they are told."""
     to_user = load(ReassignSchema(), request.form)["to_user"].strip()
-    if not to_user:
-        raise InvalidInput(_("Choose whom to give the task to."), {"to_user": [_("Choose whom to give the task to.")]})
-    analytics().reassign(me(), task_id, to_user)
-    flash(_("The task was given to %(who)s.", who=to_user), "success")
+    try:
+        if not to_user:
+            raise InvalidInput(_("Choose whom to give the task to."))
+        analytics().reassign(me(), task_id, to_user)  # the task is checked first: one outside one's units is 403/404
+    except (InvalidInput, NotFound, PermissionDenied) as exc:
+        if to_user and exc.params.get("user") != to_user:
+            raise
+        # The person is chosen from the list, never typed: anyone else is refused by the list, on the same page.
+        message = _("Choose whom to give the task to.") if not to_user else _("Choose someone from the list.")
+        back = _back()
+        return deadlines_page(MultiDict(parse_qsl(urlsplit(back).query)), back=back, errors={task_id: [message]},
+                              status=422)
+    account = services().accounts.account(to_user)
+    flash(_("The task was given to %(who)s.", who=account.full_name if account else to_user), "success")
     return redirect(_back())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
@@ -53,12 +54,19 @@ def index() -> ResponseReturnValue:
 @login_required
 def deadlines() -> ResponseReturnValue:
     """Open tasks overdue or due soon, by unit and person, with one-click reminders and reassignment."""
+    return deadlines_page(request.args, back=request.full_path)
+
+
+def deadlines_page(args: Mapping[str, str], *, back: str, errors: dict[str, list[str]] | None = None,
+                   status: int = 200) -> ResponseReturnValue:
+    """Render "deadlines now" for the filters in ``args`` (again after a refused reassignment, with its message
+    under the task's list of people: ``errors`` by task id)."""
     viewer = manager_scope("deadlines of units")
-    filters = load(DeadlineSchema(), request.args)
+    filters = load(DeadlineSchema(), args)
     found = analytics().deadlines_now(me(), unit=filters["unit"], person=filters["person"], limit=DEADLINE_ROWS)
-    people = analytics().evaluation(me(), current_year(), locale=locale())
-    return _page("manage/deadlines.html", viewer, found=found, filters=filters, people=people,
-                 back=request.full_path, limit=DEADLINE_ROWS)
+    people = analytics().evaluation(me(), current_year(), locale=locale())  # whom a task may be given to
+    return _page("manage/deadlines.html", viewer, status, found=found, filters=filters, people=people,
+                 back=back, limit=DEADLINE_ROWS, errors=errors or {})
 
 
 @bp.get("/records")

@@ -52,3 +52,12 @@ def test_keys_and_case_references_read_as_people_write_them() -> None:
     assert case_reference(7, "Báo cáo") == "7 «Báo cáo»" and case_reference(7, None) == "7"
     assert NAMES.holder("truongphong_th") == "Lê Văn Cường (Phòng Tổng hợp)" and NAMES.person("ghost") == "ghost"
     assert NAMES.group_list(["lanh_dao", "user:truongphong_th"]) == "Lãnh đạo, Lê Văn Cường"
+
+
+def test_dates_read_as_people_write_them() -> None:
+    registration = load_form(FORMS / "incoming_registration.form")
+    data = {"ngay_ban_hanh": "2026-04-28", "ngay_den": "2026-04-29"}
+    shown = {f.key: f.text for f in case_facts([registration], data, NAMES)}
+    assert shown == {"ngay_ban_hanh": "28/04/2026", "ngay_den": "29/04/2026"}
+    in_english = {f.key: f.text for f in case_facts([registration], data, NAMES, locale="en")}
+    assert in_english["ngay_den"] == "2026-04-29"

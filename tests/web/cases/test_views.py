@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask.testing import FlaskClient
 
@@ -145,3 +146,21 @@ def test_my_cases_with_a_stale_status_or_page_shows_the_first_page_of_all(client
     for query in ("status=lost", "page=abc", "page=0", "page=123456789012345678901", "status=running&page=-3"):
         response = client.get(f"/cases/?{query}")
         assert response.status_code == 200 and f'id="case-{mine}"' in response.get_data(as_text=True), query
+
+
+def test_a_release_is_named_apart_from_a_send_back_and_says_where_the_work_went(
+        client: FlaskClient, auth: Auth, web_services: Services) -> None:
+    instance_id, task_id = start_approval(web_services)
+    work = web_services.work
+    work.claim(task_id, "chanhvp")
+    work.unclaim(task_id, "chanhvp")  # taken from the group: back to the group
+    work.delegate(task_id, "chanhvp", "bithu")
+    work.unclaim(task_id, "bithu")  # personal work: back to whoever gave it
+    auth.login("chanhvp")
+    page = client.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Trả lại công việc" not in page  # "Trả lại" is the decision to send back, never a release
+    released = re.findall(r'timeline__item--task_unclaimed">(.*?)</li>', page, re.S)
+    assert len(released) == 2
+    texts = [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in released]
+    assert "Bỏ nhận công việc: Lãnh đạo duyệt → Trần Thị Chánh" in texts[0]  # newest first
+    assert "Bỏ nhận công việc: Lãnh đạo duyệt → Lãnh đạo" in texts[1]

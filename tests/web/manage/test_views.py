@@ -331,9 +331,15 @@ def test_reassign_needs_csrf_and_permission(client: FlaskClient, auth: Auth, age
     auth.login("chanhvp")
     assert client.post("/manage/tasks/o2/reassign", data={"to_user": "chuyenvien"}).status_code == 400
     assert auth.post("/manage/tasks/o2/reassign", {"to_user": ""}, page="/manage/deadlines").status_code == 422
-    assert auth.post("/manage/tasks/o2/reassign", {"to_user": "cuong"}, page="/manage/deadlines").status_code == 403
+    for outside in ("cuong", "chuyenvien9"):  # not in chanhvp's units; nobody at all: a message by the list
+        refused = auth.post("/manage/tasks/o2/reassign", {"to_user": outside}, page="/manage/deadlines")
+        assert refused.status_code == 422
+        html = refused.get_data(as_text=True)
+        assert 'id="reassign-to-o2-error"' in html and "Hãy chọn một người trong danh sách." in html
+        assert 'id="deadlines-title"' in html  # the same page, not an error page
     response = auth.post("/manage/tasks/o2/reassign", {"to_user": "chuyenvien"}, page="/manage/deadlines")
     assert response.status_code == 302
+    assert "Đã giao công việc cho Hoàng Văn Viên." in page(client, "/manage/deadlines")  # by name
     with agency.db.read() as session:
         assert session.get(InboxTask, "o2").assignee == "chuyenvien"  # type: ignore[union-attr]
     auth.logout()
