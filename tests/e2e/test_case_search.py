@@ -21,19 +21,31 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 def _document(number: str, summary: str, agency: str, urgency: str = "thuong") -> dict[str, Any]:
     return {"so_ky_hieu": number, "ngay_ban_hanh": "2026-04-27", "ngay_den": "2026-04-29",
             "co_quan_ban_hanh": agency, "loai_van_ban": "cong_van", "trich_yeu": summary,
-            "hinh_thuc_nhan": "dien_tu", "do_khan": urgency, "do_mat": "thuong", "so_trang": 2, "tep_van_ban": [],
+            "hinh_thuc_nhan": "dien_tu", "do_khan": urgency, "do_mat": "thuong", "so_trang": 2,
             "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""}
+
+
+def _register(services: Any, data: dict[str, Any]) -> int:
+    """Register an electronic document with its PDF, as the clerk's start form does."""
+    import io
+
+    from engine.cases.attachments import Upload
+    from engine.signing.sample import sample_document
+
+    pdf = sample_document(title="CÔNG VĂN", agency=data["co_quan_ban_hanh"].upper(), signer="Nguyễn Văn An").pdf
+    return services.starter.start("incoming_document", user="vanthu", data=data,
+                                  files={"tep_van_ban": [Upload("cong-van.pdf", io.BytesIO(pdf))]})
 
 
 def test_the_clerk_finds_a_case_by_words_typed_without_diacritics(live_app: LiveApp,
                                                                    open_session: OpenSession) -> None:
     services = live_app.services
-    wanted = services.runtime.start("incoming_document", user="vanthu", data=_document(
+    wanted = _register(services, _document(
         "215/UBND-VP", "Về việc tổ chức Hội nghị tổng kết công tác năm 2026 và triển khai nhiệm vụ tháng 12",
         "Ủy ban nhân dân tỉnh", "khan"))
-    services.runtime.start("incoming_document", user="vanthu", data=_document(
+    _register(services, _document(
         "37/SNV-TCBM", "Về việc báo cáo số lượng cán bộ, công chức", "Sở Nội vụ"))
-    services.runtime.start("incoming_document", user="vanthu", data=_document(
+    _register(services, _document(
         "12/STC-NS", "Hướng dẫn lập dự toán ngân sách; tổng kết năm", "Sở Tài chính"))
     page = open_session("vanthu")
     errors: list[str] = []
@@ -44,7 +56,8 @@ def test_the_clerk_finds_a_case_by_words_typed_without_diacritics(live_app: Live
     page.click("#search-submit")
     expect(page.locator("#search-count")).to_have_text("Tìm thấy 1 hồ sơ")
     hit = page.locator(f"#hit-{wanted}")
-    expect(hit.locator("mark")).to_have_text(["Hội", "nghị", "tổng", "kết", "tháng", "12"])
+    # the title (the procedure's procflow:title: "Số đến N: <trích yếu>") with the words marked
+    expect(hit.locator(".search-hit__title mark")).to_have_text(["Hội", "nghị", "tổng", "kết", "tháng", "12"])
     expect(hit).to_contain_text("215/UBND-VP")
     expect(hit.locator(".tag--urgent")).to_have_text("Khẩn")
     page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
