@@ -34,17 +34,23 @@ class Fact:
 
 def case_facts(forms: Iterable[FormDefinition | None], data: Mapping[str, Any], names: Names,
                locale: str = "vi") -> list[Fact]:
-    """Every field of the process's forms that holds a value in ``data``, once, in the forms' order."""
-    seen: set[str] = set()
-    facts: list[Fact] = []
+    """Every field of the process's forms that holds a value in ``data``, once, in the forms' order, labelled as
+    the form where it is filled in labels it (a later form may show it read-only under another label, such as
+    the head's remark shown to the specialist as "remark when returning")."""
+    order: list[str] = []
+    chosen: dict[str, FormComponent] = {}
     for form in forms:
         for component in form.fields if form else ():
-            if component.name and component.name not in seen and component.type not in _SKIPPED:
-                found = fact(component, _value(data, component.name), names, locale)
-                if found is not None:
-                    seen.add(component.name)
-                    facts.append(found)
-    return facts
+            name = component.name
+            if not name or component.type in _SKIPPED:
+                continue
+            if name not in chosen:
+                order.append(name)
+                chosen[name] = component
+            elif component.accepts_input and not chosen[name].accepts_input:
+                chosen[name] = component
+    found = (fact(chosen[name], _value(data, name), names, locale) for name in order)
+    return [f for f in found if f is not None]
 
 
 def decision_facts(form: FormDefinition | None, submitted: Mapping[str, Any], names: Names,

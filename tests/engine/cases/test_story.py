@@ -32,6 +32,14 @@ def test_the_case_data_is_labelled_as_the_forms_label_it_once_in_form_order() ->
     assert files.files == [FILE] and files.text is None
 
 
+def test_a_field_is_labelled_as_the_form_that_fills_it_not_one_that_shows_it_read_only() -> None:
+    handling = load_form(FORMS / "incoming_handling.form")  # shows the head's remark read-only, as "when returning"
+    review = load_form(FORMS / "incoming_head_review.form")  # where the head writes it
+    data = {"y_kien_truong_phong": "Đồng ý."}
+    assert [(f.label, f.text) for f in case_facts([handling, review], data, NAMES)
+            if f.key == "y_kien_truong_phong"] == [("Ý kiến", "Đồng ý.")]
+
+
 def test_a_decision_is_what_the_task_let_its_user_fill_not_what_it_showed() -> None:
     review = load_form(FORMS / "incoming_head_review.form")
     decided = decision_facts(review, {"ket_luan_truong_phong": "dong_y", "y_kien_truong_phong": "",
