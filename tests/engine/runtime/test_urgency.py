@@ -27,7 +27,20 @@ def _start_data(process: str) -> dict[str, Any]:
     """The first scenario's start data: what the procedure's start form submits."""
     scenarios = yaml.safe_load((PROCESSES / f"{process}.scenarios.yaml").read_text(encoding="utf-8"))
     data = dict(scenarios["scenarios"][0]["start"]["data"])
-    return {**data, "tep_van_ban": []} if "tep_van_ban" in data else data  # no file stored in these tests
+    data.pop("tep_van_ban", None)  # the incoming document's PDF is uploaded with the start (_register)
+    return data
+
+
+def _register(services: Services, data: dict[str, Any]) -> int:
+    """Register an electronic incoming document with its PDF, as the clerk's start form does."""
+    import io
+
+    from engine.cases.attachments import Upload
+    from engine.signing.sample import sample_document
+
+    pdf = sample_document(title="CÔNG VĂN", agency="ỦY BAN NHÂN DÂN TỈNH", signer="Nguyễn Văn An").pdf
+    return services.starter.start("incoming_document", user="vanthu", data=data,
+                                  files={"tep_van_ban": [Upload("cong-van.pdf", io.BytesIO(pdf))]})
 
 
 @pytest.fixture
@@ -55,8 +68,8 @@ def test_form_values_map_to_levels(value: str, level: str) -> None:
 
 def test_the_incoming_document_sets_its_urgency_and_the_filter_finds_it(shipped: Services) -> None:
     data = _start_data("incoming_document")
-    flash = shipped.runtime.start("incoming_document", data={**data, "do_khan": "hoa_toc"}, user="vanthu")
-    normal = shipped.runtime.start("incoming_document", data={**data, "so_ky_hieu": "7/UBND"}, user="vanthu")
+    flash = _register(shipped, {**data, "do_khan": "hoa_toc"})
+    normal = _register(shipped, {**data, "so_ky_hieu": "7/UBND"})
     assert (urgency(shipped, flash), urgency(shipped, normal)) == ("flash", "normal")
     leader = next(t.assignee or "chanhvp" for t in shipped.queries.tasks(instance_id=flash))
     found = shipped.inbox.page(leader, InboxFilter(urgency="flash"))
