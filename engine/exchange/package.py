@@ -325,6 +325,7 @@ def parse(content: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     except etree.XMLSyntaxError as exc:
         raise MalformedPackage("", exc.lineno or 0, str(exc.msg)) from exc
     schema = _schema()
+    etree.clear_error_log()  # this validation's errors only (lxml's log is per thread)
     if not schema.validate(root):
         entry = schema.error_log[0]
         message = _CLARK.sub("edXML:", entry.message)

@@ -39,6 +39,9 @@ def parse_xml(content: bytes | str, *, name: str) -> Any:
     subset = _INTERNAL_SUBSET.search(data)
     if subset is not None and _ENTITY.search(subset.group(1)):
         raise InvalidModel([entity_problem(name, data)])
+    # lxml keeps one error log per thread: what an earlier XSD validation left there (engine/exchange) would
+    # otherwise come back as this document's first syntax error.
+    etree.clear_error_log()
     root = etree.fromstring(data, xml_parser())
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
