@@ -138,7 +138,7 @@ def _unexpected(message: ConsoleMessage) -> bool:
     """A console error other than the missing favicon, or the form's draft autosave answered 409 because the task
     was completed meanwhile (the autosave can fire while the completed page is left; nothing is lost)."""
     text, url = message.text, message.location.get("url", "")
-    draft_after_completion = "409" in text and ("/draft" in text or url.endswith("/draft"))
+    draft_after_completion = ("409" in text or "404" in text) and ("/draft" in text or url.endswith("/draft"))
     return message.type == "error" and not url.endswith("/favicon.ico") and not draft_after_completion
 
 
