@@ -36,8 +36,9 @@ def sqlite_services(clock: Clock | None = None) -> Iterator[Services]:
 
 
 @contextmanager
-def postgres_services(clock: Clock | None = None) -> Iterator[Services | None]:
-    """Services in a fresh schema of the PostgreSQL server (None if it cannot be reached)."""
+def postgres_services(clock: Clock | None = None, *, keep: bool = False) -> Iterator[Services | None]:
+    """Services in a fresh schema of the PostgreSQL server (None if it cannot be reached); the schema is dropped
+    afterwards unless ``keep`` (its name is printed, to measure it again)."""
     base = normalize_database_url(POSTGRES_URL)
     schema = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
     try:
@@ -55,7 +56,10 @@ def postgres_services(clock: Clock | None = None) -> Iterator[Services | None]:
         finally:
             services.close()
     finally:
-        _execute(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        if keep:
+            print(f"kept schema {schema}", flush=True)
+        else:
+            _execute(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def _execute(url: str, statement: str) -> None:

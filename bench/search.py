@@ -197,6 +197,8 @@ def seed(services: Services, count: int) -> None:
     tables = ("instances", "case_search", "history", "inbox_tasks", "task_candidate_groups")
     with _bulk(services, tables):
         _generate(services, count, version_id, people)
+        with services.db.engine.begin() as conn:  # the triggers that keep case_search.access were off
+            conn.execute(text("SELECT procflow_case_access_backfill()"))
     with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in (*tables, "users", "units", "memberships"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
@@ -318,6 +320,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of a word query per user")
     parser.add_argument("--schema", help="measure again a schema a run left seeded (it is kept); --cases must match")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded schema (its name is printed)")
     args = parser.parse_args()
     if args.schema:
         from pathlib import Path
@@ -332,7 +335,7 @@ def main() -> None:
         finally:
             kept.close()
     else:
-        with postgres_services() as services:
+        with postgres_services(keep=args.keep) as services:
             figures = run(services, args.cases, args.runs, args.explain) if services else None
     if figures is None:
         print(json.dumps({"cases": args.cases, "p95_ms_max": None}))

@@ -32,12 +32,17 @@ def find(ctx: click.Context, words: tuple[str, ...], user: str, process_id: str 
                                   "started_from": started_from, "started_to": started_to})
     found = services_of(ctx).search.search(user, " ".join(words), filters, page=page)
     if fmt == "json":
-        echo_json({"total": found.total, "page": found.page, "hits": [h.as_dict() for h in found.hits]})
+        echo_json({"total": found.total, "more": found.more, "page": found.page,
+                   "hits": [h.as_dict() for h in found.hits]})
         return
     for hit in found.hits:
         snippet = "".join(f"[{t}]" if marked else t for t, marked in hit.snippet)
         click.echo(f"#{hit.id}  {hit.status:10} {hit.title or ''}\n      {snippet}")
-    click.echo(f"{found.total} case(s) found" if found.total else "no case found")
+    if found.more:
+        click.echo(f"more than {found.total} cases found: the most recent {found.total} are ranked; "
+                   "add words or filters")
+    else:
+        click.echo(f"{found.total} case(s) found" if found.total else "no case found")
 
 
 @search.command("reindex")

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowError
 from marshmallow import fields as mf
-from sqlalchemy import Integer, bindparam, func, literal_column, select, table
+from sqlalchemy import Integer, bindparam, cast, func, literal_column, select, table
 from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from engine.cases.queries import Queries
-from engine.cases.visibility import CaseAccess, units_below
+from engine.cases.visibility import CaseAccess, VisibleCases, units_below
 from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.persistence import search_index
@@ -43,13 +45,17 @@ from engine.runtime.checks import load_input
 
 MAX_PER_PAGE = 100
 MAX_WORDS = 12
-FEW_MATCHES = 1000  # up to this many matches, visibility is checked match by match rather than as a set
+FEW_MATCHES = 1000  # SQLite: up to this many matches, visibility is checked match by match rather than as a set
+RANKED = 1000  # words matching more cases: the most recent this many are ranked and the count says "more than"
+MAX_MONTHS = 36  # a longer period is not narrowed by month lexemes (PostgreSQL), only by its exact condition
 SNIPPET_LENGTH = 200
 
 _search = table_of(CaseSearchRow)
 _instances = table_of(Instance)
 _units = table_of(Unit)
 _fts = table("case_search_fts", sql_column("rowid"), sql_column("case_search_fts"))
+# What the GIN index of case_search covers on PostgreSQL (migration 0027): a query must name it so to use it.
+_INDEXED: Any = literal_column("(case_search.document || case_search.access)")
 _UNIT_EXISTS = select(_units.c.code).where(_units.c.code == bindparam("unit"))
 STATUSES = tuple(s.value for s in InstanceStatus)
 
@@ -192,6 +198,7 @@ class SearchPage:
     page: int
     per_page: int
     query: str
+    more: bool = False  # more than ``total`` cases have the words: the most recent ``total`` were ranked
 
     @property
     def pages(self) -> int:
@@ -273,30 +280,58 @@ def matching_ids(dialect: str) -> Select[Any]:
     ``IN``, as the inbox's search box uses it."""
     if dialect == "postgresql":
         query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
-        return select(_search.c.instance_id).where(literal_column("case_search.document").op("@@")(query))
+        return select(_search.c.instance_id).where(_INDEXED.op("@@")(query))
     return select(_fts.c.rowid).select_from(_fts).where(
         literal_column("case_search_fts").op("MATCH")(bindparam("query")))
 
 
-def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status: bool, unit: bool,
-               start: bool, end: bool, per_match: bool = False) -> Select[Any]:
-    """The page query for one shape of search."""
-    source = _search.join(_instances, _instances.c.id == _search.c.instance_id)
-    rank: Any = literal_column("0")
+def _lexeme(value: str) -> str:
+    """``value`` as one quoted lexeme of a ``tsquery`` literal (taken as it is: no parsing, no normalising)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _any(prefix: str, values: Any) -> str:
+    return "(" + " | ".join(_lexeme(prefix + v) for v in values) + ")"
+
+
+def _months(start: datetime | None, end: datetime | None) -> list[str] | None:
+    """The months (UTC, ``YYYY-MM``) a period [start, end) touches, for the ``m:`` lexemes; None when it has no
+    start or end or spans more than :data:`MAX_MONTHS` (then only the exact condition on ``started_at`` narrows)."""
+    if start is None or end is None:
+        return None
+    first, last = start.astimezone(UTC), (end - timedelta(microseconds=1)).astimezone(UTC)
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        if len(months) > MAX_MONTHS:
+            return None
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def access_query(visible: VisibleCases, filters: SearchFilters, params: Mapping[str, Any]) -> str | None:
+    """The ``tsquery`` over ``case_search.access`` (PostgreSQL; migration 0027) that selects the cases ``visible``
+    holds and the filters keep: who is involved (``u:``) or offered the work (``g:``), the procedure (``p:``),
+    status (``s:``), unit (``n:``) and the months of the period (``m:``). None: no condition."""
+    parts = []
+    if not visible.everything:
+        parts.append("(" + " | ".join([_lexeme("u:" + p) for p in visible.people]
+                                      + [_lexeme("g:" + c) for c in visible.codes]) + ")")
+    if filters.process_id:
+        parts.append(_lexeme("p:" + filters.process_id))
+    if filters.status:
+        parts.append(_lexeme("s:" + filters.status))
+    if filters.unit:
+        parts.append(_any("n:", params["units"]))
+    months = _months(params.get("start"), params.get("end"))
+    if months:
+        parts.append(_any("m:", months))
+    return " & ".join(parts) or None
+
+
+def _conditions(*, visible: Any, per_match: bool, process: bool, status: bool, unit: bool, start: bool,
+                end: bool) -> list[Any]:
     conditions: list[Any] = []
-    if text and dialect == "postgresql":
-        query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
-        document: Any = literal_column("case_search.document")
-        conditions.append(document.op("@@")(query))
-        rank = func.ts_rank_cd(document, query)
-    elif text:
-        # FTS5 ranks only in the query that scans it with MATCH: that query is a table of its own here.
-        hits = (select(_fts.c.rowid.label("id"), (-func.bm25(literal_column("case_search_fts"), 4.0, 1.0))
-                       .label("score"))
-                .select_from(_fts).where(literal_column("case_search_fts").op("MATCH")(bindparam("query")))
-                .subquery("fts_hits"))
-        source = source.join(hits, hits.c.id == _search.c.instance_id)
-        rank = hits.c.score
     if visible is not None and per_match:
         conditions.append(visible.condition(_instances.c.id))
     elif visible is not None:
@@ -307,18 +342,82 @@ def _statement(dialect: str, *, text: bool, visible: Any, process: bool, status:
         conditions.append(_instances.c.status == bindparam("status"))
     if unit:
         conditions.append(_instances.c.unit_code.in_(bindparam("units", expanding=True)))
+    conditions.extend(_period(start=start, end=end))
+    return conditions
+
+
+def _period(*, start: bool, end: bool) -> list[Any]:
+    conditions = []
     if start:
         conditions.append(_instances.c.started_at >= bindparam("start", type_=_instances.c.started_at.type))
     if end:
         conditions.append(_instances.c.started_at < bindparam("end", type_=_instances.c.started_at.type))
+    return conditions
+
+
+_SHOWN = (_instances.c.id, _instances.c.process_id, _instances.c.business_key, _instances.c.summary,
+          _instances.c.status, _instances.c.urgency, _instances.c.unit_code, _instances.c.started_at,
+          _instances.c.updated_at)
+
+
+def _page(source: Any, rank: Any, conditions: list[Any], *, total: Any = None) -> Select[Any]:
     ranked = rank.label("rank")
-    return (select(_instances.c.id, _instances.c.process_id, _instances.c.business_key, _instances.c.summary,
-                   _instances.c.status, _instances.c.urgency, _instances.c.unit_code, _instances.c.started_at,
-                   _instances.c.updated_at, _search.c.title, _search.c.content, ranked,
-                   func.count().over().label("total"))
+    counted = func.count().over() if total is None else total
+    return (select(*_SHOWN, _search.c.title, _search.c.content, ranked, counted.label("total"))
             .select_from(source).where(*conditions)
             .order_by(ranked.desc(), _instances.c.updated_at.desc(), _instances.c.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+
+
+def _listing(*, visible: Any, **shape: bool) -> Select[Any]:
+    """The page query without words: the cases the filters select, most recently changed first."""
+    source = _search.join(_instances, _instances.c.id == _search.c.instance_id)
+    return _page(source, literal_column("0"), _conditions(visible=visible, per_match=False, **shape))
+
+
+def _postgres_words(*, access: bool, start: bool, end: bool) -> Select[Any]:
+    """The page query for words on PostgreSQL: one GIN search of ``document || access`` finds the cases that have
+    the words, may be seen by the user and pass the filters (``:access``, :func:`access_query`); the most recent
+    :data:`RANKED` + 1 of them are ranked, and only the page's rows read their case."""
+    words_query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("query"))
+    query = words_query.op("&&")(cast(bindparam("access"), TSQUERY)) if access else words_query
+    window = select(_search.c.instance_id, _search.c.title, _search.c.content,
+                    literal_column("case_search.document").label("document")).where(_INDEXED.op("@@")(query))
+    if start or end:
+        window = window.join(_instances, _instances.c.id == _search.c.instance_id).where(
+            *_period(start=start, end=end))
+    found = _most_recent(window.order_by(_search.c.instance_id.desc()).limit(RANKED + 1).subquery("window"),
+                         "instance_id")
+    rank = func.ts_rank_cd(found.c.document, words_query).label("rank")
+    return (select(*_SHOWN, found.c.title, found.c.content, rank, found.c.total)
+            .select_from(found.join(_instances, _instances.c.id == found.c.instance_id))
+            .where(found.c.recent <= RANKED)
+            .order_by(rank.desc(), _instances.c.updated_at.desc(), _instances.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+
+
+def _most_recent(window: Any, key: str) -> Any:
+    """``window`` (at most :data:`RANKED` + 1 matches) with how many it holds (``total``: more than RANKED says
+    "more") and each row's place from the newest (``recent``: only the first RANKED are shown)."""
+    return select(window, func.count().over().label("total"),
+                  func.row_number().over(order_by=window.c[key].desc()).label("recent")).subquery("found")
+
+
+def _sqlite_words(*, visible: Any, per_match: bool, **shape: bool) -> Select[Any]:
+    """The page query for words on SQLite: FTS5 finds the words (ranked by ``bm25``, the title and key weighing 4
+    to the data's 1), the visibility rule and the filters are joined; the most recent :data:`RANKED` + 1 are ranked.
+    """
+    # FTS5 ranks only in the query that scans it with MATCH: that query is a table of its own here.
+    hits = (select(_fts.c.rowid.label("id"), (-func.bm25(literal_column("case_search_fts"), 4.0, 1.0))
+                   .label("score"))
+            .select_from(_fts).where(literal_column("case_search_fts").op("MATCH")(bindparam("query")))
+            .subquery("fts_hits"))
+    found = _most_recent(select(hits.c.id, hits.c.score).join(_instances, _instances.c.id == hits.c.id)
+                         .where(*_conditions(visible=visible, per_match=per_match, **shape))
+                         .order_by(hits.c.id.desc()).limit(RANKED + 1).subquery("window"), "id")
+    source = found.join(_instances, _instances.c.id == found.c.id).join(
+        _search, _search.c.instance_id == found.c.id)
+    return _page(source, found.c.score, [found.c.recent <= RANKED], total=found.c.total)
 
 
 class CaseSearch:
@@ -365,21 +464,33 @@ class CaseSearch:
                 params["query"] = terms.for_dialect(dialect)
             elif query and query.strip():  # only punctuation: no word to find
                 return SearchPage([], 0, page, per_page, query)
-            # Few matches (a number, a rare word): check each against the rule by index; many: build the user's set
-            # of cases once and join (what costs less, docs/search.md "Performance").
-            per_match = bool(terms) and not visible.everything and conn.execute(
-                select(func.count()).select_from(matching_ids(dialect).limit(FEW_MATCHES + 1).subquery()),
-                {"query": params["query"]}).scalar_one() <= FEW_MATCHES
-            statement = _statement(dialect, text=bool(terms), visible=None if visible.everything else visible,
-                                   per_match=per_match,
-                                   process=bool(filters.process_id), status=bool(filters.status),
-                                   unit=bool(filters.unit), start="start" in params, end="end" in params)
+            statement = self._statement(conn, terms, visible, filters, params)
             rows = conn.execute(statement, params).all()
             total = rows[0].total if rows else 0
             if not rows and page > 1:
                 again = conn.execute(statement, {**params, "limit": 1, "offset": 0}).first()
                 total = again.total if again else 0
-        return SearchPage([_hit(r, terms) for r in rows], int(total), page, per_page, query or "")
+        more = bool(terms) and total > RANKED
+        return SearchPage([_hit(r, terms) for r in rows], min(int(total), RANKED) if terms else int(total), page,
+                          per_page, query or "", more)
+
+    @staticmethod
+    def _statement(conn: Connection, terms: Terms, visible: VisibleCases, filters: SearchFilters,
+                   params: dict[str, Any]) -> Select[Any]:
+        """The page query for this search's shape (sets ``params["access"]`` on PostgreSQL)."""
+        shape = {"process": bool(filters.process_id), "status": bool(filters.status), "unit": bool(filters.unit),
+                 "start": "start" in params, "end": "end" in params}
+        if not terms:
+            return _listing(visible=None if visible.everything else visible, **shape)
+        if conn.dialect.name == "postgresql":
+            params["access"] = access_query(visible, filters, params)
+            return _postgres_words(access=params["access"] is not None, start=shape["start"], end=shape["end"])
+        # Few matches (a number, a rare word): check each against the rule by index; many: build the user's set of
+        # cases once and join (what costs less, docs/search.md "Performance").
+        per_match = not visible.everything and conn.execute(
+            select(func.count()).select_from(matching_ids(conn.dialect.name).limit(FEW_MATCHES + 1).subquery()),
+            {"query": params["query"]}).scalar_one() <= FEW_MATCHES
+        return _sqlite_words(visible=None if visible.everything else visible, per_match=per_match, **shape)
 
     def reindex(self, queries: Queries, *, batch: int = 200) -> int:
         """Write every case's index row again from its current data (after a change to what is indexed, or when
@@ -392,6 +503,7 @@ class CaseSearch:
                 rows = conn.execute(select(*columns, *([title] if title is not None else []))
                                     .where(_instances.c.id > last).order_by(_instances.c.id).limit(batch)).all()
             if not rows:
+                self._refresh_access()
                 return done
             with self.db.transaction() as conn:
                 for row in rows:
@@ -400,6 +512,13 @@ class CaseSearch:
                         title=getattr(row, "title", None), summary=row.summary, business_key=row.business_key,
                         data=data), new=False)
             last, done = rows[-1].id, done + len(rows)
+
+    def _refresh_access(self) -> None:
+        """PostgreSQL: every case's ``access`` lexemes written again from the tables (triggers keep them right;
+        this repairs what a bulk load with triggers off left)."""
+        with self.db.transaction() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.procflow_case_access_backfill()))
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(), self.zone)

@@ -44,10 +44,12 @@ _search = table_of(CaseSearchRow)
 
 def made_by_migration(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's ``include_object``: False for the index's database-specific parts, which no model declares (the
-    FTS5 table and its shadow tables on SQLite; the generated ``document`` column and its GIN index on PostgreSQL)."""
+    FTS5 table and its shadow tables on SQLite; the generated ``document`` column, the ``access`` column its
+    triggers keep, and their GIN index on PostgreSQL)."""
     if type_ == "table" and name and name.startswith("case_search_fts"):
         return False
-    if type_ == "column" and name == "document" and getattr(getattr(obj, "table", None), "name", "") == "case_search":
+    if type_ == "column" and name in ("document", "access") \
+            and getattr(getattr(obj, "table", None), "name", "") == "case_search":
         return False
     return not (type_ == "index" and name == "ix_case_search_document")
 

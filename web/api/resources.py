@@ -109,8 +109,8 @@ def search_cases(wanted: dict[str, Any]) -> Any:
                             started_from=wanted["started_from"], started_to=wanted["started_to"])
     found = services().search.search(me(), wanted["q"] or None, filters, page=wanted["page"],
                                      per_page=wanted["per_page"])
-    return {"items": [h.as_dict() for h in found.hits], "total": found.total, "page": found.page,
-            "per_page": found.per_page}
+    return {"items": [h.as_dict() for h in found.hits], "total": found.total, "more": found.more,
+            "page": found.page, "per_page": found.per_page}
 
 
 @cases.route("/<int:instance_id>")

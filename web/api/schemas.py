@@ -195,7 +195,9 @@ class SearchPageSchema(Schema):
     """A page of search hits, best first, and how many cases match in all."""
 
     items = fields.List(fields.Nested(SearchHitSchema))
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "how many cases match (at most 1,000 when words are given)"})
+    more = fields.Boolean(metadata={"description": "more than ``total`` cases have the words: the most recent "
+                                                   "``total`` of them were ranked; add words or filters"})
     page = fields.Integer()
     per_page = fields.Integer()
 

@@ -169,3 +169,42 @@ def test_bad_input_is_refused_with_the_field(org: Services) -> None:
     with pytest.raises(InvalidInput):
         org.search.search("vanthu", "x", page=0)
     assert org.search.search("vanthu", "\"'*:&|!()<->").total == 0
+
+
+def test_search_follows_every_hand_over(org: Services) -> None:
+    """Who finds a case changes with who holds its work: claim, un-claim, delegation, a manager's reassignment,
+    completion. On PostgreSQL the index keeps who is involved in ``case_search.access`` through triggers
+    (migration 0027); after each change the search agrees with the case rule for every user."""
+    case = start_document(org, "VB-9", user="vanthu", trich_yeu="Kế hoạch phòng chống bão")
+
+    def agrees(step: str) -> None:
+        for user in EVERYONE:
+            expected = [case] if org.access.may_see_case(user, case) else []
+            assert found(org, user, "phong chong bao") == expected, (step, user)
+            assert found(org, user, "", process_id="document") == expected, (step, user)
+
+    agrees("started")
+    task = task_of(org, case)
+    org.work.claim(task.id, "chuyenvien")
+    agrees("claimed")
+    org.work.unclaim(task.id, "chuyenvien")
+    agrees("un-claimed")
+    org.work.claim(task.id, "canbo")
+    org.work.delegate(task.id, "canbo", "khach")
+    agrees("delegated")
+    org.analytics.reassign("truongban", task.id, "canbo")  # khach's unit head
+    agrees("reassigned")
+    org.runtime.complete_task(task.id, user="canbo", data={})
+    agrees("completed")
+    assert found(org, "khach", "phong chong bao", status="completed") == (
+        [case] if org.access.may_see_case("khach", case) else [])
+
+
+def test_a_query_matching_very_many_cases_ranks_the_most_recent(org: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "RANKED", 3)
+    cases = [start_document(org, f"VB-{n}", user="vanthu", trich_yeu=f"Báo cáo tuần {n}") for n in range(5)]
+    page = org.search.search("bithu", "bao cao")
+    assert page.more and page.total == 3
+    assert sorted(h.id for h in page.hits) == sorted(cases[-3:])
+    exact = org.search.search("bithu", "tuan 1")
+    assert not exact.more and [h.id for h in exact.hits] == [cases[1]]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 
+from engine.cases import search as search_module
 from engine.services import Services
 from tests.web.conftest import Auth, start_approval
 
@@ -72,3 +74,15 @@ def test_the_inbox_search_box_uses_the_full_text_search(client: FlaskClient, aut
     assert f'id="task-{task}"' not in empty and "Không có công việc nào khớp" in empty
     assert 'id="inbox-search-cases"' in empty and "Rất tốt" not in empty
     assert case
+
+
+def test_a_search_matching_more_than_can_be_ranked_says_so(client: FlaskClient, auth: Auth, web_services: Services,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "RANKED", 2)
+    cases = [start_approval(web_services, title=f"Báo cáo tháng {n}")[0] for n in range(3)]
+    auth.login("chanhvp")
+    page = client.get("/cases/search?q=bao+cao").get_data(as_text=True)
+    assert sorted(hits(page)) == sorted(cases[1:])
+    assert "Hơn 2 hồ sơ" in page
+    answer = client.get("/cases/search?q=thang+0").get_data(as_text=True)
+    assert hits(answer) == [cases[0]] and "Hơn" not in answer
