@@ -1,7 +1,7 @@
 """case_search.access on PostgreSQL: who may see each case and its facets as index words, kept by triggers
 
 Search on PostgreSQL finds the cases a user may see and that match the filters in the same GIN index as the words
-(docs/search.md "Performance"): each case's ``access`` tsvector holds a lexeme per person involved (``u:<name>``:
+(docs/search.md): each case's ``access`` tsvector holds a lexeme per person involved (``u:<name>``:
 its starter, every actor of its history, the assignee of each open task), per group an open unassigned task is
 offered to (``g:<code>``), and its facets (``p:<process>``, ``s:<status>``, ``n:<unit>``, ``m:<YYYY-MM>``, the
 month it started, UTC). The GIN index covers ``document || access``. Triggers on the tables the visibility rule reads
@@ -23,10 +23,11 @@ down_revision: str | None = '0026'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
-# One case's lexemes, as the rule reads them (NULL parts dropped). STABLE: it reads tables.
+# One case's lexemes, as the rule reads them (NULL parts dropped). PL/pgSQL, so that its plan is kept per session.
 _CASE_ACCESS = """
-CREATE FUNCTION procflow_case_access(case_id integer) RETURNS tsvector LANGUAGE sql STABLE AS $$
-  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT t)), ''::tsvector) FROM (
+CREATE FUNCTION procflow_case_access(case_id integer) RETURNS tsvector LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_to_tsvector(array_agg(DISTINCT t)), ''::tsvector) FROM (
     SELECT unnest(ARRAY['p:' || process_id, 's:' || status, 'n:' || unit_code, 'u:' || started_by,
                         'm:' || to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM')]) AS t
       FROM instances WHERE id = case_id
@@ -34,8 +35,8 @@ CREATE FUNCTION procflow_case_access(case_id integer) RETURNS tsvector LANGUAGE 
     UNION ALL SELECT 'u:' || assignee FROM inbox_tasks WHERE instance_id = case_id AND assignee IS NOT NULL
     UNION ALL SELECT 'g:' || o.group_code FROM task_candidate_groups o JOIN inbox_tasks i ON i.id = o.task_id
       WHERE i.instance_id = case_id AND i.assignee IS NULL
-  ) parts WHERE t IS NOT NULL
-$$"""
+  ) parts WHERE t IS NOT NULL);
+END $$"""
 
 # Every case at once, set-based (a million cases in about half a minute).
 _BACKFILL = """
@@ -60,58 +61,59 @@ CREATE FUNCTION procflow_case_access_backfill() RETURNS bigint LANGUAGE sql AS $
   SELECT count(*) FROM changed
 $$"""
 
-# Refresh the cases ``ids`` (only rows whose lexemes change are written).
+# Recompute one case (a lexeme may go: a task done, reassigned, claimed); written only when it changed.
 _REFRESH = """
-CREATE FUNCTION procflow_refresh_case_access(ids integer[]) RETURNS void LANGUAGE sql AS $$
-  UPDATE case_search c SET access = fresh.access
-  FROM (SELECT id, procflow_case_access(id) AS access FROM unnest(ids) AS id) fresh
-  WHERE c.instance_id = fresh.id AND c.access IS DISTINCT FROM fresh.access
-$$"""
+CREATE FUNCTION procflow_refresh_case_access(case_id integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  fresh tsvector;
+BEGIN
+  IF case_id IS NULL THEN
+    RETURN;
+  END IF;
+  fresh := procflow_case_access(case_id);
+  UPDATE case_search SET access = fresh WHERE instance_id = case_id AND access IS DISTINCT FROM fresh;
+END $$"""
 
-# Statement-level triggers with transition tables: one refresh per statement for the cases it touched.
+# Add one lexeme (a lexeme that only comes: an actor, a new assignee, a new offer); nothing when it is there.
+_ADD = """
+CREATE FUNCTION procflow_add_case_access(case_id integer, lexeme text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE case_search SET access = access || array_to_tsvector(ARRAY[lexeme])
+  WHERE instance_id = case_id AND NOT tsvector_to_array(access) @> ARRAY[lexeme];
+END $$"""
+
+# Row triggers whose WHEN clause skips the rows that change nothing without calling any function (a step's
+# UPDATE of its instance row, say), each doing the least: add a lexeme, or recompute the case.
 _TRIGGER_FUNCTIONS = {
-    # A new history row matters only when it names an actor the case's lexemes lack.
-    "procflow_access_history_insert": """
-      PERFORM procflow_refresh_case_access(ARRAY(
-        SELECT DISTINCT n.instance_id FROM new_rows n JOIN case_search c ON c.instance_id = n.instance_id
-        WHERE n.actor IS NOT NULL AND NOT tsvector_to_array(c.access) @> ARRAY['u:' || n.actor]));""",
-    "procflow_access_inbox_insert": """
-      PERFORM procflow_refresh_case_access(ARRAY(SELECT DISTINCT instance_id FROM new_rows));""",
-    "procflow_access_inbox_update": """
-      PERFORM procflow_refresh_case_access(ARRAY(
-        SELECT DISTINCT n.instance_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.assignee IS DISTINCT FROM o.assignee OR n.instance_id <> o.instance_id
-        UNION SELECT o.instance_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.instance_id <> o.instance_id));""",
-    "procflow_access_inbox_delete": """
-      PERFORM procflow_refresh_case_access(ARRAY(SELECT DISTINCT instance_id FROM old_rows));""",
-    "procflow_access_offers_insert": """
-      PERFORM procflow_refresh_case_access(ARRAY(
-        SELECT DISTINCT i.instance_id FROM new_rows n JOIN inbox_tasks i ON i.id = n.task_id));""",
-    "procflow_access_offers_delete": """
-      PERFORM procflow_refresh_case_access(ARRAY(
-        SELECT DISTINCT i.instance_id FROM old_rows o JOIN inbox_tasks i ON i.id = o.task_id));""",
-    "procflow_access_instances_update": """
-      PERFORM procflow_refresh_case_access(ARRAY(
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.status IS DISTINCT FROM o.status OR n.unit_code IS DISTINCT FROM o.unit_code
-           OR n.started_by IS DISTINCT FROM o.started_by OR n.process_id IS DISTINCT FROM o.process_id
-           OR n.started_at IS DISTINCT FROM o.started_at));""",
+    "procflow_access_history_insert": "PERFORM procflow_add_case_access(NEW.instance_id, 'u:' || NEW.actor);",
+    "procflow_access_inbox_insert": "PERFORM procflow_add_case_access(NEW.instance_id, 'u:' || NEW.assignee);",
+    "procflow_access_inbox_update": """PERFORM procflow_refresh_case_access(NEW.instance_id);
+  IF OLD.instance_id <> NEW.instance_id THEN
+    PERFORM procflow_refresh_case_access(OLD.instance_id);
+  END IF;""",
+    "procflow_access_inbox_delete": "PERFORM procflow_refresh_case_access(OLD.instance_id);",
+    "procflow_access_offers_insert": """PERFORM procflow_add_case_access(
+    (SELECT instance_id FROM inbox_tasks WHERE id = NEW.task_id AND assignee IS NULL), 'g:' || NEW.group_code);""",
+    # A task's offers go with it (its own trigger recomputes) or when it is claimed (so does the assignee's).
+    "procflow_access_offers_delete": """PERFORM procflow_refresh_case_access(
+    (SELECT instance_id FROM inbox_tasks WHERE id = OLD.task_id));""",
+    "procflow_access_instances_update": "PERFORM procflow_refresh_case_access(NEW.id);",
 }
 
-# (trigger, table, event, transition tables, function)
+# (trigger, table, event, condition, function)
 _TRIGGERS = (
-    ("case_access_history_insert", "history", "INSERT", "NEW TABLE AS new_rows", "procflow_access_history_insert"),
-    ("case_access_inbox_insert", "inbox_tasks", "INSERT", "NEW TABLE AS new_rows", "procflow_access_inbox_insert"),
-    ("case_access_inbox_update", "inbox_tasks", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    ("case_access_history_insert", "history", "INSERT", "NEW.actor IS NOT NULL", "procflow_access_history_insert"),
+    ("case_access_inbox_insert", "inbox_tasks", "INSERT", "NEW.assignee IS NOT NULL", "procflow_access_inbox_insert"),
+    ("case_access_inbox_update", "inbox_tasks", "UPDATE OF assignee, instance_id",
+     "OLD.assignee IS DISTINCT FROM NEW.assignee OR OLD.instance_id <> NEW.instance_id",
      "procflow_access_inbox_update"),
-    ("case_access_inbox_delete", "inbox_tasks", "DELETE", "OLD TABLE AS old_rows", "procflow_access_inbox_delete"),
-    ("case_access_offers_insert", "task_candidate_groups", "INSERT", "NEW TABLE AS new_rows",
-     "procflow_access_offers_insert"),
-    ("case_access_offers_delete", "task_candidate_groups", "DELETE", "OLD TABLE AS old_rows",
-     "procflow_access_offers_delete"),
-    ("case_access_instances_update", "instances", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-     "procflow_access_instances_update"),
+    ("case_access_inbox_delete", "inbox_tasks", "DELETE", None, "procflow_access_inbox_delete"),
+    ("case_access_offers_insert", "task_candidate_groups", "INSERT", None, "procflow_access_offers_insert"),
+    ("case_access_offers_delete", "task_candidate_groups", "DELETE", None, "procflow_access_offers_delete"),
+    ("case_access_instances_update", "instances", "UPDATE OF status, unit_code, started_by, process_id, started_at",
+     "OLD.status IS DISTINCT FROM NEW.status OR OLD.unit_code IS DISTINCT FROM NEW.unit_code "
+     "OR OLD.started_by IS DISTINCT FROM NEW.started_by OR OLD.process_id IS DISTINCT FROM NEW.process_id "
+     "OR OLD.started_at IS DISTINCT FROM NEW.started_at", "procflow_access_instances_update"),
 )
 
 # A new index row gets its lexemes as it is written (its case's rows may all be there already).
@@ -127,14 +129,15 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("ALTER TABLE case_search ADD COLUMN access tsvector NOT NULL DEFAULT ''::tsvector")
-    for statement in (_CASE_ACCESS, _BACKFILL, _REFRESH, _ON_NEW_ROW):
+    for statement in (_CASE_ACCESS, _BACKFILL, _REFRESH, _ADD, _ON_NEW_ROW):
         op.execute(statement)
     for name, body in _TRIGGER_FUNCTIONS.items():
-        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN{body}\n"
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  {body}\n"
                    "  RETURN NULL;\nEND $$")
-    for trigger, table, event, transitions, function in _TRIGGERS:
-        op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {transitions} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
+    for trigger, table, event, condition, function in _TRIGGERS:
+        when = f" WHEN ({condition})" if condition else ""
+        op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} FOR EACH ROW{when} "
+                   f"EXECUTE FUNCTION {function}()")
     op.execute("CREATE TRIGGER case_access_new_row BEFORE INSERT ON case_search "
                "FOR EACH ROW EXECUTE FUNCTION procflow_access_new_row()")
     op.execute("SELECT procflow_case_access_backfill()")
@@ -151,6 +154,6 @@ def downgrade() -> None:
     for trigger, table, *_ in _TRIGGERS:
         op.execute(f"DROP TRIGGER {trigger} ON {table}")
     for name in (*_TRIGGER_FUNCTIONS, "procflow_access_new_row", "procflow_refresh_case_access",
-                 "procflow_case_access_backfill", "procflow_case_access"):
+                 "procflow_add_case_access", "procflow_case_access_backfill", "procflow_case_access"):
         op.execute(f"DROP FUNCTION {name}")
     op.execute("ALTER TABLE case_search DROP COLUMN access")
