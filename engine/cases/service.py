@@ -12,7 +12,7 @@ from sqlalchemy.sql import Select
 from engine.audit.access import CASE_VIEWED, AccessLog
 from engine.cases.catalogue import Diagram, ProcessCatalogue
 from engine.cases.queries import HistoryView, InstanceView, Queries
-from engine.cases.story import Fact, case_facts, decision_facts
+from engine.cases.story import Fact, case_facts, decision_facts, held_by, holding
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
 from engine.i18n import N_
@@ -164,8 +164,12 @@ class CaseService:
 
     def story(self, case: InstanceView, locale: str = "vi") -> CaseStory:
         """What the case is about for its page (``case`` as :meth:`case` gave it, so already allowed): its data
-        labelled as its forms label it, and what each completed task decided (engine/cases/story.py)."""
+        labelled as its forms label it, a person picked for a step told as who held it (engine/cases/story.py),
+        and what each completed task decided."""
         forms = self.catalogue.case_forms(case.id)
+        holdings = {name: found for name, elements in self.catalogue.assigned_by_field(case.id).items()
+                    if isinstance(case.data.get(name), str)
+                    and (found := holding(case.history, elements, case.data[name])) is not None}
         with self.db.connect() as conn:
             names = read_names(conn)
         decisions: dict[str, list[Fact]] = {}
@@ -174,7 +178,9 @@ class CaseService:
             if event.kind == "task_completed" and event.task_id and form is not None:
                 submitted = (event.data or {}).get("data") or {}
                 decisions[event.task_id] = decision_facts(form, submitted, names, locale)
-        return CaseStory(case_facts(forms.values(), case.data, names, locale), decisions, names)
+        facts = held_by(case_facts(forms.values(), case.data, names, locale), holdings, names)
+        return CaseStory(facts, decisions, names)
+
     def version(self, instance_id: int, user: str) -> str:
         """The case's version (engine/runtime/versions.py), if ``user`` may see it (else NotFound)."""
         with self.db.connect() as conn:
