@@ -69,7 +69,8 @@ def test_the_snippet_leaves_out_what_the_title_already_says() -> None:
         ("Đề nghị các phòng báo cáo số liệu trước ngày 20", False)]
     assert snippet("Về việc báo cáo quý IV · 12/UBND", Terms.parse("quy"), title=title) == []
     # a text that only shares some words with the title stays
-    assert snippet("Báo cáo quý I", Terms.parse("quy"), title=title) == [("Báo cáo ", False), ("quý", True), (" I", False)]
+    assert snippet("Báo cáo quý I", Terms.parse("quy"), title=title) == [
+        ("Báo cáo ", False), ("quý", True), (" I", False)]
 
 
 def test_a_hits_snippet_does_not_repeat_its_title(org: Services) -> None:
