@@ -30,8 +30,8 @@ HAND_OVER_KINDS = ("task_delegated", "task_reassigned", "task_handed_over", "rea
 
 @dataclass(frozen=True)
 class HandOver:
-    """A step passed on, by full names: ``by`` None when no one did it (an overdue timer), ``to`` None when it went
-    back to its groups."""
+    """A step passed on (user names; pages name them): ``by`` None when no one did it (an overdue timer), ``to``
+    None when it went back to its groups."""
 
     by: str | None
     from_: str | None
@@ -43,7 +43,7 @@ class Holding:
     """Who held a picked person's steps in the end (None: nobody now, offered to groups) and how it got there."""
 
     holder: str | None
-    hand_overs: list[tuple[str | None, str | None, str | None]]  # (by, from, to) usernames, oldest first
+    hand_overs: list[HandOver]  # oldest first
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def holding(history: Sequence[Any], elements: Iterable[str], chosen: str) -> Hol
     every round counts; the latest round says who holds it or completed it."""
     wanted, tasks = set(elements), set()
     holder: str | None = None
-    passed: list[tuple[str | None, str | None, str | None]] = []
+    passed: list[HandOver] = []
     for event in history:
         data = event.data or {}
         if event.kind == "task_created" and event.element_id in wanted:
@@ -108,18 +108,26 @@ def holding(history: Sequence[Any], elements: Iterable[str], chosen: str) -> Hol
             holder = data.get("assignee")
         elif event.task_id not in tasks:
             continue
-        elif event.kind in HAND_OVER_KINDS:
-            to = data.get("to")
-            to = to if isinstance(to, str) or to is None else None
-            passed.append((event.actor, data.get("from"), to))
-            holder = to
-        elif event.kind == "task_unclaimed":
-            holder = data.get("returned_to")
-            if holder:
-                passed.append((event.actor, event.actor, holder))
+        elif (move := hand_over(event)) is not None:
+            passed.append(move)
+            holder = move.to
+        elif event.kind == "task_unclaimed":  # given back to the group: nobody holds it
+            holder = None
         elif event.kind in ("task_claimed", "task_completed") and event.actor:
             holder = event.actor
     return Holding(holder, passed) if tasks else None
+
+
+def hand_over(event: Any) -> HandOver | None:
+    """The hand-over a history row records (a delegation, a reassignment by a manager or a timer, a hand-over
+    when someone leaves, a task given back to whoever delegated it); None for any other row."""
+    data = event.data or {}
+    if event.kind in HAND_OVER_KINDS:
+        to = data.get("to")
+        return HandOver(event.actor, data.get("from"), to if isinstance(to, str) else None)
+    if event.kind == "task_unclaimed" and data.get("returned_to"):
+        return HandOver(event.actor, event.actor, data["returned_to"])
+    return None
 
 
 def held_by(facts: list[Fact], holdings: Mapping[str, Holding], names: Names) -> list[Fact]:
@@ -129,9 +137,7 @@ def held_by(facts: list[Fact], holdings: Mapping[str, Holding], names: Names) ->
     for f in facts:
         found = holdings.get(f.key)
         if found is not None and found.hand_overs:
-            moves = [HandOver(names.person(by) if by else None, names.person(a) if a else None,
-                              names.person(b) if b else None) for by, a, b in found.hand_overs]
-            f = replace(f, text=names.holder(found.holder) if found.holder else f.text, hand_overs=moves)
+            f = replace(f, text=names.holder(found.holder) if found.holder else f.text, hand_overs=found.hand_overs)
         told.append(f)
     return told
 

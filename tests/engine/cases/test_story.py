@@ -94,7 +94,7 @@ def shipped(settings: Settings, clock: VirtualClock) -> Iterator[Services]:
 
 
 RESULT = {"hinh_thuc_ket_qua": "bao_cao", "ket_qua_xu_ly": "Đã xử lý, báo cáo kết quả.", "tep_ket_qua": []}
-EM, GIANG, CUONG = "Hoàng Văn Em", "Đỗ Thị Giang", "Lê Văn Cường"
+EM, GIANG, CUONG = "chuyenvien1", "chuyenvien2", "truongphong_th"
 
 
 def specialist(services: Services, case: int) -> tuple[str | None, list[HandOver]]:
@@ -115,20 +115,29 @@ def assigned(services: Services) -> tuple[int, str]:
 
 def test_the_story_names_the_specialist_who_did_the_work_after_a_delegation(shipped: Services) -> None:
     case, handling = assigned(shipped)
-    assert specialist(shipped, case) == (f"{EM} (Phòng Tổng hợp)", [])  # nobody passed it on: as chosen
+    assert specialist(shipped, case) == ("Hoàng Văn Em (Phòng Tổng hợp)", [])  # nobody passed it on: as chosen
     shipped.work.delegate(handling, "chuyenvien1", "chuyenvien2")
+    assert shipped.desk.page("chuyenvien2", case, handling).hand_overs == [HandOver(EM, EM, GIANG)]  # task page
     shipped.runtime.complete_task(handling, user="chuyenvien2", data=RESULT)
     assert shipped.queries.instance(case).data["chuyen_vien_xu_ly"] == "chuyenvien1"  # the data keeps the choice
-    assert specialist(shipped, case) == (f"{GIANG} (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
     # a second round goes to the last holder, and the story still names her
     shipped.runtime.complete_task(task(shipped, case, "head_review"), user="truongphong_th",
                                   data={"ket_luan_truong_phong": "tra_lai", "y_kien_truong_phong": "Bổ sung."})
-    assert specialist(shipped, case) == (f"{GIANG} (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
 
 
 def test_the_story_names_whom_the_head_reassigned_the_work_to_and_who_reassigned_it(shipped: Services) -> None:
     case, handling = assigned(shipped)
     shipped.analytics.reassign("truongphong_th", handling, "chuyenvien2")
-    assert specialist(shipped, case) == (f"{GIANG} (Phòng Tổng hợp)", [HandOver(CUONG, EM, GIANG)])
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(CUONG, EM, GIANG)])
     shipped.runtime.complete_task(handling, user="chuyenvien2", data=RESULT)
-    assert specialist(shipped, case)[0] == f"{GIANG} (Phòng Tổng hợp)"
+    assert specialist(shipped, case)[0] == "Đỗ Thị Giang (Phòng Tổng hợp)"
+
+
+def test_work_given_back_to_whoever_delegated_it_is_theirs_again_in_the_story(shipped: Services) -> None:
+    case, handling = assigned(shipped)
+    shipped.work.delegate(handling, "chuyenvien1", "chuyenvien2")
+    assert shipped.work.unclaim(handling, "chuyenvien2") == "chuyenvien1"  # back to the delegator
+    assert specialist(shipped, case) == ("Hoàng Văn Em (Phòng Tổng hợp)",
+                                         [HandOver(EM, EM, GIANG), HandOver(GIANG, GIANG, EM)])

@@ -50,6 +50,7 @@ def test_the_task_and_case_pages_name_whom_the_work_was_handed_to(doc_services: 
     doc_auth.login("chuyenvien2")
     task_page = doc_client.get(url).get_data(as_text=True)
     assert f'<dd id="task-for">{GIANG}</dd>' in task_page
+    assert '<dd id="task-hand-overs">Hoàng Văn Em chuyển giao cho Đỗ Thị Giang</dd>' in task_page
     line = _specialist(doc_client.get(f"/cases/{case}").get_data(as_text=True))
     assert "<dt>Chuyên viên xử lý</dt>" in line and f'<span class="fact__text">{GIANG}</span>' in line
     assert "(Hoàng Văn Em chuyển giao cho Đỗ Thị Giang)" in line and EM not in line
@@ -69,7 +70,13 @@ def test_the_task_and_case_pages_name_whom_the_work_was_handed_to(doc_services: 
 def test_a_head_reassigning_the_work_is_named_on_the_case_page(doc_services: Services, doc_auth: Auth,
                                                                doc_client: FlaskClient) -> None:
     case = _assigned(doc_services)
-    doc_services.analytics.reassign("truongphong_th", _task(doc_services, case, "specialist_handling"), "chuyenvien2")
+    handling = _task(doc_services, case, "specialist_handling")
+    doc_services.analytics.reassign("truongphong_th", handling, "chuyenvien2")
+    doc_auth.login("chuyenvien2")
+    task_page = doc_client.get(f"/tasks/{case}/{handling}").get_data(as_text=True)
+    assert f'<dd id="task-for">{GIANG}</dd>' in task_page
+    assert "Lê Văn Cường chuyển giao từ Hoàng Văn Em cho Đỗ Thị Giang</dd>" in task_page
+    doc_auth.logout()
     doc_auth.login("chanhvp")
     line = _specialist(doc_client.get(f"/cases/{case}").get_data(as_text=True))
     assert f'<span class="fact__text">{GIANG}</span>' in line
