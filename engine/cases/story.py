@@ -31,11 +31,13 @@ HAND_OVER_KINDS = ("task_delegated", "task_reassigned", "task_handed_over", "rea
 @dataclass(frozen=True)
 class HandOver:
     """A step passed on (user names; pages name them): ``by`` None when no one did it (an overdue timer), ``to``
-    None when it went back to its groups."""
+    None when it went back to its groups; ``released`` when its holder gave it back ("Bỏ nhận") to whoever gave
+    it to them."""
 
     by: str | None
     from_: str | None
     to: str | None
+    released: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def hand_over(event: Any) -> HandOver | None:
         to = data.get("to")
         return HandOver(event.actor, data.get("from"), to if isinstance(to, str) else None)
     if event.kind == "task_unclaimed" and data.get("returned_to"):
-        return HandOver(event.actor, event.actor, data["returned_to"])
+        return HandOver(event.actor, event.actor, data["returned_to"], released=True)
     return None
 
 

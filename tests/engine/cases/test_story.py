@@ -140,4 +140,4 @@ def test_work_given_back_to_whoever_delegated_it_is_theirs_again_in_the_story(sh
     shipped.work.delegate(handling, "chuyenvien1", "chuyenvien2")
     assert shipped.work.unclaim(handling, "chuyenvien2") == "chuyenvien1"  # back to the delegator
     assert specialist(shipped, case) == ("Hoàng Văn Em (Phòng Tổng hợp)",
-                                         [HandOver(EM, EM, GIANG), HandOver(GIANG, GIANG, EM)])
+                                         [HandOver(EM, EM, GIANG), HandOver(GIANG, GIANG, EM, released=True)])
