@@ -28,7 +28,7 @@ from sqlalchemy import event, text
 from bench._support import BENCH, copy_rows, postgres_services
 from engine.bpmn.validation import SourceFile
 from engine.inbox.queries import InboxFilter
-from engine.persistence.case_fields import search_text
+from engine.persistence.search_index import words
 from engine.services import Services
 
 USERS, GROUPS, TARGET = 200, 30, "u000"
@@ -58,6 +58,7 @@ class Seeder:
         self.version_id = version_id
         self.random = random.Random(42)
         self.next_instance = 1
+        self.index: list[tuple[Any, ...]] = []  # case_search rows: the words of each case's key and summary
 
     def open_tasks(self, count: int, *, target: bool = False) -> None:
         """Add ``count`` running cases with one open task each (the target user's 300 when ``target``)."""
@@ -107,14 +108,15 @@ class Seeder:
         key, summary = f"VB-{case_id:07d}", f"Số {case_id}/CV-VP: Về việc báo cáo số {case_id}"
         started = NOW - timedelta(days=self.random.randrange(400))
         cases.append((case_id, self.version_id, PROCESSES[case_id % len(PROCESSES)], key, summary,
-                      self.random.choice(URGENCY), f"unit{case_id % 10}", search_text(key, summary), status,
+                      self.random.choice(URGENCY), f"unit{case_id % 10}", status,
                       f"u{self.random.randrange(USERS):03d}", started, started, 1, 1, "{}"))
+        self.index.append((case_id, summary, key, " ".join(words(f"{summary} {key}")), ""))
         return case_id
 
 
 
 _INSTANCE_COLUMNS = ("id", "process_version_id", "process_id", "business_key", "summary", "urgency", "unit_code",
-                     "search_text", "status", "started_by", "started_at", "updated_at", "lock_version",
+                     "status", "started_by", "started_at", "updated_at", "lock_version",
                      "completed_tasks", "state")
 _HISTORY_COLUMNS = ("instance_id", "at", "kind", "element_id", "task_id", "actor")
 
@@ -198,10 +200,8 @@ def seed(services: Services, label: str, open_tasks: int, done: int) -> None:
     seeder.open_tasks(TARGET_ASSIGNED + TARGET_OFFERED, target=True)
     seeder.open_tasks(open_tasks - TARGET_ASSIGNED - TARGET_OFFERED)
     seeder.completed_tasks(done)
-    with services.db.engine.begin() as conn:  # the search index the inbox's search box reads (key and summary)
-        conn.execute(text("INSERT INTO case_search (instance_id, title, content, head, body) SELECT id, summary, "
-                          "business_key, trim(regexp_replace(search_text, '[^a-z0-9]+', ' ', 'g')), '' "
-                          "FROM instances"))
+    # the search index the inbox's search box reads (key and summary)
+    copy_rows(services, "case_search", ("instance_id", "title", "content", "head", "body"), seeder.index)
     analyze(services)
     with services.db.connect() as conn:
         counts = conn.execute(text("SELECT (SELECT count(*) FROM inbox_tasks), (SELECT count(*) FROM history "

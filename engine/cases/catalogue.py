@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from engine.runtime.specs import SpecCache
 
 # History kinds that mean "this element was passed".
 _FINISHED_KINDS = ("element_completed", "task_completed")
+_VARIABLE = re.compile(r"^\s*\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$")  # as engine/runtime/inbox_rows.py reads it
 _CURRENT_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
@@ -156,6 +158,24 @@ class ProcessCatalogue:
             holders = {"": spec.start or {}, **spec.tasks_meta}
             return {element: self.forms.get(session, meta["form_version_id"]) for element, meta in holders.items()
                     if meta.get("form_version_id")}
+
+    def assigned_by_field(self, instance_id: int) -> dict[str, list[str]]:
+        """The user tasks of a case's version whose assignee is a data field (``${chuyen_vien_xu_ly}``): element
+        ids by field name, in model order.
+
+        Raises:
+            NotFound: no such case.
+        """
+        with self.db.read() as session:
+            version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
+            if version_id is None:
+                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            found: dict[str, list[str]] = {}
+            for element, meta in self.specs.get(session, version_id).tasks_meta.items():
+                match = _VARIABLE.match(str(meta.get("assignee") or ""))
+                if match:
+                    found.setdefault(match.group(1), []).append(element)
+            return found
 
     def start_form(self, process_id: str) -> FormDefinition | None:
         """The start form of the latest version of ``process_id`` (None if it has none).

@@ -206,6 +206,13 @@ class Queries:
         with self.db.read() as session:
             return self._history(session, instance_id)
 
+    def task_history(self, task_id: str) -> list[HistoryView]:
+        """The history events of one task, oldest first."""
+        with self.db.read() as session:
+            rows = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id)
+                                   .order_by(HistoryEvent.id))
+            return [HistoryView(r.at, r.kind, r.element_id, r.task_id, r.actor, r.data) for r in rows]
+
     def _history(self, session: Session, instance_id: int) -> list[HistoryView]:
         rows = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
                                .order_by(HistoryEvent.id))

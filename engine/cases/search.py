@@ -40,7 +40,7 @@ from engine.persistence.base import table_of
 from engine.persistence.case_models import CaseSearchRow
 from engine.persistence.db import Database
 from engine.persistence.models import Instance, InstanceStatus, Unit
-from engine.persistence.search_index import words
+from engine.persistence.search_index import SEPARATOR, words
 from engine.runtime.checks import load_input
 
 MAX_PER_PAGE = 100
@@ -179,7 +179,7 @@ class SearchHit:
     updated_at: datetime
     title_marks: list[tuple[str, bool]]  # the title cut into (text, is a hit) pieces
     key_marks: list[tuple[str, bool]]  # the business key as people write it ("12/UBND — Tỉnh — 2026"), cut the same way
-    snippet: list[tuple[str, bool]]  # a piece of the data text around the first hit, cut the same way
+    snippet: list[tuple[str, bool]]  # the data text the title does not say, around its first hit, cut the same way
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (marks as ``[text, hit]`` pairs)."""
@@ -253,8 +253,21 @@ def marks(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | No
     return pieces
 
 
-def snippet(text: str, terms: Terms, length: int = SNIPPET_LENGTH) -> list[tuple[str, bool]]:
-    """About ``length`` characters of ``text`` around its first hit (its start if none), hits marked."""
+def beside(content: str, title: str | None) -> str:
+    """``content`` (data texts joined by :data:`SEPARATOR`) without the texts ``title`` already shows: a text whose
+    words all stand, in order, in the title's (the trích yếu a title is made of, the number in "Số 12/UBND: …")."""
+    if not title:
+        return content
+    said = f" {' '.join(words(title))} "
+    return SEPARATOR.join(part for part in content.split(SEPARATOR)
+                          if not (found := words(part)) or f" {' '.join(found)} " not in said)
+
+
+def snippet(text: str, terms: Terms, length: int = SNIPPET_LENGTH, *,
+            title: str | None = None) -> list[tuple[str, bool]]:
+    """About ``length`` characters of ``text`` around its first hit (its start if none), hits marked; what
+    ``title`` (shown above the snippet) already says is left out (:func:`beside`), so nothing is said twice."""
+    text = beside(text, title)
     spans = hit_spans(text, terms)
     if len(text) <= length:
         return marks(text, spans)
@@ -533,4 +546,4 @@ def _hit(r: Any, terms: Terms) -> SearchHit:
     title, key = r.title or r.summary, shown_key(r.business_key)
     return SearchHit(r.id, r.process_id, r.business_key, title, InstanceStatus(r.status).value, r.urgency,
                      r.unit_code, r.started_at, r.updated_at, marks(title, hit_spans(title, terms)) if title else [],
-                     marks(key, hit_spans(key, terms)), snippet(r.content or "", terms))
+                     marks(key, hit_spans(key, terms)), snippet(r.content or "", terms, title=title))

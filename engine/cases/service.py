@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select, union
@@ -12,13 +13,13 @@ from sqlalchemy.sql import Select
 from engine.audit.access import CASE_VIEWED, AccessLog
 from engine.cases.catalogue import Diagram, ProcessCatalogue
 from engine.cases.queries import HistoryView, InstanceView, Queries
-from engine.cases.story import Fact, case_facts, decision_facts
+from engine.cases.search import Terms, matching_ids
+from engine.cases.story import Fact, case_facts, decision_facts, held_by, holding
 from engine.cases.visibility import CaseAccess
 from engine.errors import InvalidInput
 from engine.i18n import N_
 from engine.org.directory import Names, read_names
 from engine.persistence.base import table_of
-from engine.persistence.case_fields import like_pattern
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, InboxTask, Instance, InstanceStatus
 from engine.runtime.versions import case_version
@@ -91,7 +92,8 @@ class CasePage:
     per_page: int
 
 
-def _my_cases(with_status: bool, with_process: bool = False, with_search: bool = False) -> Select[Any]:
+@cache
+def _my_cases(dialect: str, with_status: bool, with_process: bool, with_search: bool) -> Select[Any]:
     """Cases :user started or acted on, most recently changed first."""
     mine = union(select(_instances.c.id.label("id")).where(_instances.c.started_by == bindparam("user")),
                  select(_history.c.instance_id.label("id")).where(_history.c.actor == bindparam("user"))
@@ -104,14 +106,12 @@ def _my_cases(with_status: bool, with_process: bool = False, with_search: bool =
         query = query.where(_instances.c.status == bindparam("status"))
     if with_process:
         query = query.where(_instances.c.process_id == bindparam("process_id"))
-    if with_search:  # words of the business key or summary, accents ignored (engine/persistence/case_fields.py)
-        query = query.where(_instances.c.search_text.like(bindparam("pattern"), escape="\\"))
+    if with_search:  # every word of :query in the case's title, key or data: the full-text index, as the inbox's
+        query = query.where(_instances.c.id.in_(matching_ids(dialect)))
     return (query.order_by(_instances.c.updated_at.desc(), _instances.c.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
-_MY_CASES = {(status, process, search): _my_cases(status, process, search) for status in (False, True)
-             for process in (False, True) for search in (False, True)}
 _VERSION = select(_instances.c.lock_version).where(_instances.c.id == bindparam("instance_id"))
 
 
@@ -133,18 +133,26 @@ class CaseService:
         Args:
             status: only cases in this status (running, suspended, error, completed, terminated).
             process_id: only cases of this procedure.
-            search: text found in the case's business key or summary (case and Vietnamese accents ignored).
+            search: words that must each occur in the case's title, business key or data text, case and
+                Vietnamese diacritics ignored, the last one also as a prefix (engine/cases/search.py, ``Terms``);
+                punctuation only finds nothing.
         """
         if status is not None and status not in {s.value for s in InstanceStatus}:
             raise InvalidInput(N_("unknown status '{status}'"), {"status": ["unknown status"]}, status=status)
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise InvalidInput(N_("page must be >= 1 and per_page between 1 and 200"),
                                {"page": ["out of range"], "per_page": ["out of range"]})
-        search = search.strip()
+        terms = Terms.parse(search)
+        if search.strip() and not terms:
+            return CasePage([], 0, page, per_page)
         params = {"user": user, "status": status, "process_id": process_id, "limit": per_page,
-                  "offset": (page - 1) * per_page, "pattern": like_pattern(search)}
+                  "offset": (page - 1) * per_page}
         with self.db.connect() as conn:
-            rows = conn.execute(_MY_CASES[status is not None, process_id is not None, bool(search)], params).all()
+            dialect = conn.dialect.name
+            if terms:
+                params["query"] = terms.for_dialect(dialect)
+            statement = _my_cases(dialect, status is not None, process_id is not None, bool(terms))
+            rows = conn.execute(statement, params).all()
             steps: dict[int, list[OpenStep]] = {}
             if rows:
                 for t in conn.execute(_OPEN, {"ids": [r.id for r in rows]}):
@@ -164,8 +172,12 @@ class CaseService:
 
     def story(self, case: InstanceView, locale: str = "vi") -> CaseStory:
         """What the case is about for its page (``case`` as :meth:`case` gave it, so already allowed): its data
-        labelled as its forms label it, and what each completed task decided (engine/cases/story.py)."""
+        labelled as its forms label it, a person picked for a step told as who held it (engine/cases/story.py),
+        and what each completed task decided."""
         forms = self.catalogue.case_forms(case.id)
+        holdings = {name: found for name, elements in self.catalogue.assigned_by_field(case.id).items()
+                    if isinstance(case.data.get(name), str)
+                    and (found := holding(case.history, elements, case.data[name])) is not None}
         with self.db.connect() as conn:
             names = read_names(conn)
         decisions: dict[str, list[Fact]] = {}
@@ -174,7 +186,9 @@ class CaseService:
             if event.kind == "task_completed" and event.task_id and form is not None:
                 submitted = (event.data or {}).get("data") or {}
                 decisions[event.task_id] = decision_facts(form, submitted, names, locale)
-        return CaseStory(case_facts(forms.values(), case.data, names, locale), decisions, names)
+        facts = held_by(case_facts(forms.values(), case.data, names, locale), holdings, names)
+        return CaseStory(facts, decisions, names)
+
     def version(self, instance_id: int, user: str) -> str:
         """The case's version (engine/runtime/versions.py), if ``user`` may see it (else NotFound)."""
         with self.db.connect() as conn:

@@ -20,6 +20,7 @@ from typing import Any
 from engine.cases.attachments import AttachmentService, Upload
 from engine.cases.catalogue import ProcessCatalogue
 from engine.cases.queries import InstanceView, Queries, TaskView
+from engine.cases.story import HandOver, hand_over
 from engine.cases.visibility import CaseAccess
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError, Stale
 from engine.forms import FormDefinition, data_from_fields
@@ -73,13 +74,15 @@ class Submission:
 @dataclass(frozen=True)
 class TaskPage:
     """An open task with its case, its form and the user's draft of it; ``opening`` is the data the form opens
-    with when there is no draft (the task's data without what the form asks anew, FormDefinition.opening_data)."""
+    with when there is no draft (the task's data without what the form asks anew, FormDefinition.opening_data);
+    ``hand_overs`` how it came to its holder (delegated, reassigned, handed over), oldest first."""
 
     task: TaskView
     case: InstanceView
     form: FormDefinition | None
     draft: DraftView | None
     opening: dict[str, Any] = field(default_factory=dict)
+    hand_overs: list[HandOver] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ class TaskDesk:
         raise TaskClosed(task_id, self._done(instance_id, task_id))
 
     def page(self, user: str, instance_id: int, task_id: str) -> TaskPage:
-        """What the task's page shows: the task, its case (without history), its form and ``user``'s draft.
+        """What the task's page shows: the task, its case (without history), its form, ``user``'s draft and the
+        task's hand-overs.
 
         Raises:
             TaskOfOthers, TaskClosed: as :meth:`open_task`.
@@ -140,7 +144,8 @@ class TaskDesk:
         # The task's data still holds what was entered the last time the case passed this way (a review repeated
         # after a return): the form asks for it anew, unless a field is marked ``keep``.
         opening = form.opening_data(case.data) if form else case.data
-        return TaskPage(task, case, form, self.drafts.load(task_id, user), opening)
+        moves = [m for m in map(hand_over, self.queries.task_history(task_id)) if m is not None]
+        return TaskPage(task, case, form, self.drafts.load(task_id, user), opening, moves)
 
     def save_draft(self, user: str, instance_id: int, task_id: str,
                    fields: Mapping[str, Sequence[str]]) -> DraftView:

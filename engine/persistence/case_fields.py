@@ -1,12 +1,12 @@
-"""Case fields kept on the instance row for lists and search: urgency level and folded search text.
+"""Case fields kept on the instance row for lists and how they read: urgency level, business key, references.
 
 Urgency follows Decree 30/2020/ND-CP: "hỏa tốc" (flash), "thượng khẩn" (top urgent), "khẩn" (urgent) and
 normal. A process gives it with its ``urgency`` expression (see engine/bpmn/metadata.py); the value may be
 the code or the Vietnamese name, with or without diacritics.
 
-Search text is the business key and summary folded to lower case without diacritics ("Công văn" and
-"cong van" both become "cong van"), so one ``LIKE`` finds it the same way on SQLite and PostgreSQL, and
-users typing without Vietnamese accents still find their cases.
+:func:`fold` is how every search folds text (lower case, no diacritics, đ as d), so users typing without
+Vietnamese accents still find what they look for; cases are searched through the full-text index
+(engine/persistence/search_index.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import unicodedata
 from typing import Any
 
 URGENCY_LEVELS = ("flash", "top_urgent", "urgent", "normal")
-SEARCH_TEXT_LENGTH = 720
 _URGENCY_NAMES = {
     "flash": "flash", "hoa toc": "flash",
     "top_urgent": "top_urgent", "top urgent": "top_urgent", "thuong khan": "top_urgent",
@@ -28,12 +27,6 @@ def fold(text: str) -> str:
     """Lower-case ``text`` and strip Vietnamese diacritics (đ becomes d) for accent-insensitive search."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
-def search_text(business_key: str | None, summary: str | None) -> str | None:
-    """The folded text a case is searched by (None when it has neither a business key nor a summary)."""
-    parts = [p for p in (business_key, summary) if p]
-    return fold(" ".join(parts))[:SEARCH_TEXT_LENGTH] if parts else None
 
 
 KEY_SEPARATOR = "|"  # what a business key expression joins its parts with (number|agency|year)
@@ -58,8 +51,3 @@ def urgency_level(value: Any) -> str | None:
         return None
     return _URGENCY_NAMES.get(" ".join(fold(str(value)).replace("-", " ").replace("_", " ").split()))
 
-
-def like_pattern(term: str) -> str:
-    """A ``LIKE`` pattern (escape character ``\\``) finding the folded ``term`` anywhere."""
-    escaped = fold(term).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

@@ -104,8 +104,6 @@ class Instance(Base):
     urgency: Mapped[str | None] = mapped_column(String(20))
     # The unit of the user who started the case, at that moment: the unit the case (and its tasks) is for.
     unit_code: Mapped[str | None] = mapped_column(String(100))
-    # Business key and summary folded for accent-insensitive search (engine/persistence/case_fields.py).
-    search_text: Mapped[str | None] = mapped_column(String(720))
     status: Mapped[InstanceStatus] = mapped_column(
         Enum(InstanceStatus, native_enum=False, length=20, values_callable=_values), index=True
     )

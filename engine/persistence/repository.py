@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict, NotFound
 from engine.i18n import N_
 from engine.persistence.base import table_of
-from engine.persistence.case_fields import case_reference, search_text
+from engine.persistence.case_fields import case_reference
 from engine.persistence.chain import GENESIS, HISTORY_CONTENT, chain_history
 from engine.persistence.models import (
     EventSubscription,
@@ -126,7 +126,7 @@ _ASSIGN_TASK = Prepared(update(_inbox).where(_inbox.c.id == bindparam("b_task"))
                         .values(assignee=bindparam("b_assignee")))
 _WITHDRAW_OFFERS = Prepared(delete(_candidates).where(_candidates.c.task_id == bindparam("b_task")))
 _SAVED_COLUMNS = ("status", "error_element", "error_message", "ended_at", "updated_at", "process_version_id",
-                  "lock_version", "state", "next_timer_at", "summary", "urgency", "search_text", "waits_for",
+                  "lock_version", "state", "next_timer_at", "summary", "urgency", "waits_for",
                   "history_head", "history_count")
 # The history head read with the lock must still be the head: a step that chained from a stale head would fork
 # the case's chain, so it is refused like a stale lock version.
@@ -143,7 +143,7 @@ _DELETE_TASK = Prepared(delete(_inbox).where(_inbox.c.id == bindparam("b_id")))
 # The case's unit is its starter's unit at the start (the unit the case's tasks are for; docs/inbox.md).
 _NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "business_key", "status", "started_by", "started_at",
                          "updated_at", "ended_at", "lock_version", "completed_tasks", "state", "error_element",
-                         "error_message", "next_timer_at", "summary", "urgency", "search_text", "waits_for")
+                         "error_message", "next_timer_at", "summary", "urgency", "waits_for")
 _INSERT_INSTANCE = Prepared(insert(_instances).values(unit_code=select(_users.c.unit_code).where(
     _users.c.username == bindparam("b_starter")).scalar_subquery()).returning(_instances.c.id),
     columns=_NEW_INSTANCE_COLUMNS)
@@ -196,8 +196,7 @@ def insert_instance(conn: Connection, record: InstanceRecord, *, started_by: str
         "started_at": now, "updated_at": now, "ended_at": record.ended_at, "lock_version": record.lock_version,
         "completed_tasks": record.completed_tasks, "state": record.state, "error_element": record.error_element,
         "error_message": record.error_message, "next_timer_at": record.next_timer_at, "summary": record.summary,
-        "urgency": record.urgency, "search_text": search_text(record.business_key, record.summary),
-        "waits_for": record.waits_for, "b_starter": started_by,
+        "urgency": record.urgency, "waits_for": record.waits_for, "b_starter": started_by,
     })
     assert row is not None  # INSERT ... RETURNING gives the new row
     record.id = row[0]
@@ -263,8 +262,7 @@ def save_instance(conn: Connection, record: InstanceRecord, *, state: str, compl
         "error_element": record.error_element, "error_message": record.error_message, "ended_at": record.ended_at,
         "updated_at": now, "process_version_id": record.process_version_id, "lock_version": record.lock_version + 1,
         "state": state, "b_delta": completed_delta, "next_timer_at": record.next_timer_at,
-        "summary": record.summary, "urgency": record.urgency,
-        "search_text": search_text(record.business_key, record.summary), "waits_for": record.waits_for,
+        "summary": record.summary, "urgency": record.urgency, "waits_for": record.waits_for,
         "b_head": record.history_head, "history_head": head, "history_count": count})
     if changed != 1:
         raise Conflict(N_("instance {instance_id} was changed by someone else at the same moment; try again"),

@@ -298,6 +298,11 @@ def _case_story(page: Page, case_id: int) -> None:
     page.goto(f"/cases/{case_id}")
     expect(page.locator("#case-key")).to_have_text("315/UBND-VP — Ủy ban nhân dân tỉnh — 2026")
     facts = page.locator("#case-facts-list")
+    # The specialist the head chose released the work; the head handed it to another, who did it: she is named.
+    specialist = facts.locator('[data-key="chuyen_vien_xu_ly"] dd')
+    expect(specialist.locator(".fact__text")).to_have_text("Đỗ Thị Giang (Phòng Tổng hợp)")
+    expect(specialist.locator(".fact__hand-overs")).to_have_text(
+        "(Hoàng Văn Em bỏ nhận, chuyển về Lê Văn Cường; Lê Văn Cường chuyển giao cho Đỗ Thị Giang)")
     for label, value in (("Số, ký hiệu", SO_KY_HIEU), ("Trích yếu", TRICH_YEU), ("Độ khẩn", "Khẩn"),
                          ("Ngày đến", "29/04/2026"), ("Tệp văn bản", PDF_NAME),
                          ("Ý kiến chỉ đạo (bút phê)", DIRECTION), ("Đơn vị chủ trì", "Phòng Tổng hợp"),

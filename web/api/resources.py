@@ -88,7 +88,7 @@ def _multipart_start() -> tuple[dict[str, Any], dict[str, list[Upload]]]:
 @_problems(401, 403, 422, 429)
 def list_cases(wanted: dict[str, Any]) -> Any:
     """The cases the caller started or worked on, most recently changed first, a page at a time; ``q`` finds
-    words of their business key or summary (case and accents ignored)."""
+    cases with each of its words in their title, business key or data (case and accents ignored; docs/search.md)."""
     require("cases")
     found = services().cases.my_cases(me(), status=wanted["status"], process_id=wanted["process"],
                                       page=wanted["page"], per_page=schemas.PER_PAGE, search=wanted["q"])

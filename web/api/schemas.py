@@ -152,10 +152,11 @@ class DeliveredSchema(Schema):
 
 
 class CaseSearchSchema(CaseFilterSchema):
-    """Filters of the case list, and words looked for in the business key and summary."""
+    """Filters of the case list, and words looked for in the cases' title, business key and data."""
 
     q = fields.String(load_default="", validate=validate.Length(max=200),
-                      metadata={"description": "text found in the business key or summary (accents ignored)"})
+                      metadata={"description": "words each found in the title, business key or data text "
+                                               "(case and accents ignored; the last one also as a prefix)"})
 
 
 class FullTextSearchSchema(Schema):

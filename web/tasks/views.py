@@ -15,6 +15,7 @@ from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
 from engine.cases.queries import TaskView
+from engine.cases.story import HandOver
 from engine.errors import Conflict, InvalidInput
 from engine.forms import FormDefinition
 from engine.inbox.desk import Completion, Submission, TaskClosed, TaskPage, Upload
@@ -201,13 +202,15 @@ def _task_page(found: TaskPage, picker: Picker, status: int = 200) -> ResponseRe
     values = (flat_values(found.form, draft.data, found.case.data) if draft
               else initial_values(found.form, found.opening))
     return _page(found.case.id, found.task.id, task=found.task, form=found.form, values=values, case=found.case,
-                 draft_at=draft.updated_at if draft else None, picker=picker, status=status)
+                 draft_at=draft.updated_at if draft else None, picker=picker, status=status,
+                 hand_overs=found.hand_overs)
 
 
 def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDefinition | None,
           values: dict[str, Any], errors: dict[str, list[str]] | None = None, alert: str | None = None,
           status: int = 200, can_submit: bool = True, case: Any = None, name: str = "", element: str = "",
-          draft_at: Any = None, picker: Picker | None = None, confirm: list[str] | None = None) -> ResponseReturnValue:
+          draft_at: Any = None, picker: Picker | None = None, confirm: list[str] | None = None,
+          hand_overs: list[HandOver] | None = None) -> ResponseReturnValue:
     if picker is None and task is not None and can_submit:
         picker = delegation.picker(task_id)
     return render_template(
@@ -217,4 +220,5 @@ def _page(instance_id: int, task_id: str, *, task: TaskView | None, form: FormDe
         element=task.element_id if task else element, me=user().username, draft_at=draft_at,
         files_allowed=can_submit and task is not None, picker=picker, case_title=case.summary if case else None,
         file_links=file_links(instance_id) if case is not None else {}, confirm=confirm or [],
+        hand_overs=hand_overs or [],
         picks=services().runtime.pick_options(form, user().username)), status

@@ -58,6 +58,33 @@ def test_snippet_marks_the_words_in_the_text_as_written() -> None:
     assert len("".join(p for p, _ in pieces)) < 240
 
 
+def test_the_snippet_leaves_out_what_the_title_already_says() -> None:
+    content = "Về việc báo cáo quý IV · 12/UBND · Đề nghị các phòng báo cáo số liệu trước ngày 20"
+    title = "Số 12/UBND: Về việc báo cáo quý IV"  # made of the data's number and trích yếu
+    pieces = snippet(content, Terms.parse("bao cao"), title=title)
+    assert "".join(p for p, _ in pieces) == "Đề nghị các phòng báo cáo số liệu trước ngày 20"
+    assert [p for p, hit in pieces if hit] == ["báo", "cáo"]
+    # the only hits are in the title: the start of the rest, nothing marked; nothing else: no snippet
+    assert snippet(content, Terms.parse("quy IV"), title=title) == [
+        ("Đề nghị các phòng báo cáo số liệu trước ngày 20", False)]
+    assert snippet("Về việc báo cáo quý IV · 12/UBND", Terms.parse("quy"), title=title) == []
+    # a text that only shares some words with the title stays
+    assert snippet("Báo cáo quý I", Terms.parse("quy"), title=title) == [
+        ("Báo cáo ", False), ("quý", True), (" I", False)]
+
+
+def test_a_hits_snippet_does_not_repeat_its_title(org: Services) -> None:
+    case = start_document(org, "VB-1", user="vanthu", trich_yeu="Về việc tổ chức hội nghị tổng kết")
+    org.runtime.complete_task(task_of(org, case).id, user="chuyenvien",
+                              data={"y_kien": "Chuẩn bị hội trường cho hội nghị"})
+    (hit,) = org.search.search("vanthu", "hoi nghi").hits
+    assert hit.title == "Số 12/UBND: Về việc tổ chức hội nghị tổng kết"
+    assert "".join(p for p, _ in hit.snippet) == "khẩn · Chuẩn bị hội trường cho hội nghị"  # not the trích yếu
+    assert [p for p, h in hit.snippet if h] == ["hội", "hội", "nghị"]  # "hội trường" too: every word is marked
+    (only_title,) = org.search.search("vanthu", "tong ket").hits
+    assert "tổng kết" not in "".join(p for p, _ in only_title.snippet)
+
+
 def test_a_word_without_diacritics_finds_the_case_by_summary_key_and_data(org: Services) -> None:
     one = start_document(org, "VB-1", user="vanthu", trich_yeu="Về việc tổ chức Hội nghị tổng kết tháng 12",
                          so="45/UBND-VP")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from engine.cases.story import case_facts, decision_facts
+import pytest
+
+from engine.cases.story import HandOver, case_facts, decision_facts
+from engine.clock import VirtualClock
+from engine.deployment.service import collect_sources
 from engine.forms import load_form
+from engine.org.demo import DEMO_ORG
 from engine.org.directory import Names
 from engine.persistence.case_fields import case_reference, display_key
+from engine.services import Services, build_services
+from engine.settings import Settings
+from tests.conftest import ROOT, _empty_tables
+from tests.engine.runtime.test_assignment_routing import DIRECTION, directed, task
 
 FORMS = Path(__file__).resolve().parents[3] / "forms"
 NAMES = Names(people={"truongphong_th": "Lê Văn Cường"}, people_units={"truongphong_th": "PTH"},
@@ -69,3 +80,64 @@ def test_dates_read_as_people_write_them() -> None:
     assert shown == {"ngay_ban_hanh": "28/04/2026", "ngay_den": "29/04/2026"}
     in_english = {f.key: f.text for f in case_facts([registration], data, NAMES, locale="en")}
     assert in_english["ngay_den"] == "2026-04-29"
+
+
+@pytest.fixture
+def shipped(settings: Settings, clock: VirtualClock) -> Iterator[Services]:
+    """Services with the shipped incoming-document procedure, its forms and the demo organisation."""
+    built = build_services(replace(settings, forms_dir=ROOT / "forms"), clock=clock, verify_state=True)
+    built.org.import_file(DEMO_ORG)
+    built.deployment.deploy(collect_sources([ROOT / "processes" / "incoming_document.bpmn"]), deployed_by="test")
+    yield built
+    _empty_tables(built)
+    built.close()
+
+
+RESULT = {"hinh_thuc_ket_qua": "bao_cao", "ket_qua_xu_ly": "Đã xử lý, báo cáo kết quả.", "tep_ket_qua": []}
+EM, GIANG, CUONG = "chuyenvien1", "chuyenvien2", "truongphong_th"
+
+
+def specialist(services: Services, case: int) -> tuple[str | None, list[HandOver]]:
+    """The story's "Chuyên viên xử lý" line: its text and hand-overs."""
+    story = services.cases.story(services.cases.case(case, "truongphong_th"))
+    (found,) = [f for f in story.facts if f.key == "chuyen_vien_xu_ly"]
+    assert found.label == "Chuyên viên xử lý"
+    return found.text, found.hand_overs
+
+
+def assigned(services: Services) -> tuple[int, str]:
+    """A case whose head gave the handling to chuyenvien1 (Hoàng Văn Em); the handling task's id."""
+    case = directed(services, {**DIRECTION, "don_vi_phoi_hop": []})
+    services.runtime.complete_task(task(services, case, "assign_specialist"), user="truongphong_th",
+                                   data={"chuyen_vien_xu_ly": "chuyenvien1", "y_kien_phan_cong": ""})
+    return case, task(services, case, "specialist_handling")
+
+
+def test_the_story_names_the_specialist_who_did_the_work_after_a_delegation(shipped: Services) -> None:
+    case, handling = assigned(shipped)
+    assert specialist(shipped, case) == ("Hoàng Văn Em (Phòng Tổng hợp)", [])  # nobody passed it on: as chosen
+    shipped.work.delegate(handling, "chuyenvien1", "chuyenvien2")
+    assert shipped.desk.page("chuyenvien2", case, handling).hand_overs == [HandOver(EM, EM, GIANG)]  # task page
+    shipped.runtime.complete_task(handling, user="chuyenvien2", data=RESULT)
+    assert shipped.queries.instance(case).data["chuyen_vien_xu_ly"] == "chuyenvien1"  # the data keeps the choice
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
+    # a second round goes to the last holder, and the story still names her
+    shipped.runtime.complete_task(task(shipped, case, "head_review"), user="truongphong_th",
+                                  data={"ket_luan_truong_phong": "tra_lai", "y_kien_truong_phong": "Bổ sung."})
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(EM, EM, GIANG)])
+
+
+def test_the_story_names_whom_the_head_reassigned_the_work_to_and_who_reassigned_it(shipped: Services) -> None:
+    case, handling = assigned(shipped)
+    shipped.analytics.reassign("truongphong_th", handling, "chuyenvien2")
+    assert specialist(shipped, case) == ("Đỗ Thị Giang (Phòng Tổng hợp)", [HandOver(CUONG, EM, GIANG)])
+    shipped.runtime.complete_task(handling, user="chuyenvien2", data=RESULT)
+    assert specialist(shipped, case)[0] == "Đỗ Thị Giang (Phòng Tổng hợp)"
+
+
+def test_work_given_back_to_whoever_delegated_it_is_theirs_again_in_the_story(shipped: Services) -> None:
+    case, handling = assigned(shipped)
+    shipped.work.delegate(handling, "chuyenvien1", "chuyenvien2")
+    assert shipped.work.unclaim(handling, "chuyenvien2") == "chuyenvien1"  # back to the delegator
+    assert specialist(shipped, case) == ("Hoàng Văn Em (Phòng Tổng hợp)",
+                                         [HandOver(EM, EM, GIANG), HandOver(GIANG, GIANG, EM, released=True)])

@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from alembic import command
-from engine.persistence.case_fields import fold, like_pattern, search_text, urgency_level
+from engine.persistence.case_fields import fold, urgency_level
 from engine.services import ALEMBIC_INI
 
 NOW = datetime(2026, 4, 29, 2, 0, tzinfo=UTC).replace(tzinfo=None)
@@ -64,8 +64,5 @@ def test_urgency_levels_from_codes_and_vietnamese_names(value: object, level: st
     assert urgency_level(value) == level
 
 
-def test_folding_and_search_patterns() -> None:
+def test_folding() -> None:
     assert fold("  Đề nghị   QUYẾT ĐỊNH ") == "de nghi quyet dinh"
-    assert search_text("CV-12", None) == "cv-12"
-    assert search_text(None, None) is None
-    assert like_pattern("100%_Đ\\") == "%100\\%\\_d\\\\%"

@@ -74,3 +74,15 @@ def test_my_cases_finds_words_of_the_business_key_and_summary(org: Services) -> 
     assert [r.business_key for r in org.cases.my_cases("vanthu", search="vb-1").rows] == ["VB-1"]
     assert [r.business_key for r in org.cases.my_cases("vanthu", search="dao tao").rows] == ["CV-2"]
     assert org.cases.my_cases("vanthu", search="100%").total == 0
+
+
+def test_my_cases_search_reads_the_full_text_index_words_of_the_data_too(org: Services) -> None:
+    first = start_document(org, "VB-1", trich_yeu="Về việc báo cáo quý")
+    start_document(org, "VB-10", trich_yeu="Kế hoạch năm")
+    org.runtime.complete_task(task_of(org, first).id, user="chuyenvien", data={"y_kien": "Đề xuất phương án"})
+    assert [r.id for r in org.cases.my_cases("vanthu", search="phuong an").rows] == [first]  # the data's words
+    assert [r.business_key for r in org.cases.my_cases("vanthu", search="VB-1").rows] == ["VB-1"]  # not VB-10
+    assert [r.business_key for r in org.cases.my_cases("vanthu", search="bao ca").rows] == ["VB-1"]  # typing
+    assert org.cases.my_cases("vanthu", search="  ,;- ").total == 0  # no word to find: nothing
+    assert org.cases.my_cases("chuyenvien", search="phuong an").total == 1  # acted on it
+    assert org.cases.my_cases("khach", search="phuong an").total == 0  # neither started nor acted
