@@ -55,9 +55,9 @@ def summed(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 def memory(server: int, worker: int) -> dict[str, Any]:
     """Per process and summed, RSS and PSS of the serve tree (master, gunicorn workers) and the worker tree (the
-    RQ worker and any work-horse it forked)."""
+    RQ worker and any child it forked: a work-horse, a scheduler)."""
     serve = processes(server, "serve master", "gunicorn worker")
-    work = processes(worker, "rq worker", "work-horse")
+    work = processes(worker, "rq worker", "rq worker child")
     return {"serve": summed(serve), "worker": summed(work), "total": summed(serve + work), "processes": serve + work}
 
 
