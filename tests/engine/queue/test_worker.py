@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,6 +61,16 @@ def test_the_scheduler_is_a_thread_of_the_worker_and_lets_go_of_its_lock_at_stop
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=15) == 0
     assert redis.get(lock) is None and not redis.exists(scheduler.key)
+
+
+def test_the_worker_leaves_the_web_signing_spreadsheets_and_pdf_unimported() -> None:
+    """What only some jobs need is imported by them: the worker would carry it from its start."""
+    script = ("import sys\nfrom engine.services import make_worker, run_worker\n"
+              "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert {"rq", "sqlalchemy", "SpiffWorkflow"} <= loaded
+    assert not {"flask", "werkzeug", "jinja2", "pyhanko", "openpyxl", "fpdf", "PIL", "xmlschema"} & loaded
 
 
 def children_of(pid: int) -> list[int]:
