@@ -11,6 +11,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.clock import Clock
+from engine.persistence.audit_models import AuditAnchor
 from engine.persistence.db import Database
 from engine.persistence.models import HistoryEvent, Timer, TimerStatus
 from engine.queue.dispatch import RECONCILED_KEY
@@ -163,15 +164,13 @@ class OperationsService:
         result.reconciled_at = datetime.fromisoformat(stamp.decode()) if stamp else None
 
     def _audit(self) -> tuple[bool, datetime | None]:
-        """The audit chain's last verification, where the audit chain exists (``audit_anchors``)."""
+        """The audit chain's last anchor, where the audit chain exists (``audit_anchors``)."""
         with self.db.connect() as conn:
             if "audit_anchors" not in inspect(conn).get_table_names():
                 return False, None
             try:
-                columns = {c["name"] for c in inspect(conn).get_columns("audit_anchors")}
-                column = next((c for c in ("verified_at", "created_at", "at") if c in columns), None)
-                if column is None:
-                    return True, None
-                return True, conn.execute(text(f"SELECT MAX({column}) FROM audit_anchors")).scalar()
+                # Through the model's column, so that the time comes back as an aware datetime on SQLite too
+                # (a raw MAX() there answers the stored text).
+                return True, conn.execute(select(func.max(AuditAnchor.at))).scalar()
             except SQLAlchemyError:
                 return True, None

@@ -132,6 +132,8 @@ def test_a_designer_draws_lints_deploys_and_compares_versions(live_app: LiveApp,
     assert page.locator(f"#diff-new [data-element-id='{step_id}'].is-added").count() == 1
     assert page.locator(f"#diff-old [data-element-id='{end_id}'].is-removed").count() == 1
     assert page.locator(f"#diff-new [data-element-id='{task_id}'].is-changed").count() == 1
+    # the legend is a list of coloured keys, not a bulleted list
+    assert page.eval_on_selector("#diff-legend li", "li => getComputedStyle(li).listStyleType") == "none"
     page.screenshot(path=str(SCREENSHOTS / "design-diff.png"), full_page=True)
     assert errors == []
 

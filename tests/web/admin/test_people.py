@@ -83,6 +83,19 @@ def test_deactivation_and_reset_link_from_the_page(client: FlaskClient, auth: Au
     assert client.get(path).status_code == 404  # used
 
 
+def test_the_operations_page_shows_when_the_audit_chains_were_last_anchored(client: FlaskClient, auth: Auth,
+                                                                           admin_services: Services) -> None:  # noqa: F811
+    auth.login(ADMIN)
+    assert 'id="ops-audit"' in client.get("/admin/operations").get_data(as_text=True)
+    start_approval(admin_services)
+    anchor = admin_services.anchors.anchor()
+    assert anchor is not None
+    response = client.get("/admin/operations")  # the anchor's time, read back from the database (text on SQLite)
+    assert response.status_code == 200
+    audit = re.search(r'<p id="ops-audit">(.*?)</p>', response.get_data(as_text=True))
+    assert audit and '<time datetime="' in audit.group(1)
+
+
 @pytest.mark.parametrize("who", ["chuyenvien"])
 def test_changing_ones_own_password(client: FlaskClient, auth: Auth, web_services: Services, who: str) -> None:
     auth.login(who)
