@@ -78,7 +78,7 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
 
     Nested objects and lists are walked; keys starting with ``_`` (internal) are skipped; numbers are kept (a
     document number may be a number); booleans, dates, UUIDs, digests and codes (lower-case identifiers such as
-    a choice's value or a username) are not.
+    a choice's value or a username) are not; of a file's reference only its name is.
     """
     found: list[str] = []
     seen: set[str] = set()
@@ -88,7 +88,9 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
         nonlocal size
         if size >= limit:
             return
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "content_type" in value and "size" in value:
+            walk(value.get("name"))  # a file's reference: its name is text, its size and type are not
+        elif isinstance(value, dict):
             for key, item in value.items():
                 if not str(key).startswith("_"):
                     walk(item)

@@ -57,7 +57,9 @@ def people() -> ResponseReturnValue:
 def create_person() -> ResponseReturnValue:
     """Create a user (without a password: issue them a reset link next)."""
     data = _user_form()
-    if _try(lambda: services().people.create_user(data), _("User %(u)s is created.", u=data["username"])):
+    created = _("User %(u)s is created. They cannot sign in before they have a password: issue them a password link "
+                "below.", u=data["username"])
+    if _try(lambda: services().people.create_user(data), created):
         return redirect(url_for("admin.person", username=data["username"]))
     return redirect(url_for("admin.people"))
 

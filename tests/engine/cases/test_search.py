@@ -39,6 +39,9 @@ def test_data_text_keeps_what_people_wrote_and_drops_machine_values() -> None:
     doc = document(title=None, summary="Công văn 12", business_key="12/UBND|Tỉnh|2026", data=data)
     assert doc.title == "Công văn 12" and doc.head == "cong van 12 12 ubnd tinh 2026"
     assert doc.content.startswith("Về việc báo cáo · 12")
+    # an uploaded file's reference: the snippet shows its name, not its size in bytes or its MIME type
+    upload = {"name": "Công văn 321.pdf", "size": 17511, "content_type": "application/pdf", "sha256": "b" * 64}
+    assert data_texts({"so_trang": 2, "tep_van_ban": upload, "tep_dinh_kem": [upload]}) == ["2", "Công văn 321.pdf"]
 
 
 def test_query_terms_for_both_databases() -> None:

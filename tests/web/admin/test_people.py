@@ -44,6 +44,10 @@ def test_an_administrator_manages_people_units_and_groups(client: FlaskClient, a
                                           "groups": ["chuyen_vien"], "language": "vi"}, page="/admin/people")
     assert created.headers["Location"].endswith("/admin/people/moi")
     assert admin_services.people.person("moi").groups == ("chuyen_vien",)
+    page = client.get("/admin/people/moi").get_data(as_text=True)
+    assert "hãy cấp liên kết đặt mật khẩu" in page  # a new user has no password yet: the page says what comes next
+    # deactivating asks first: the button is inside a closed disclosure
+    assert re.search(r'<details class="admin-action" id="deactivate-details">\s*<summary', page)
     refused = auth.post("/admin/people", {"username": "bad name", "full_name": ""}, page="/admin/people")
     assert refused.status_code == 302 and "username" in client.get("/admin/people").get_data(as_text=True)
     auth.post("/admin/people/moi", {"full_name": "Người Mới", "title": "Chuyên viên chính", "unit": "VP",

@@ -275,6 +275,10 @@ def test_a_version_becomes_a_draft_in_the_modeler(designer: Auth) -> None:
 
 def test_deleting_a_draft(designer: Auth) -> None:
     draft_id = _draft_id(_upload(designer, [("approve.bpmn", APPROVE)]))
+    page = designer.client.get(f"/design/drafts/{draft_id}").get_data(as_text=True)
+    # the delete button is behind a disclosure that says what is lost: one stray click does not delete
+    assert re.search(r'<details [^>]*id="delete-draft-details">\s*<summary', page)
+    assert "Đồng ý xóa bản nháp" in page
     response = designer.post(f"/design/drafts/{draft_id}/delete", page=f"/design/drafts/{draft_id}")
     assert response.status_code == 302
     assert designer.client.get(f"/design/drafts/{draft_id}").status_code == 404
