@@ -76,6 +76,8 @@ def test_a_designer_draws_lints_deploys_and_compares_versions(live_app: LiveApp,
     texts = _problem_codes(page)
     assert not any("W102" in t for t in texts) and not any("W111" in t for t in texts), texts
     assert page.get_attribute("#modeler-canvas", "data-lint-errors") == "0"
+    warnings = int(page.get_attribute("#modeler-canvas", "data-lint-count") or 0)
+    expect(page.locator("#lint-count")).to_have_text(f"(0 lỗi, {warnings} cảnh báo)")  # words, not "(0 / n)"
     page.evaluate("""([taskId]) => {
       const m = window.procflowModeler;
       m.get('directEditing').cancel();
@@ -185,8 +187,11 @@ def test_dmn_tables_and_forms_open_in_their_editors(live_app: LiveApp, open_sess
     page.click("#upload-submit")
     page.click(".design-files a:has-text('urgency.dmn')")
     page.wait_for_selector("#modeler-canvas[data-ready=true]")
+    expect(page.locator("#problems-pending")).to_be_visible()  # says a save checks the file
     page.click("#modeler-save")
     page.wait_for_selector("#modeler-canvas[data-saved=true]")
+    expect(page.locator("#problems-pending")).to_be_hidden()
+    expect(page.locator("#problems-none")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "design-dmn.png"), full_page=True)
     page.click("#editor-back")
     page.click(".design-files a:has-text('approve.form')")

@@ -211,7 +211,9 @@ def deploy(draft_id: str) -> ResponseReturnValue:
         results = design().deploy(found.files, user=_me())
     except InvalidModel as exc:
         flash(_("Nothing was deployed: correct the errors below."), "error")
-        return _draft_page(found, exc.problems, 422, deployed_error=True)
+        # the refusal names the errors only: the lint's warnings stay on the page beside them
+        warnings = [p for p in design().lint(found.files) if p.severity != "error"]
+        return _draft_page(found, [*exc.problems, *warnings], 422, deployed_error=True)
     except (InvalidInput, NotFound) as exc:
         flash(engine_text(exc), "error")
         return _draft_page(found, status=422)

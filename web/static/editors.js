@@ -29,6 +29,7 @@
         (p.element_id ? p.element_id + ": " : "") + p.message;
       list.append(item);
     });
+    document.getElementById("problems-pending").hidden = true;
     document.getElementById("problems-none").hidden = problems.length > 0;
     container.setAttribute("data-lint-count", String(problems.length));
   }

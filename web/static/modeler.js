@@ -74,7 +74,9 @@
       });
       document.getElementById("problems-none").hidden = problems.length > 0;
       var errors = problems.filter(function (p) { return p.severity === "error"; }).length;
-      document.getElementById("lint-count").textContent = "(" + errors + " / " + problems.length + ")";
+      var count = document.getElementById("lint-count");
+      count.textContent = count.getAttribute("data-format").replace("{errors}", String(errors))
+        .replace("{warnings}", String(problems.length - errors));
       container.setAttribute("data-lint-count", String(problems.length));
       container.setAttribute("data-lint-errors", String(errors));
     }

@@ -187,6 +187,18 @@ def test_malformed_xml_is_a_located_problem_not_a_crash(designer: Auth) -> None:
     assert response.status_code == 422
 
 
+def test_a_refused_deployment_keeps_the_warnings_beside_the_errors(designer: Auth) -> None:
+    model = (FIXTURES / "lint" / "dead_end.bpmn").read_bytes().replace(b'kind == "stuck"', b"kind ==")
+    draft_id = _draft_id(_upload(designer, [("dead_end.bpmn", model)]))
+    linted = designer.client.get(f"/design/drafts/{draft_id}").get_data(as_text=True)
+    assert "W111" in linted
+    response = designer.post(f"/design/drafts/{draft_id}/deploy", page=f"/design/drafts/{draft_id}")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "W111" in page and "cảnh báo: 0" not in page  # the count and the list still show the warnings
+    assert re.search(r"E0\d\d", page)
+
+
 def test_a_missing_draft_is_404(designer: Auth) -> None:
     assert designer.client.get("/design/drafts/0123456789abcdef").status_code == 404
     assert designer.client.get("/design/drafts/..%2F..%2Fetc").status_code == 404
@@ -293,6 +305,8 @@ def test_scenarios_run_from_the_page_with_coverage(designer: Auth, app: Flask, d
                                                       deployment=design_services.deployment, settings=settings)
     page = designer.client.get("/design/processes/wait_and_confirm").get_data(as_text=True)
     assert "waiting.scenarios.yaml" in page
+    # they play the folder's model, not the deployed version: the page says so
+    assert re.search(r'id="scenarios-models">[^<]*thư mục quy trình', page)
     response = designer.post("/design/processes/wait_and_confirm/scenarios",
                              page="/design/processes/wait_and_confirm")
     assert response.status_code == 200
@@ -328,6 +342,7 @@ def test_dmn_and_form_files_open_in_their_editors_and_forms_must_be_json(designe
     assert "dmn-modeler.production.min.js" in dmn and 'data-kind="dmn"' in dmn
     page = designer.client.get(f"/design/drafts/{draft_id}/model?file=approve.form").get_data(as_text=True)
     assert "form-editor.umd.js" in page and 'data-kind="form"' in page
+    assert 'id="problems-pending"' in page  # "Problems" is not an empty heading before the first save
     saved = _json_post(designer, f"/design/drafts/{draft_id}/save", {"name": "approve.form", "xml": form.decode()})
     assert saved.status_code == 200  # type: ignore[attr-defined]
     broken = _json_post(designer, f"/design/drafts/{draft_id}/save", {"name": "approve.form", "xml": '{"a": [1,'})
