@@ -64,6 +64,8 @@ def test_an_administrator_manages_people_units_and_groups(client: FlaskClient, a
     assert "không thể chuyển đơn vị" in client.get("/admin/units").get_data(as_text=True)
     auth.post("/admin/groups/lanh_dao/members", {"username": "moi", "member": "1"}, page="/admin/groups")
     assert "moi" in admin_services.people.members("lanh_dao")
+    groups = client.get("/admin/groups").get_data(as_text=True)
+    assert '<th scope="col">Thành viên</th>' in groups  # the columns are named
     exported = client.get("/admin/org/export.csv")
     assert exported.status_code == 200 and "moi,Người Mới" in exported.get_data(as_text=True)
 
