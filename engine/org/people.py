@@ -121,7 +121,7 @@ class PeopleService:
         """Give unit ``code`` a new name."""
         name = name.strip()
         if not 1 <= len(name) <= 500:
-            raise InvalidInput(N_("check the marked fields"), {"name": ["1 to 500 characters"]})
+            raise InvalidInput(N_("a unit's name must have 1 to 500 characters"), {"name": ["1 to 500 characters"]})
         with self.db.write() as session:
             _unit(session, code).name = name
 

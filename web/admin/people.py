@@ -207,5 +207,15 @@ def import_org() -> ResponseReturnValue:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"organisation{suffix}"
         upload.save(path)
-        _try(lambda: services().org.import_file(path), _("The organisation file is imported."))
+        _try(lambda: _import_named(path, upload.filename or path.name), _("The organisation file is imported."))
     return redirect(url_for("admin.units"))
+
+
+def _import_named(path: Path, name: str) -> None:
+    """Import ``path``; a refusal names the administrator's file, not the server's temporary copy."""
+    try:
+        services().org.import_file(path)
+    except InvalidInput as exc:
+        if "path" not in exc.params:
+            raise
+        raise InvalidInput(exc.message_id, exc.fields, **{**exc.params, "path": name}) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -101,6 +102,18 @@ def test_the_operations_page_shows_when_the_audit_chains_were_last_anchored(clie
     audit = re.search(r'<p id="ops-audit">(.*?)</p>', response.get_data(as_text=True))
     assert audit and '<time datetime="' in audit.group(1)
     assert audit.group(1).startswith("Lần neo chuỗi gần nhất:")  # an anchor, not a verification: it says so
+
+
+def test_refusals_on_the_units_page_speak_the_administrators_language(client: FlaskClient, auth: Auth,
+                                                                       admin_services: Services) -> None:  # noqa: F811
+    auth.login(ADMIN)
+    auth.post("/admin/units/VP/rename", {"value": "  "}, page="/admin/units")
+    assert "tên đơn vị phải có từ 1 đến 500 ký tự" in client.get("/admin/units").get_data(as_text=True)
+    broken = (io.BytesIO(b"units:\n  - code: [broken\n"), "so-do-to-chuc.yaml")
+    auth.post("/admin/org/import", {"file": broken}, page="/admin/units", content_type="multipart/form-data")
+    page = client.get("/admin/units").get_data(as_text=True)
+    assert "so-do-to-chuc.yaml:3: không phải YAML hợp lệ" in page  # their file's name and line
+    assert "organisation.yaml" not in page and "/tmp" not in page  # not the server's temporary copy
 
 
 @pytest.mark.parametrize("who", ["chuyenvien"])
