@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput, NotFound
 from engine.org.accounts import BadCredentials, TooManyAttempts
+from engine.settings import PasswordRules
 from web.errors import engine_text
 from web.extensions import WebUser, services, user
 from web.params import load
@@ -41,7 +42,8 @@ def password() -> ResponseReturnValue:
             raise InvalidInput("", {"again": [_("The two new passwords differ.")]})
         services().passwords.change(user().username, given["old"], given["new"], client=request.remote_addr or "")
     except InvalidInput as exc:
-        return render_template("account/password.html", errors=_on_form(exc), rules=rules), 422
+        errors = _on_form(exc, request.form.get("new", ""), rules)
+        return render_template("account/password.html", errors=errors, rules=rules), 422
     except TooManyAttempts as exc:
         return render_template("account/password.html", errors={"old": [engine_text(exc)]}, rules=rules), 429
     except BadCredentials:
@@ -70,7 +72,8 @@ def reset(token: str) -> ResponseReturnValue:
             raise InvalidInput("", {"again": [_("The two new passwords differ.")]})
         services().passwords.redeem(token, given["new"])
     except InvalidInput as exc:
-        return render_template("account/reset.html", invalid=False, errors=_on_form(exc), rules=rules,
+        errors = _on_form(exc, request.form.get("new", ""), rules)
+        return render_template("account/reset.html", invalid=False, errors=errors, rules=rules,
                                username=username), 422
     except NotFound:
         return render_template("account/reset.html", invalid=True, errors={}, rules=rules, username=""), 404
@@ -79,6 +82,15 @@ def reset(token: str) -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
-def _on_form(exc: InvalidInput) -> dict[str, list[str]]:
-    """The engine names the new password ``password``; the form calls it ``new``."""
-    return {("new" if key == "password" else key): value for key, value in exc.fields.items()}
+def _on_form(exc: InvalidInput, new: str, rules: PasswordRules) -> dict[str, list[str]]:
+    """The engine names the new password ``password`` (in English); the form calls it ``new`` and says what it
+    lacks in the page's language."""
+    errors = {key: value for key, value in exc.fields.items() if key != "password"}
+    if "password" in exc.fields:
+        lacks = []
+        if len(new) < rules.min_length:
+            lacks.append(_("At least %(n)s characters.", n=rules.min_length))
+        if rules.letters_and_digits and not (any(c.isalpha() for c in new) and any(c.isdigit() for c in new)):
+            lacks.append(_("At least one letter and one digit."))
+        errors["new"] = lacks or [engine_text(exc)]
+    return errors

@@ -53,7 +53,7 @@ def test_the_page_shows_the_refused_plan_a_dry_run_and_runs_it(designer: Service
     assert designer.queries.instance(1).version == 1
 
     bad = client.get(PLAN, query_string={"mapping": "review"})
-    assert bad.status_code == 422 and 'class="field-error"' in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'class="field__error"' in bad.get_data(as_text=True)
 
     done = auth.post(PLAN, {"mapping": mapping}, page=PLAN + "?mapping=review%3Dexamine")
     assert done.status_code == 302 and "/migration/runs/" in done.headers["Location"]
