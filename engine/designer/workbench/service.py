@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from engine.designer.scenarios.runner import RunReport, run_scenarios
 from engine.designer.workbench.diff import ModelDiff, diff_process
 from engine.designer.workbench.drafts import DraftStore
 from engine.errors import InvalidInput, InvalidModel, ModelProblem, NotFound, ProcflowError
+from engine.forms.loader import parse_form
 from engine.i18n import N_
 from engine.inputs.safe_xml import parse_xml
 from engine.persistence.db import Database
@@ -93,18 +94,36 @@ class DesignService:
 
     # -- lint and deploy ----------------------------------------------------------------------------
     def lint(self, files: Sequence[SourceFile]) -> list[ModelProblem]:
-        """Errors and warnings of ``files`` (form files are read as forms, not linted as models)."""
+        """Errors and warnings of ``files``: form files are read as forms (what deploy refuses in them), models are
+        linted with the draft's forms beside those of the forms folder."""
+        forms = [f for f in files if f.name.lower().endswith(".form")]
+        problems = [p for f in forms
+                    for p in parse_form(f.content.decode("utf-8-sig", errors="replace"), name=f.name)[1]]
         models = [f for f in files if not f.name.lower().endswith(".form")]
         if not models:
-            return []
+            return problems
         with self.db.read() as session:
             groups = {name for row in session.execute(select(Group.code, Group.name)) for name in row if name}
             units = set(session.scalars(select(Unit.code)))
             processes = set(session.scalars(select(ProcessVersion.process_id).distinct()))
             decisions = set(session.scalars(select(DeployedDecision.decision_id).distinct()))
         forms_dir = self.settings.forms_dir if self.settings.forms_dir.is_dir() else None
-        return lint_sources(models, groups=groups or None, units=units or None, forms_dir=forms_dir,
-                            known_processes=processes, known_decisions=decisions)
+
+        def lint(folder: Path | None) -> list[ModelProblem]:
+            return lint_sources(models, groups=groups or None, units=units or None, forms_dir=folder,
+                                known_processes=processes, known_decisions=decisions)
+
+        if not forms:
+            return problems + lint(forms_dir)
+        # The draft's forms deploy with its models: a task naming one of them does not lack its form (W104).
+        with tempfile.TemporaryDirectory(prefix="procflow-draft-forms-") as workdir:
+            folder = Path(workdir)
+            if forms_dir is not None:
+                shutil.copytree(forms_dir, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
+            for source in forms:
+                (folder / Path(source.name).name).write_bytes(source.content)
+            shown = str(forms_dir or self.settings.forms_dir)
+            return problems + [replace(p, message=p.message.replace(workdir, shown)) for p in lint(folder)]
 
     def deploy(self, files: Sequence[SourceFile], *, user: str) -> list[DeployedProcess]:
         """Deploy ``files`` together (InvalidModel with every located problem when refused)."""

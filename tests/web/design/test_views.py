@@ -199,6 +199,24 @@ def test_a_refused_deployment_keeps_the_warnings_beside_the_errors(designer: Aut
     assert re.search(r"E0\d\d", page)
 
 
+def test_a_drafts_forms_are_checked_and_count_for_its_models(designer: Auth) -> None:
+    model = APPROVE.replace(b'formKey="approve"', b'formKey="chi_trong_ban_nhap"')
+    form = (FIXTURES / "forms_used" / "approve.form").read_bytes().replace(b'"id": "approve"',
+                                                                             b'"id": "chi_trong_ban_nhap"')
+
+    def draft_page(files: list[tuple[str, bytes]]) -> str:
+        return designer.client.get(f"/design/drafts/{_draft_id(_upload(designer, files))}").get_data(as_text=True)
+
+    assert "W104" in draft_page([("approve.bpmn", model)])  # the task's form is in no folder
+    # it comes with the draft and deploys with it: not missing
+    together = _draft_id(_upload(designer, [("approve.bpmn", model), ("chi_trong_ban_nhap.form", form)]))
+    assert "W104" not in designer.client.get(f"/design/drafts/{together}").get_data(as_text=True)
+    deployed = designer.post(f"/design/drafts/{together}/deploy", page=f"/design/drafts/{together}")
+    assert deployed.status_code == 302
+    broken = draft_page([("broken.form", b'{"components": [\n')])
+    assert "F001" in broken and "Lỗi: 1" in broken  # what deploy would refuse, said before deploying
+
+
 def test_a_missing_draft_is_404(designer: Auth) -> None:
     assert designer.client.get("/design/drafts/0123456789abcdef").status_code == 404
     assert designer.client.get("/design/drafts/..%2F..%2Fetc").status_code == 404
