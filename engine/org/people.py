@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidInput, NotFound, no_user
 from engine.i18n import LOCALES, N_
+from engine.persistence.case_fields import fold
 from engine.persistence.db import Database
 from engine.persistence.models import Group, Membership, Unit, User
 
@@ -192,17 +193,20 @@ class PeopleService:
     # -- users --------------------------------------------------------------------------------
     def people(self, *, search: str = "", unit: str | None = None, include_inactive: bool = True,
                limit: int = 500) -> list[Person]:
-        """Users by name, optionally only those of ``unit`` or whose name or user name contains ``search``."""
-        query = select(User).order_by(User.active.desc(), User.username).limit(limit)
-        if search.strip():
-            like = f"%{search.strip().lower()}%"
-            query = query.where(func.lower(User.username).like(like) | func.lower(User.full_name).like(like))
+        """Users by name, optionally only those of ``unit`` or whose name or user name contains ``search``, typed
+        with or without Vietnamese diacritics ("tran" finds "Trần", "đang" finds "Đặng")."""
+        query = select(User).order_by(User.active.desc(), User.username)
+        wanted = fold(search)
+        if not wanted:
+            query = query.limit(limit)
         if unit:
             query = query.where(User.unit_code == unit)
         if not include_inactive:
             query = query.where(User.active.is_(True))
         with self.db.read() as session:
             users = list(session.scalars(query))
+            if wanted:  # folded here, not by the database: SQLite's lower() leaves "Đ" and every diacritic alone
+                users = [u for u in users if wanted in fold(u.username) or wanted in fold(u.full_name or "")][:limit]
             groups = _groups_of(session, [u.username for u in users])
             return [_person(u, groups.get(u.username, ())) for u in users]
 

@@ -67,3 +67,6 @@ def test_users_are_created_edited_and_grouped(org: Services) -> None:
     org.people.save_group("quan_tri", "Quản trị")
     assert ("quan_tri", "Quản trị", 0) in org.people.groups()
     assert [p.username for p in org.people.people(search="viên")] == ["chuyenvien"]
+    # typed without diacritics, or with a capital Đ that SQLite's lower() would not fold
+    assert [p.username for p in org.people.people(search="nguoi moi")] == ["moi"]
+    assert [p.username for p in org.people.people(search="NGƯỜI MỚI HƠN")] == ["moi"]
