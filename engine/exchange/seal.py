@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from engine.errors import InvalidState
 from engine.i18n import N_
 from engine.inputs.safe_xml import parse_xml
 from engine.settings import SigningSettings
-from engine.signing.keys import KeyUnavailable, open_signer
 from engine.signing.xmldsig import DSIG, sign_enveloped, verify_enveloped
 
 if TYPE_CHECKING:
@@ -57,9 +57,12 @@ def seal_package(content: bytes, signer: Signer) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-def check_package(content: bytes, verifier: Any, *, at: datetime) -> EnvelopeCheck | None:
+def check_package(content: bytes, verifier: Any, *, at: datetime | None = None) -> EnvelopeCheck | None:
     """The envelope's signature of ``content`` checked (bytes, then the certificate with ``verifier``, an
-    engine.signing.verify.Verifier, at ``at``); None when the envelope carries none."""
+    engine.signing.verify.Verifier, at ``at``: now by default); None when the envelope carries none.
+
+    An XML signature carries no trusted time, so the certificate must hold when the package arrives (the real
+    time: validity and revocation are facts of the world, not of the engine's clock)."""
     root = parse_xml(content, name="edXML")
     signature = root.find(_SIGNATURE)
     if signature is None:
@@ -87,12 +90,14 @@ class AgencySeal:
         """``content`` signed with the agency key.
 
         Raises:
-            KeyUnavailable: no agency key is configured, or it cannot be opened.
+            InvalidState: no agency key is configured, or it cannot be opened (KeyUnavailable).
         """
+        from engine.signing.keys import open_signer
+
         if self.signing.agency_key is None:
-            raise KeyUnavailable(N_("the agency key is not configured (PROCFLOW_AGENCY_P12 or "
-                                    "PROCFLOW_AGENCY_PKCS11_MODULE): packages sent to other agencies are signed "
-                                    "with it"))
+            raise InvalidState(N_("the agency key is not configured (PROCFLOW_AGENCY_P12 or "
+                                  "PROCFLOW_AGENCY_PKCS11_MODULE): packages sent to other agencies are signed "
+                                  "with it"))
         with open_signer(self.signing.agency_key) as signer:
             return seal_package(content, signer)
 
@@ -100,18 +105,20 @@ class AgencySeal:
         """The agency key's certificate (asn1crypto), to give its fingerprint to other agencies.
 
         Raises:
-            KeyUnavailable: no agency key is configured, or it cannot be opened.
+            InvalidState: no agency key is configured, or it cannot be opened (KeyUnavailable).
         """
+        from engine.signing.keys import open_signer
+
         if self.signing.agency_key is None:
-            raise KeyUnavailable(N_("the agency key is not configured (PROCFLOW_AGENCY_P12 or "
-                                    "PROCFLOW_AGENCY_PKCS11_MODULE)"))
+            raise InvalidState(N_("the agency key is not configured (PROCFLOW_AGENCY_P12 or "
+                                  "PROCFLOW_AGENCY_PKCS11_MODULE)"))
         with open_signer(self.signing.agency_key) as signer:
             return signer.signing_cert
 
-    def check(self, content: bytes, at: datetime) -> EnvelopeCheck | None:
-        """The envelope's signature of a received package checked at ``at``; None when unsigned."""
+    def check(self, content: bytes) -> EnvelopeCheck | None:
+        """The envelope's signature of a received package checked now; None when unsigned."""
         if self._verifier is None:
             from engine.signing.verify import Verifier
 
             self._verifier = Verifier.from_settings(self.signing, self.timezone)
-        return check_package(content, self._verifier, at=at)
+        return check_package(content, self._verifier)

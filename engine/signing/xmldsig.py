@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
@@ -25,7 +25,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.x509 import load_der_x509_certificate
 from lxml import etree
-from pyhanko.sign.signers import Signer
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
