@@ -285,11 +285,7 @@ class ExchangeService:
             raise Refused(N_("the package's envelope is not signed: {code} must sign it with its agency key "
                              "(XML signature in edXMLHeader)"), code=package.sender.code)
         if found.problems:
-            from engine.signing.verify import PROBLEMS
-
-            what = found.detail or "; ".join(PROBLEMS.get(p, p) for p in found.problems)
-            raise Refused(N_("the envelope's signature does not hold ({problem}): {what}"),
-                          problem=found.problems[0], what=what)
+            raise _envelope_refused(found)
         if not agency.certificates:
             raise PermissionDenied(N_("no certificate is pinned for {code} in the agency directory: add the "
                                       "fingerprint of its agency certificate (field certificate)"),
@@ -824,6 +820,23 @@ class ExchangeService:
         with self.db.connect() as conn:
             rows = conn.execute(select(refusals).order_by(refusals.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
+
+
+def _envelope_refused(found: EnvelopeCheck) -> Refused:
+    """Why an envelope's signature does not hold, as the sender is told (status 02) and the refusal kept."""
+    problem = found.problems[0]
+    if problem == "not_intact":
+        return Refused(N_("the package's signature does not match its content: the package was changed after "
+                          "signing ({detail})"), detail=found.detail)
+    if problem == "bad_signature":
+        return Refused(N_("the package's signature value does not verify with its certificate: the package was "
+                          "changed after signing or signed with another key ({detail})"), detail=found.detail)
+    if problem == "malformed":
+        return Refused(N_("the package's signature is not in the accepted form: {detail}"), detail=found.detail)
+    from engine.signing.verify import PROBLEMS
+
+    return Refused(N_("the certificate that signed the package ({subject}) is not accepted ({problem}): {reason}"),
+                   subject=found.subject, problem=problem, reason=PROBLEMS.get(problem, problem))
 
 
 def _staff(conn: Connection, username: str) -> dict[str, str]:
