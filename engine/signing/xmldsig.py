@@ -87,6 +87,8 @@ def sign_enveloped(root: Any, parent: Any, signer: Signer) -> Any:
     value = etree.SubElement(signature, _D + "SignatureValue")
     data = etree.SubElement(etree.SubElement(signature, _D + "KeyInfo"), _D + "X509Data")
     cert = signer.signing_cert
+    if cert is None:
+        raise ValueError("the signer has no certificate")
     chain = [cert] + [c for c in (signer.cert_registry or []) if c.sha256 != cert.sha256]
     for one in chain:
         etree.SubElement(data, _D + "X509Certificate").text = base64.b64encode(one.dump()).decode("ascii")
