@@ -8,7 +8,8 @@ import base64
 import pytest
 from lxml import etree
 
-from engine.settings import KeySpec
+from engine.settings import KeySpec, SigningSettings
+from engine.signing.demo_pki import DemoPKI
 from engine.signing.keys import open_signer
 from engine.signing.verify import Verifier
 from engine.signing.xmldsig import DSIG, sign_enveloped, verify_enveloped
@@ -108,3 +109,26 @@ def _der():  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
+
+@pytest.mark.parametrize("where", ["pkcs12", "softhsm2"])
+def test_an_edxml_package_sealed_by_the_agency_key_verifies_and_a_changed_subject_does_not(
+        people: People, pki: DemoPKI, softhsm: KeySpec, where: str) -> None:
+    from datetime import date
+
+    from engine.exchange.package import Organ, Package, build_package
+    from engine.exchange.seal import AgencySeal
+
+    spec = softhsm if where == "softhsm2" else p12(people.agency)
+    seal = AgencySeal(SigningSettings(agency_key=spec, trust_roots=(pki.root_pem,),
+                                      intermediates=(pki.intermediate_pem,)))
+    package = Package(sender=Organ("000.00.31.H37", "UBND tỉnh"), recipients=[Organ("000.00.32.H37", "Sở Nội vụ")],
+                      document_id="000.00.31.H37.1", number="1", notation="UBND-VP", date=date(2026, 4, 27),
+                      type_name="Công văn", subject="Về việc chuyển đổi số", signer_name="Nguyễn Văn An")
+    signed = seal.sign(build_package(package))
+    found = seal.check(signed)
+    assert found is not None and found.problems == () and found.fingerprint == people.agency.fingerprint
+    assert seal.certificate().sha256.hex() == people.agency.fingerprint
+    changed = signed.replace("Về việc chuyển đổi số".encode(), "Về việc khác".encode())
+    assert seal.check(changed).problems == ("not_intact",)  # type: ignore[union-attr]
+    assert seal.check(build_package(package)) is None  # unsigned
