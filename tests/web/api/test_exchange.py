@@ -167,6 +167,19 @@ def test_the_directory_page_lists_adds_and_imports(exchange_app: Flask, agency: 
                                            "active": "1"})
     assert answer.status_code == 302
     assert agency.directory.get("000.00.40.H37").has_token
+    fingerprint = "ab" * 32
+    answer = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                           "endpoint": "https://stc.example.vn/api/v1/exchange",
+                                           "certificate": fingerprint.upper(), "active": "1"})
+    assert agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
+    assert f'data-fingerprint="{fingerprint}"' in client.get("/admin/agencies").text
+    kept = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                         "endpoint": "https://stc.example.vn/api/v1/exchange", "active": "1"})
+    assert kept.status_code == 302 and agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
+    wrong = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                          "endpoint": "https://stc.example.vn/api/v1/exchange", "certificate": "xyz",
+                                          "active": "1"}, follow_redirects=True)
+    assert "xyz" in wrong.text and agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
     bad = auth.post("/admin/agencies", {"code": "nope", "name": "X", "endpoint": "ftp://x", "active": "1"},
                     follow_redirects=True)
     assert "nope" in bad.text
