@@ -6,7 +6,7 @@
 certificates the agency signs its packages' envelopes with (docs/exchange.md).
 
 Revision ID: 0029
-Revises: 0027 (to become 0028 at merge)
+Revises: 0028
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0029'
-down_revision: str | None = '0027'  # placeholder: the lead sets it to '0028' at merge
+down_revision: str | None = '0028'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
