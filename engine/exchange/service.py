@@ -4,8 +4,9 @@ Receiving (:meth:`ExchangeService.receive`): the package is parsed safely and va
 caller's token may speak for and in the directory, the envelope's XML signature must hold and be made with a
 certificate the directory pins for the sender (engine/exchange/seal.py), it must be addressed to this agency, not
 be a duplicate (the same DocumentId from the same sender, or the same number and notation from the same issuing
-agency in the year) and not confidential; signed PDFs are verified and a broken signature refuses the package. A valid package becomes a registered incoming document with its files
-and starts the incoming procedure; anything refused leaves only a record of the refusal.
+agency in the year) and not confidential; signed PDFs are verified and a broken signature refuses the package. A
+valid package becomes a registered incoming document with its files and starts the incoming procedure; anything
+refused leaves only a record of the refusal.
 
 Sending: an outgoing document issued by a procedure to agencies of the directory gets one delivery per recipient in
 the outbox (``exchange_outbox``, in the step's own transaction: nothing is lost); RQ jobs deliver each
@@ -36,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.clock import Clock
 from engine.documents import records
 from engine.documents.store import PDF, ContentStore
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError
+from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, ProcflowError
 from engine.exchange.directory import AgencyDirectory, AgencyView, Endpoint
 from engine.exchange.package import (
     Attachment,
@@ -665,7 +666,7 @@ class ExchangeService:
             InvalidState: the agency key is not configured or cannot be opened.
         """
         if self.seal is None:
-            raise Refused(N_("packages are not signed here"))
+            raise InvalidState(N_("packages are not signed here"))
         return self.seal.certificate()
 
     # -- delivering -------------------------------------------------------------------------------

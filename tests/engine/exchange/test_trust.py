@@ -13,13 +13,14 @@ from engine.documents import records
 from engine.documents.demo import DemoKeys
 from engine.errors import PermissionDenied
 from engine.exchange.package import build_package
-from engine.exchange.seal import seal_package
+from engine.exchange.seal import AgencySeal, seal_package
 from engine.exchange.service import Refused, outbox, receipts, refusals
 from engine.services import Services
 from engine.settings import KeySpec
 from engine.signing.demo_pki import PASSPHRASE, DemoPKI
 from engine.signing.keys import open_signer
 from tests.engine.exchange.conftest import A, package_from_a, sealed
+from tests.engine.exchange.test_delivery import C, Receiver, _issue, receiver  # noqa: F401 - fixture
 
 OTHER = "000.00.40.H37"
 
@@ -135,3 +136,26 @@ def test_the_envelope_signer_is_kept_with_the_document(agency: Services, signed_
                              .where(records.documents.c.id == receipt.document_id)).scalar_one()
     assert extra["exchange"]["envelope"]["fingerprint"] == pinned
     assert _count(agency, refusals) == 0
+
+
+# -- sending --------------------------------------------------------------------------------------
+def test_a_delivered_package_carries_the_agency_signature_and_without_a_key_nothing_is_sent(
+        agency: Services, receiver: Receiver) -> None:  # noqa: F811
+    agency.directory.save(C.code, name=C.name, endpoint=receiver.url, token="t")
+    first = _issue(agency, f"{C.name};\nLưu: VT.")
+    [delivery] = agency.exchange.deliveries_of(first)
+    assert agency.exchange.deliver(delivery.id) == "delivered"
+    [(_, _, body)] = receiver.received
+    assert agency.exchange.seal is not None
+    found = agency.exchange.seal.check(body)
+    assert found is not None and found.problems == ()
+    assert found.fingerprint == agency.exchange.agency_certificate().sha256.hex()
+    # without the agency key, a delivery fails at once with the reason, and nothing leaves
+    seal = agency.exchange.seal
+    assert isinstance(seal, AgencySeal)
+    seal.signing = replace(seal.signing, agency_key=None)
+    second = _issue(agency, f"{C.name};\nLưu: VT.")
+    [delivery] = agency.exchange.deliveries_of(second)
+    assert agency.exchange.deliver(delivery.id) == "failed"
+    [failed] = agency.exchange.deliveries_of(second)
+    assert "agency key is not configured" in (failed.last_error or "") and len(receiver.received) == 1
