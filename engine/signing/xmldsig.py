@@ -42,7 +42,8 @@ class XmlSignature:
     """What an enveloped signature says and whether its bytes hold (trust is the caller's: see verify.Verifier).
 
     Attributes:
-        certificate: the signer's certificate (the first of KeyInfo), None when none could be read.
+        certificate: the signer's certificate (of those in KeyInfo, the one whose key made the signature value;
+            the first when none did), None when none could be read.
         others: the other certificates of KeyInfo (the chain the signer sent).
         problem: ``malformed`` (not the accepted form), ``not_intact`` (the document's digest differs: changed after
             signing) or ``bad_signature`` (the value does not verify with the certificate); None when intact.
@@ -105,19 +106,27 @@ def verify_enveloped(root: Any, signature: Any) -> XmlSignature:
         info, digest, value, certs = _read(signature)
     except ValueError as exc:
         return XmlSignature(None, problem="malformed", detail=str(exc))
-    cert, others = certs[0], tuple(certs[1:])
     if not hmac.compare_digest(_document_digest(root, signature), digest):
-        return XmlSignature(cert, others, "not_intact", "the document's digest does not match the signed digest: "
-                                                        "it was changed after signing")
+        return XmlSignature(certs[0], tuple(certs[1:]), "not_intact", "the document's digest does not match the "
+                                                                      "signed digest: it was changed after signing")
+    signed_info = c14n(info)
+    # X509Data may list the chain in any order: the signer's certificate is the one whose key made the value
+    for index, cert in enumerate(certs):
+        if _verifies(cert, value, signed_info):
+            return XmlSignature(cert, tuple(certs[:index] + certs[index + 1:]))
+    return XmlSignature(certs[0], tuple(certs[1:]), "bad_signature", "the signature value does not verify with the "
+                        "certificate: SignedInfo was changed or another key signed")
+
+
+def _verifies(cert: x509.Certificate, value: bytes, signed_info: bytes) -> bool:
     public = load_der_x509_certificate(cert.dump()).public_key()
     if not isinstance(public, RSAPublicKey):
-        return XmlSignature(cert, others, "malformed", "the certificate's key is not an RSA key")
+        return False
     try:
-        public.verify(value, c14n(info), PKCS1v15(), SHA256())
+        public.verify(value, signed_info, PKCS1v15(), SHA256())
     except InvalidSignature:
-        return XmlSignature(cert, others, "bad_signature", "the signature value does not verify with the "
-                                                           "certificate: SignedInfo was changed or another key signed")
-    return XmlSignature(cert, others)
+        return False
+    return True
 
 
 def _read(signature: Any) -> tuple[Any, bytes, bytes, list[x509.Certificate]]:

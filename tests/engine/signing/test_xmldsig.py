@@ -85,6 +85,19 @@ def test_a_changed_signed_info_or_another_key_is_a_bad_signature(people: People)
     assert found.problem == "bad_signature" and found.fingerprint == people.an.fingerprint
 
 
+def test_the_signer_is_found_whatever_the_order_of_the_certificates(people: People, pki: DemoPKI) -> None:
+    # other implementations (xmlsec1) may list the issuing CA first
+    root = etree.fromstring(_signed(p12(people.agency)))
+    data = root.find(f".//{{{DSIG}}}X509Data")
+    first, second = list(data)
+    data.remove(first)
+    data.append(first)
+    assert list(data)[0] is second
+    found = verify_enveloped(root, root.find(f".//{{{DSIG}}}Signature"))
+    assert found.problem is None and found.fingerprint == people.agency.fingerprint
+    assert [c.sha256.hex() for c in found.others] == [_cert_of(pki.intermediate_cert).sha256.hex()]
+
+
 def test_other_forms_are_refused_as_malformed(people: People) -> None:
     signed = _signed(p12(people.agency))
     partial = signed.replace(b'URI=""', b'URI="#header"')
@@ -100,9 +113,13 @@ def test_the_certificate_is_judged_against_the_trust_roots(people: People, verif
 
 
 def _cert(issued):  # type: ignore[no-untyped-def]
+    return _cert_of(issued.cert)
+
+
+def _cert_of(cert):  # type: ignore[no-untyped-def]
     from asn1crypto import x509
 
-    return x509.Certificate.load(issued.cert.public_bytes(_der()))
+    return x509.Certificate.load(cert.public_bytes(_der()))
 
 
 def _der():  # type: ignore[no-untyped-def]
