@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from cli.common import friendly_errors, services_of
-from engine.exchange.package import build_package
 
 
 @click.group()
@@ -21,7 +20,8 @@ def agencies() -> None:
 @click.pass_context
 @friendly_errors
 def import_agencies(ctx: click.Context, file: Path) -> None:
-    """Add or update the agencies of FILE (YAML or CSV: code, name, endpoint, token / token_env / token_file)."""
+    """Add or update the agencies of FILE (YAML or CSV: code, name, endpoint, token / token_env / token_file,
+    certificate / certificate_file)."""
     added, changed = services_of(ctx).directory.import_file(file)
     click.echo(f"{added} agencies added, {changed} updated")
 
@@ -30,9 +30,10 @@ def import_agencies(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 @friendly_errors
 def list_agencies(ctx: click.Context) -> None:
-    """Every agency: code, name, endpoint, whether a token is set, active or not."""
+    """Every agency: code, name, endpoint, whether a token is set, the pinned certificates, active or not."""
     for a in services_of(ctx).directory.entries():
-        click.echo(f"{a.code}\t{a.name}\t{a.endpoint}\t{'token' if a.has_token else 'no token'}\t"
+        pinned = ",".join(a.certificates) or "no certificate"
+        click.echo(f"{a.code}\t{a.name}\t{a.endpoint}\t{'token' if a.has_token else 'no token'}\t{pinned}\t"
                    f"{'active' if a.active else 'inactive'}")
 
 
@@ -81,9 +82,24 @@ def package(ctx: click.Context, document_id: int, to: str, out: Path) -> None:
         endpoint = services.directory.endpoint(conn, to)
         if endpoint is None:
             raise click.ClickException(f"no agency {to} in the directory")
-        built = services.exchange.package_of(conn, document_id, endpoint)
-    out.write_bytes(build_package(built, timezone=services.settings.timezone))
-    click.echo(f"{out}: {built.document_id}")
+        out.write_bytes(services.exchange.signed_package(conn, document_id, endpoint))
+    click.echo(f"{out}: {services.exchange.edxml_id(document_id)}")
+
+
+@exchange.command("certificate")
+@click.option("--pem", is_flag=True, help="Print the certificate itself (PEM) after its fingerprint.")
+@click.pass_context
+@friendly_errors
+def certificate(ctx: click.Context, pem: bool) -> None:
+    """The SHA-256 fingerprint of the agency certificate this agency signs its packages with: the other agencies
+    pin it in their directories (field certificate)."""
+    from asn1crypto import pem as armor
+
+    cert = services_of(ctx).exchange.agency_certificate()
+    click.echo(cert.sha256.hex())
+    click.echo(cert.subject.human_friendly, err=True)
+    if pem:
+        click.echo(armor.armor("CERTIFICATE", cert.dump()).decode("ascii"), nl=False)
 
 
 @exchange.command("receive")

@@ -26,6 +26,7 @@ from engine.documents.extension import DocumentActions
 from engine.documents.service import DocumentService
 from engine.documents.store import ContentStore
 from engine.exchange.directory import AgencyDirectory
+from engine.exchange.seal import AgencySeal
 from engine.exchange.service import ExchangeService
 from engine.inbox.desk import TaskDesk
 from engine.inbox.drafts import DraftService
@@ -195,6 +196,7 @@ def _exchange(settings: Settings, runtime: Runtime, dispatcher: Any) -> dict[str
                                runtime=runtime, store=ContentStore(storage),
                                verify=_PdfVerifier(settings), timezone=settings.timezone,
                                signing_name=settings.signing.agency_name,
+                               seal=AgencySeal(settings.signing, settings.timezone),
                                kick=dispatcher.exchange if isinstance(dispatcher, RQDispatcher) else None)
     runtime.hooks.append(exchange)
     return {"directory": directory, "exchange": exchange}

@@ -234,6 +234,9 @@ class ExchangeSettings:
         max_attempts: deliveries given up after this many attempts (``PROCFLOW_EXCHANGE_MAX_ATTEMPTS``, default 200:
             with the defaults, about a week of an unreachable receiver).
         timeout: seconds one delivery waits for the receiver (``PROCFLOW_EXCHANGE_TIMEOUT``, default 30).
+        allow_unsigned: accept document packages whose envelope carries no XML signature
+            (``PROCFLOW_EXCHANGE_ALLOW_UNSIGNED``, default off: they are refused); a signature that is there is
+            always verified.
     """
 
     agency_code: str = ""
@@ -244,6 +247,7 @@ class ExchangeSettings:
     retry_max_seconds: int = 3600
     max_attempts: int = 200
     timeout: int = 30
+    allow_unsigned: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ExchangeSettings:
@@ -258,7 +262,8 @@ class ExchangeSettings:
                    retry_seconds=_whole(env, "PROCFLOW_EXCHANGE_RETRY_SECONDS", 30, 1, 24 * 3600),
                    retry_max_seconds=_whole(env, "PROCFLOW_EXCHANGE_RETRY_MAX_SECONDS", 3600, 1, 7 * 24 * 3600),
                    max_attempts=_whole(env, "PROCFLOW_EXCHANGE_MAX_ATTEMPTS", 200, 1, 100_000),
-                   timeout=_whole(env, "PROCFLOW_EXCHANGE_TIMEOUT", 30, 1, 600))
+                   timeout=_whole(env, "PROCFLOW_EXCHANGE_TIMEOUT", 30, 1, 600),
+                   allow_unsigned=_flag(env, "PROCFLOW_EXCHANGE_ALLOW_UNSIGNED"))
 
 
 class SettingsError(ValueError):

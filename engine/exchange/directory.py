@@ -1,6 +1,6 @@
 """The agency directory: the agencies procflow exchanges documents with — code (mã định danh), name, the base URL
-of their exchange endpoint, and the bearer token to present there — imported from a YAML or CSV file or edited
-by administrators."""
+of their exchange endpoint, the bearer token to present there, and the fingerprints of the certificates their
+packages' envelopes are signed with — imported from a YAML or CSV file or edited by administrators."""
 
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ from engine.persistence.exchange_models import Agency
 
 agencies = table_of(Agency)
 CODE = re.compile(r"[0-9A-Za-z]{1,5}(\.[0-9A-Za-z]{1,5}){1,6}")
-FIELDS = ("code", "name", "endpoint", "token", "token_env", "token_file", "active")
+FIELDS = ("code", "name", "endpoint", "token", "token_env", "token_file", "certificate", "certificate_file", "active")
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class AgencyView:
-    """An agency of the directory; the token itself stays inside (``has_token`` says whether there is one)."""
+    """An agency of the directory; the token itself stays inside (``has_token`` says whether there is one).
+    ``certificates``: the SHA-256 fingerprints (hex) pinned for its envelope signatures."""
 
     code: str
     name: str
@@ -40,6 +42,7 @@ class AgencyView:
     has_token: bool
     active: bool
     updated_at: datetime
+    certificates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,22 @@ class AgencyDirectory:
         rows = conn.execute(select(agencies).where(agencies.c.active.is_(True)).order_by(agencies.c.code))
         return [_view(r) for r in rows if _norm(r.code) in parts or _norm(r.name) in parts]
 
-    def save(self, code: str, *, name: str, endpoint: str, token: str | None = None, active: bool = True) -> bool:
-        """Add or change an agency (``token`` None keeps the one it has); return True when it was added.
+    def save(self, code: str, *, name: str, endpoint: str, token: str | None = None, active: bool = True,
+             certificates: list[str] | None = None) -> bool:
+        """Add or change an agency (``token`` or ``certificates`` None keeps what it has); return True when it was
+        added.
+
+        Args:
+            certificates: SHA-256 fingerprints (hex, colons allowed) of the certificates its envelopes may be
+                signed with.
 
         Raises:
-            InvalidInput: a code that is not an identifier code, no name, an endpoint that is not an http(s) URL.
+            InvalidInput: a code that is not an identifier code, no name, an endpoint that is not an http(s) URL,
+                a fingerprint that is not one.
         """
         values = _checked({"code": code, "name": name, "endpoint": endpoint, "active": active}, where="")
+        if certificates is not None:
+            values["certificates"] = ",".join(fingerprints(certificates, where=""))
         now = self.clock.now()
         with self.db.transaction() as conn:
             return self._put(conn, values, token, now)
@@ -108,7 +120,9 @@ class AgencyDirectory:
 
         YAML: a list of agencies (or ``agencies:`` holding one); CSV: a header row. Fields: ``code``, ``name``,
         ``endpoint``, and the token as ``token``, ``token_env`` (an environment variable holding it) or
-        ``token_file`` (a file holding it, relative to the imported file); ``active`` (default true).
+        ``token_file`` (a file holding it, relative to the imported file); the agency certificate its envelopes are
+        signed with as ``certificate`` (SHA-256 fingerprints, a list or separated by commas or spaces) or
+        ``certificate_file`` (a PEM or DER file of it, relative to the imported file); ``active`` (default true).
 
         Raises:
             InvalidInput: an unreadable file or a bad entry (named by its line or position and field).
@@ -123,6 +137,9 @@ class AgencyDirectory:
                     raise InvalidInput(N_("{where}: unknown field {field}"), {unknown[0]: [where]}, where=where,
                                        field=unknown[0])
                 values = _checked(row, where=where)
+                pinned = _certificates(row, path.parent, where)
+                if pinned is not None:
+                    values["certificates"] = ",".join(pinned)
                 token = _token(row, path.parent, where)
                 if self._put(conn, values, token, now):
                     added += 1
@@ -143,7 +160,47 @@ class AgencyDirectory:
 
 
 def _view(row: Any) -> AgencyView:
-    return AgencyView(row.code, row.name, row.endpoint, bool(row.token), bool(row.active), row.updated_at)
+    return AgencyView(row.code, row.name, row.endpoint, bool(row.token), bool(row.active), row.updated_at,
+                      tuple(c for c in (row.certificates or "").split(",") if c))
+
+
+def fingerprints(texts: list[str], *, where: str) -> list[str]:
+    """SHA-256 fingerprints as stored: lowercase hex without colons; refuses anything else.
+
+    Raises:
+        InvalidInput: a text that is not a SHA-256 fingerprint.
+    """
+    found: list[str] = []
+    for text in texts:
+        for part in re.split(r"[\s,;]+", str(text).strip()):
+            if not part:
+                continue
+            value = part.replace(":", "").lower()
+            if not FINGERPRINT.fullmatch(value):
+                raise InvalidInput(N_("{where}'{text}' is not a SHA-256 certificate fingerprint (64 hex digits)"),
+                                   {"certificate": [part]}, where=f"{where}: " if where else "", text=part)
+            if value not in found:
+                found.append(value)
+    return found
+
+
+def _certificates(row: dict[str, Any], folder: Path, where: str) -> list[str] | None:
+    given = row.get("certificate")
+    if given:
+        return fingerprints(given if isinstance(given, list) else [str(given)], where=where)
+    if row.get("certificate_file"):
+        file = folder / str(row["certificate_file"])
+        if not file.is_file():
+            raise InvalidInput(N_("{where}: no file {name}"), {"certificate_file": [str(file)]}, where=where,
+                               name=file)
+        from engine.signing.keys import load_certificates
+
+        try:
+            return [c.sha256.hex() for c in load_certificates([file])]
+        except ValueError as exc:
+            raise InvalidInput(N_("{where}: {name} is not a PEM or DER certificate"),
+                               {"certificate_file": [str(file)]}, where=where, name=file) from exc
+    return None
 
 
 def _norm(text: str) -> str:

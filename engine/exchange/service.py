@@ -1,10 +1,12 @@
 """Receiving and sending edXML packages (docs/exchange.md).
 
-Receiving (:meth:`ExchangeService.receive`): the package is parsed safely and validated, its sender must be in the
-directory, it must be addressed to this agency, not be a duplicate (the same DocumentId from the same sender, or the
-same number and notation from the same issuing agency in the year) and not confidential; signed PDFs are verified
-and a broken signature refuses the package. A valid package becomes a registered incoming document with its files
-and starts the incoming procedure; anything refused leaves only a record of the refusal.
+Receiving (:meth:`ExchangeService.receive`): the package is parsed safely and validated, its sender must be one the
+caller's token may speak for and in the directory, the envelope's XML signature must hold and be made with a
+certificate the directory pins for the sender (engine/exchange/seal.py), it must be addressed to this agency, not
+be a duplicate (the same DocumentId from the same sender, or the same number and notation from the same issuing
+agency in the year) and not confidential; signed PDFs are verified and a broken signature refuses the package. A
+valid package becomes a registered incoming document with its files and starts the incoming procedure; anything
+refused leaves only a record of the refusal.
 
 Sending: an outgoing document issued by a procedure to agencies of the directory gets one delivery per recipient in
 the outbox (``exchange_outbox``, in the step's own transaction: nothing is lost); RQ jobs deliver each
@@ -35,8 +37,8 @@ from sqlalchemy.exc import IntegrityError
 from engine.clock import Clock
 from engine.documents import records
 from engine.documents.store import PDF, ContentStore
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcflowError
-from engine.exchange.directory import AgencyDirectory, Endpoint
+from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied, ProcflowError
+from engine.exchange.directory import AgencyDirectory, AgencyView, Endpoint
 from engine.exchange.package import (
     Attachment,
     MalformedPackage,
@@ -49,6 +51,7 @@ from engine.exchange.package import (
     build_status,
     parse,
 )
+from engine.exchange.seal import EnvelopeCheck
 from engine.i18n import N_
 from engine.persistence.base import table_of
 from engine.persistence.db import Database
@@ -113,6 +116,22 @@ class HttpTransport:
         return answer.status_code, body if isinstance(body, dict) else {"detail": str(body)[:500]}
 
 
+class Seal(Protocol):
+    """Signs our packages' envelopes and checks received ones (engine/exchange/seal.py's AgencySeal)."""
+
+    def sign(self, content: bytes) -> bytes:
+        """``content`` with the agency's envelope signature."""
+        ...
+
+    def check(self, content: bytes) -> EnvelopeCheck | None:
+        """The envelope's signature checked now; None when the package carries none."""
+        ...
+
+    def certificate(self) -> Any:
+        """The agency key's certificate (asn1crypto)."""
+        ...
+
+
 class Refused(InvalidInput):
     """A package refused for what it says (not addressed here, confidential, a broken signature): 422."""
 
@@ -174,6 +193,8 @@ class ExchangeService:
             None: the workers' sweep finds them).
         timezone: the agency's time zone.
         signing_name: the agency's name in its signatures, when ``settings.agency_name`` is empty.
+        seal: signs the envelopes of packages we send and checks those we receive (None: packages go unsigned and
+            received envelopes are not checked — for tests of other parts only).
     """
 
     db: Database
@@ -187,6 +208,7 @@ class ExchangeService:
     kick: Callable[[list[int], datetime | None], None] | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     signing_name: str = ""
+    seal: Seal | None = None
 
     # -- identity ---------------------------------------------------------------------------------
     def me(self) -> Organ:
@@ -199,14 +221,22 @@ class ExchangeService:
             raise Refused(N_("the document exchange is off: PROCFLOW_AGENCY_CODE is not set"))
 
     # -- receiving --------------------------------------------------------------------------------
-    def receive(self, content: bytes, *, user: str) -> Receipt:
+    def receive(self, content: bytes, *, user: str, token: str = "",
+                speaks_for: frozenset[str] | None = None) -> Receipt:
         """Take a package (a document or a status) given by ``user`` (the API token's user, or the command line's).
+
+        Args:
+            token: the name of the API token that delivered it ("" on the command line).
+            speaks_for: the agency codes that token may deliver packages of (``*``: any); None on the command line,
+                where the operator vouches for the file.
 
         Raises:
             MalformedPackage (400): not well-formed, not valid, or inconsistent — naming the element and line.
-            PermissionDenied (403): the sender is not in the directory.
+            PermissionDenied (403): the sender is not in the directory, not one the token may speak for (or the
+                token is bound to none), or no certificate is pinned for it.
             Conflict (409): a duplicate; nothing is created.
-            Refused (422): not addressed to this agency, confidential, a broken signature.
+            Refused (422): not addressed to this agency, confidential, a broken signature of a PDF or of the
+                envelope, an envelope signed by a certificate the directory does not pin for the sender, unsigned.
             InvalidInput (422): the procedure refused the document's data.
         """
         digest = hashlib.sha256(content).hexdigest()
@@ -218,11 +248,13 @@ class ExchangeService:
             raise
         if isinstance(package, StatusPackage):
             try:
+                self._check_token(package.sender.code, token, speaks_for)
                 return self._status_received(package, user)
             except ProcflowError as exc:
                 self._refusal(exc, digest, len(content), user, package.sender.code, package.response_for.document_id)
                 raise
         try:
+            self._check_token(package.sender.code, token, speaks_for)
             return self._document_received(package, content, digest, user)
         except ProcflowError as exc:
             self._refusal(exc, digest, len(content), user, package.sender.code, package.document_id)
@@ -230,12 +262,50 @@ class ExchangeService:
                 self._refused_status(package, exc)
             raise
 
+    @staticmethod
+    def _check_token(sender: str, token: str, speaks_for: frozenset[str] | None) -> None:
+        """The token that delivered a package must be bound to its sender (or to any, ``*``)."""
+        if speaks_for is None or "*" in speaks_for or sender in speaks_for:
+            return
+        if not speaks_for:
+            raise PermissionDenied(N_("the token {token} is not bound to any agency: bind it to the agencies whose "
+                                      "packages it delivers with `procflow tokens bind {token} --agency CODE`"),
+                                   token=token or "?")
+        raise PermissionDenied(N_("the token {token} delivers packages of {agencies} only, not of {code}"),
+                               token=token or "?", agencies=", ".join(sorted(speaks_for)), code=sender)
+
+    def _check_envelope(self, package: Package, content: bytes, agency: AgencyView) -> EnvelopeCheck | None:
+        """The envelope must be signed (unless unsigned packages are allowed), unchanged since, by a trusted
+        certificate the directory pins for the sender."""
+        if self.seal is None:
+            return None
+        found = self.seal.check(content)
+        if found is None:
+            if self.settings.allow_unsigned:
+                return None
+            raise Refused(N_("the package's envelope is not signed: {code} must sign it with its agency key "
+                             "(XML signature in edXMLHeader)"), code=package.sender.code)
+        if found.problems:
+            raise _envelope_refused(found)
+        if not agency.certificates:
+            raise PermissionDenied(N_("no certificate is pinned for {code} in the agency directory: add the "
+                                      "fingerprint of its agency certificate (field certificate)"),
+                                   code=package.sender.code)
+        if found.fingerprint not in agency.certificates:
+            raise Refused(N_("the envelope is signed by {subject} (certificate {fingerprint}), not with a certificate "
+                             "the directory pins for {code}"), subject=found.subject,
+                          fingerprint=found.fingerprint, code=package.sender.code)
+        return found
+
     def _document_received(self, package: Package, content: bytes, digest: str, user: str) -> Receipt:
         me = self.me()
         with self.db.connect() as conn:
-            if self.directory.known(conn, package.sender.code) is None:
+            agency = self.directory.known(conn, package.sender.code)
+            if agency is None:
                 raise PermissionDenied(N_("the sender {code} is not in the agency directory"),
                                        code=package.sender.code)
+        envelope = self._check_envelope(package, content, agency)
+        with self.db.connect() as conn:
             self._check_duplicate(conn, package)
         if me.code not in {o.code for o in package.recipients}:
             raise Refused(N_("the package is addressed to {to}, not to this agency ({code})"),
@@ -265,7 +335,7 @@ class ExchangeService:
             raise
         now = self.clock.now()
         with self.db.transaction() as conn:
-            document_id = self._file_document(conn, package, checked, instance_id, user, now)
+            document_id = self._file_document(conn, package, checked, instance_id, user, now, envelope)
             conn.execute(update(receipts).where(receipts.c.id == receipt_id)
                          .values(document_id=document_id, instance_id=instance_id))
             staff = _staff(conn, user)
@@ -354,14 +424,16 @@ class ExchangeService:
 
     def _file_document(self, conn: Connection, package: Package,
                        checked: list[tuple[Attachment, list[dict[str, Any]] | None]], instance_id: int, user: str,
-                       now: datetime) -> int:
+                       now: datetime, envelope: EnvelopeCheck | None) -> int:
         values = {"notation": self._notation(package)[:100], "issuing_agency": package.sender.name[:300],
                   "doc_type": _type_value(package.type_name), "doc_date": package.date, "place": package.place[:100],
                   "summary": package.subject, "signer": package.signer_name[:200],
                   "signer_position": package.signer_position[:200], "handling_deadline": package.due_date,
                   "urgency": URGENCY_OF_PRIORITY.get(package.priority, "thuong"),
                   "extra": {"exchange": {"sender": package.sender.code, "document_id": package.document_id,
-                                         "received_at": now.isoformat()}}}
+                                         "received_at": now.isoformat(),
+                                         "envelope": {"signer": envelope.subject,
+                                                      "fingerprint": envelope.fingerprint} if envelope else None}}}
         document_id = records.document_of_case(conn, instance_id, "incoming")
         if document_id is None:  # a procedure without a procflow:document action: the exchange registers it
             document_id = records.create(conn, "incoming", values, status="registered", user=user, now=now)
@@ -576,6 +648,27 @@ class ExchangeService:
             appendixes=[a.name for a in attachments[1:]], steering_type=0,
             traces=[Trace(self.settings.agency_code, self.clock.now())], attachments=attachments)
 
+    def signed_package(self, conn: Connection, document_id: int, agency: Endpoint) -> bytes:
+        """The package of our issued document ``document_id`` for ``agency`` as sent: edXML bytes whose envelope
+        is signed with the agency key.
+
+        Raises:
+            InvalidState: the agency key is not configured or cannot be opened.
+        """
+        payload = build_package(self.package_of(conn, document_id, agency), timezone=self.timezone)
+        return self.seal.sign(payload) if self.seal is not None else payload
+
+    def agency_certificate(self) -> Any:
+        """The certificate this agency signs its packages' envelopes with (asn1crypto), whose fingerprint the
+        other agencies pin in their directories.
+
+        Raises:
+            InvalidState: the agency key is not configured or cannot be opened.
+        """
+        if self.seal is None:
+            raise InvalidState(N_("packages are not signed here"))
+        return self.seal.certificate()
+
     # -- delivering -------------------------------------------------------------------------------
     def deliver(self, delivery_id: int) -> str:
         """Try one delivery of the outbox now; return its state afterwards (``delivered``, ``pending`` with the
@@ -616,7 +709,7 @@ class ExchangeService:
         if row.payload_path:
             return self.store.read(row.payload_path)
         with self.db.transaction() as conn:  # built once, then the same bytes at every attempt
-            payload = build_package(self.package_of(conn, row.document_id, endpoint), timezone=self.timezone)
+            payload = self.signed_package(conn, row.document_id, endpoint)
             stored = self.store.put(payload, "package.xml", "application/xml")
             conn.execute(update(outbox).where(outbox.c.id == row.id)
                          .values(payload_path=stored.stored_path, payload_sha256=stored.sha256))
@@ -728,6 +821,23 @@ class ExchangeService:
         with self.db.connect() as conn:
             rows = conn.execute(select(refusals).order_by(refusals.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
+
+
+def _envelope_refused(found: EnvelopeCheck) -> Refused:
+    """Why an envelope's signature does not hold, as the sender is told (status 02) and the refusal kept."""
+    problem = found.problems[0]
+    if problem == "not_intact":
+        return Refused(N_("the package's signature does not match its content: the package was changed after "
+                          "signing ({detail})"), detail=found.detail)
+    if problem == "bad_signature":
+        return Refused(N_("the package's signature value does not verify with its certificate: the package was "
+                          "changed after signing or signed with another key ({detail})"), detail=found.detail)
+    if problem == "malformed":
+        return Refused(N_("the package's signature is not in the accepted form: {detail}"), detail=found.detail)
+    from engine.signing.verify import PROBLEMS
+
+    return Refused(N_("the certificate that signed the package ({subject}) is not accepted ({problem}): {reason}"),
+                   subject=found.subject, problem=problem, reason=PROBLEMS.get(problem, problem))
 
 
 def _staff(conn: Connection, username: str) -> dict[str, str]:

@@ -25,6 +25,8 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(300))
     endpoint: Mapped[str] = mapped_column(String(500))  # base URL, e.g. https://vpub.example.gov.vn/api/v1/exchange
     token: Mapped[str] = mapped_column(String(500), default="")
+    # SHA-256 fingerprints (hex, comma-separated) of the certificates its packages' envelopes may be signed with
+    certificates: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]

@@ -38,6 +38,8 @@ _NOISE = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.+\-Z]*)?"
 # what a form shows (its labels, names), not by these.
 _CODE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 SEPARATOR = " · "
+# An attached file's value (engine/forms/files.py): its size, type and digest are not what anyone searches for.
+_FILE_KEYS = {"name", "size", "content_type", "sha256"}
 
 _search = table_of(CaseSearchRow)
 
@@ -76,9 +78,9 @@ class SearchDocument:
 def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
     """The text values of a case's data, in the data's order, without machine values and repeats.
 
-    Nested objects and lists are walked; keys starting with ``_`` (internal) are skipped; numbers are kept (a
-    document number may be a number); booleans, dates, UUIDs, digests and codes (lower-case identifiers such as
-    a choice's value or a username) are not; of a file's reference only its name is.
+    Nested objects and lists are walked; keys starting with ``_`` (internal) are skipped; of an attached file only
+    its name is kept; numbers are kept (a document number may be a number); booleans, dates, UUIDs, digests and
+    codes (lower-case identifiers such as a choice's value or a username) are not.
     """
     found: list[str] = []
     seen: set[str] = set()
@@ -88,8 +90,8 @@ def data_texts(data: Any, *, limit: int = CONTENT_LENGTH) -> list[str]:
         nonlocal size
         if size >= limit:
             return
-        if isinstance(value, dict) and "content_type" in value and "size" in value:
-            walk(value.get("name"))  # a file's reference: its name is text, its size and type are not
+        if isinstance(value, dict) and _FILE_KEYS <= value.keys():  # a file: people know it by its name
+            walk(value.get("name"))
         elif isinstance(value, dict):
             for key, item in value.items():
                 if not str(key).startswith("_"):

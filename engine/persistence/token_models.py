@@ -1,4 +1,5 @@
-"""API tokens: a name, the SHA-256 of the secret (the secret itself is shown once and never stored), scopes."""
+"""API tokens: a name, the SHA-256 of the secret (the secret itself is shown once and never stored), scopes, and
+for the exchange the agencies a token may speak for."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class ApiToken(Base):
     name: Mapped[Code] = mapped_column(unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the secret
     scopes: Mapped[str] = mapped_column(String(300))  # comma-separated
+    # scope exchange: the agency codes whose packages it may deliver (comma-separated; "*": any; "": none yet)
+    agencies: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
     created_at: Mapped[Timestamp]
     last_used_at: Mapped[datetime | None]

@@ -145,6 +145,41 @@ class Verifier:
             raise InvalidInput(N_("the PDF cannot be read: {exc}"), exc=exc) from exc
         return [self._verify(signature) for signature in signatures]
 
+    def certificate_problems(self, cert: x509.Certificate, others: tuple[x509.Certificate, ...] = (), *,
+                             moment: datetime | None = None) -> tuple[str, ...]:
+        """What is wrong with ``cert`` as a signer's certificate at ``moment`` (now by default), checked as a PDF
+        signer's is: a chain to the trust roots (through the intermediates and ``others``), validity, revocation
+        against the configured CRLs, the key usage digital signature. Codes of PROBLEMS; empty when it holds."""
+        import asyncio
+
+        from pyhanko_certvalidator import CertificateValidator
+        from pyhanko_certvalidator.errors import (
+            ExpiredError,
+            NotYetValidError,
+            PathBuildingError,
+            RevokedError,
+            ValidationError,
+        )
+
+        context = ValidationContext(
+            trust_roots=list(self.trust_roots), other_certs=[*self.intermediates, *others], crls=list(self.crls),
+            allow_fetching=False, moment=moment or datetime.now(UTC), revinfo_policy=self._revocation_policy())
+        validator = CertificateValidator(cert, validation_context=context)
+        try:
+            asyncio.run(validator.async_validate_usage({"digital_signature"}))
+        except RevokedError:
+            return ("revoked",)
+        except ExpiredError:
+            return ("expired",)
+        except NotYetValidError:
+            return ("not_yet_valid",)
+        except PathBuildingError:
+            return ("untrusted",)
+        except ValidationError as exc:  # another path problem, or a key usage that does not allow signing
+            log.info("certificate chain problem: %s", exc)
+            return ("chain_problem",)
+        return ()
+
     def _verify(self, signature: EmbeddedPdfSignature) -> SignatureResult:
         claimed = signature.self_reported_timestamp
         status = self._status(signature, claimed or datetime.now(UTC))

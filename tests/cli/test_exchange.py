@@ -17,10 +17,12 @@ from tests.engine.exchange.conftest import (  # noqa: F401 - fixtures
     A,
     B,
     agency,
+    agency_fingerprint,
     doc_settings,
     exchange_settings,
     keys,
     package_from_a,
+    sealed,
     signed_pdf,
 )
 from tests.engine.exchange.test_delivery import Receiver, receiver  # noqa: F401 - fixture
@@ -34,16 +36,21 @@ def ops(agency: Services, exchange_settings: Settings, keys: DemoKeys, tmp_path:
                 "PROCFLOW_LANG": None, "LANG": "C.UTF-8"})
 
 
-def test_agencies_import_yaml_and_csv_then_list(ops: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_agencies_import_yaml_and_csv_then_list(ops: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                keys: DemoKeys) -> None:  # noqa: F811
     monkeypatch.setenv("TOKEN_OF_STC", "secret-stc")
     (tmp_path / "ubnd.token").write_text("secret-ubnd\n")
+    assert keys.signing.agency_key is not None
+    (tmp_path / "ubnd.pem").write_bytes(keys.signing.agency_key.path.with_name("agency.cert.pem").read_bytes())
+    pinned = agency_fingerprint(keys)
+    spelled = ":".join(pinned[i:i + 2] for i in range(0, 64, 2)).upper()  # as a certificate viewer shows it
     yaml_file = tmp_path / "agencies.yaml"
     yaml_file.write_text(
         "agencies:\n"
         "  - {code: 000.00.40.H37, name: Sở Tài chính, endpoint: 'https://stc.example.vn/api/v1/exchange',"
-        " token_env: TOKEN_OF_STC}\n"
+        f" token_env: TOKEN_OF_STC, certificate: '{spelled}'}}\n"
         "  - {code: 000.00.00.H37, name: UBND tỉnh, endpoint: 'https://ubnd.example.vn/api/v1/exchange',"
-        " token_file: ubnd.token}\n", encoding="utf-8")
+        " token_file: ubnd.token, certificate_file: ubnd.pem}\n", encoding="utf-8")
     assert ops.ok("agencies", "import", str(yaml_file)) == "2 agencies added, 0 updated\n"
     csv_file = tmp_path / "agencies.csv"
     csv_file.write_text("code,name,endpoint,token,active\n"
@@ -51,9 +58,20 @@ def test_agencies_import_yaml_and_csv_then_list(ops: Cli, tmp_path: Path, monkey
                         "000.00.41.H37,Sở Y tế,http://127.0.0.1:8001/api/v1/exchange,t,no\n", encoding="utf-8")
     assert ops.ok("agencies", "import", str(csv_file)) == "1 agencies added, 1 updated\n"
     listed = ops.ok("agencies", "list").splitlines()
-    assert "000.00.40.H37\tSở Tài chính tỉnh\thttps://stc.example.vn/api/v1/exchange\ttoken\tactive" in listed
-    assert "000.00.41.H37\tSở Y tế\thttp://127.0.0.1:8001/api/v1/exchange\ttoken\tinactive" in listed
+    assert (f"000.00.40.H37\tSở Tài chính tỉnh\thttps://stc.example.vn/api/v1/exchange\ttoken\t{pinned}\tactive"
+            in listed)  # a CSV without the column keeps the pinned certificate
+    assert f"000.00.00.H37\tUBND tỉnh\thttps://ubnd.example.vn/api/v1/exchange\ttoken\t{pinned}\tactive" in listed
+    assert ("000.00.41.H37\tSở Y tế\thttp://127.0.0.1:8001/api/v1/exchange\ttoken\tno certificate\tinactive"
+            in listed)
     assert "secret" not in "\n".join(listed)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,endpoint,certificate\n000.00.45.H37,Sở X,https://x.example.vn,abc\n", encoding="utf-8")
+    assert "'abc' is not a SHA-256 certificate fingerprint" in ops.error("agencies", "import", str(bad))
+
+
+def test_exchange_certificate_prints_the_fingerprint_to_give_other_agencies(ops: Cli, keys: DemoKeys) -> None:  # noqa: F811
+    assert ops.ok("exchange", "certificate") == agency_fingerprint(keys) + "\n"
+    assert "-----BEGIN CERTIFICATE-----" in ops.ok("exchange", "certificate", "--pem")
 
 
 def test_a_bad_directory_entry_is_named_and_nothing_is_imported(ops: Cli, tmp_path: Path) -> None:
@@ -68,9 +86,10 @@ def test_a_bad_directory_entry_is_named_and_nothing_is_imported(ops: Cli, tmp_pa
     assert ops.error("agencies", "import", str(bad_yaml)).startswith("error: bad.yaml line ")
 
 
-def test_exchange_receive_registers_a_package_file_once(ops: Cli, tmp_path: Path, signed_pdf: bytes) -> None:  # noqa: F811
+def test_exchange_receive_registers_a_package_file_once(ops: Cli, tmp_path: Path, signed_pdf: bytes,  # noqa: F811
+                                                        keys: DemoKeys) -> None:  # noqa: F811
     package = tmp_path / "goi-tin.xml"
-    package.write_bytes(build_package(package_from_a(signed_pdf)))
+    package.write_bytes(sealed(package_from_a(signed_pdf), keys))
     assert ops.ok("exchange", "receive", str(package), "--user", "vanthu").startswith("document ")
     assert "already received" in ops.error("exchange", "receive", str(package), "--user", "vanthu")
     broken = tmp_path / "hong.xml"
@@ -78,13 +97,16 @@ def test_exchange_receive_registers_a_package_file_once(ops: Cli, tmp_path: Path
                        .replace(b"</edXML:Subject>", b"</edXML:Subjekt>", 1))
     error = ops.error("exchange", "receive", str(broken), "--user", "vanthu")
     assert "edXML:Subjekt, line 27: " in error and "expected" in error
+    unsigned = tmp_path / "chua-ky.xml"
+    unsigned.write_bytes(build_package(package_from_a(signed_pdf, document_id="000.00.31.H37.18", number="18")))
+    assert "envelope is not signed" in ops.error("exchange", "receive", str(unsigned), "--user", "vanthu")
 
 
 def test_exchange_send_delivers_a_package_file(ops: Cli, tmp_path: Path, receiver: Receiver,  # noqa: F811
-                                               signed_pdf: bytes) -> None:  # noqa: F811
+                                               signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
     ops.ok("agencies", "import", str(_directory(tmp_path, receiver.url)))
     package = tmp_path / "goi-tin.xml"
-    package.write_bytes(build_package(package_from_a(signed_pdf)))
+    package.write_bytes(sealed(package_from_a(signed_pdf), keys))
     assert ops.ok("exchange", "send", str(package), "--to", "000.00.40.H37") == "delivery 1: delivered\n"
     assert receiver.received[0][2] == package.read_bytes()
     assert "already sent" in ops.error("exchange", "send", str(package), "--to", "000.00.40.H37")

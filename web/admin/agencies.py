@@ -28,12 +28,14 @@ def agencies() -> ResponseReturnValue:
 @bp.post("/agencies")
 @login_required
 def save_agency() -> ResponseReturnValue:
-    """Add an agency, or change one (an empty token keeps the one it has)."""
+    """Add an agency, or change one (an empty token or certificate keeps the one it has)."""
     form = request.form
     code = form.get("code", "").strip()
     token = form.get("token", "").strip() or None
+    certificate = form.get("certificate", "").strip()
     _try(lambda: services().directory.save(code, name=form.get("name", ""), endpoint=form.get("endpoint", ""),
-                                           token=token, active=form.get("active") == "1"),
+                                           token=token, active=form.get("active") == "1",
+                                           certificates=[certificate] if certificate else None),
          _("Agency %(code)s is saved.", code=code))
     return redirect(url_for("admin.agencies"))
 

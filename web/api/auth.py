@@ -17,13 +17,14 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="procflow"'}
 
 @dataclass(frozen=True)
 class Caller:
-    """The user a request acts for, the token's scopes (a session may read everything its user may) and the name
-    of the token (None: the browser's session)."""
+    """The user a request acts for, the token's scopes (a session may read everything its user may), the name
+    of the token (None: the browser's session) and the agencies it may speak for in the exchange."""
 
     username: str
     scopes: frozenset[str]
     token: str | None = None
     token_id: int | None = None
+    agencies: frozenset[str] = frozenset()
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "all" in self.scopes
@@ -93,7 +94,7 @@ def _authenticate() -> Caller:
         bearer = services().tokens.check(secret.strip())
         if bearer is None:
             raise NotSignedIn("the token is unknown or revoked")
-        return Caller(bearer.username, bearer.scopes, bearer.name, bearer.id)
+        return Caller(bearer.username, bearer.scopes, bearer.name, bearer.id, bearer.agencies)
     if request.method in ("GET", "HEAD") and current_user.is_authenticated:
         return Caller(current_user.username, frozenset({"all"}))
     raise NotSignedIn("send 'Authorization: Bearer <token>' (create one with `procflow tokens create`)")

@@ -54,10 +54,11 @@ def receive() -> Any:
 
     A document package becomes a registered incoming document and starts the incoming procedure (202); a status
     package about a document this agency sent is recorded (200). A malformed package is 400 naming the element and
-    the line; a sender missing from the directory 403; a duplicate 409; a package not addressed here, confidential
-    or with a broken signature 422. Refused packages leave only a record of the refusal.
+    the line; a sender missing from the directory, or one the token is not bound to, 403; a duplicate 409; a
+    package not addressed here, confidential, with a broken signature (of a PDF or of the envelope) or unsigned
+    422. Refused packages leave only a record of the refusal.
     """
-    require("exchange")
+    caller = require("exchange")
     limit = services().settings.exchange.max_bytes
     if (request.content_length or 0) > limit:
         return problem(413, f"the package is larger than {limit // (1024 * 1024)} MB")
@@ -65,7 +66,8 @@ def receive() -> Any:
         return problem(415, "send the package as application/xml")
     content = request.get_data(cache=False)
     try:
-        receipt = services().exchange.receive(content, user=me())
+        receipt = services().exchange.receive(content, user=me(), token=caller.token or "",
+                                              speaks_for=caller.agencies)
     except MalformedPackage as exc:
         return problem(400, engine_text(exc), {exc.element or "edXML": [f"line {exc.line}: {exc.problem}"]})
     body = {"edxml_id": receipt.edxml_id, "document_id": receipt.document_id, "case_id": receipt.instance_id,

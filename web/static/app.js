@@ -7,6 +7,20 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // POST a JSON body with the CSRF token; resolves to {ok, json} (the designers' editors use it).
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (json) { return {ok: response.ok, json: json}; });
+    });
+  }
+
+  // For the page scripts loaded after this one (deferred scripts run in document order).
+  window.procflow = {csrfToken: csrfToken, postJSON: postJSON};
+
   // htmx requests carry the CSRF token in a header (Flask-WTF reads X-CSRFToken).
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();

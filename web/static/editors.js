@@ -4,20 +4,7 @@
 (function () {
   "use strict";
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (json) { return {ok: response.ok, json: json}; });
-    });
-  }
+  var post = window.procflow.postJSON;  // app.js
 
   function showProblems(container, problems) {
     var list = document.getElementById("problems");

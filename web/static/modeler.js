@@ -8,20 +8,7 @@
   var HUMAN = ["bpmn:UserTask", "bpmn:ManualTask"];
   var LINT_PAUSE = 500;
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (json) { return {ok: response.ok, json: json}; });
-    });
-  }
+  var post = window.procflow.postJSON;  // app.js
 
   function status(text) { document.getElementById("modeler-status").textContent = text; }
 

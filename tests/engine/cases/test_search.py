@@ -34,14 +34,16 @@ def test_words_fold_case_diacritics_and_d() -> None:
 def test_data_text_keeps_what_people_wrote_and_drops_machine_values() -> None:
     data = {"trich_yeu": "Về việc  báo cáo", "so": 12, "ok": True, "ngay": "2026-12-05", "_internal": "x",
             "tep": {"filename": "Báo cáo.pdf", "sha256": "a" * 64}, "ds": ["Hà Nội", "Hà Nội"],
-            "loai": "cong_van", "nguoi": "vanthu"}
-    assert data_texts(data) == ["Về việc báo cáo", "12", "Báo cáo.pdf", "Hà Nội"]
+            "loai": "cong_van", "nguoi": "vanthu",
+            "tep_van_ban": {"name": "Kế hoạch.pdf", "size": 28809, "content_type": "application/pdf",
+                            "sha256": "b" * 64},
+            "phu_luc": [{"name": "Phụ lục 1.docx", "size": 77, "content_type": "application/msword",
+                         "sha256": "c" * 64}]}
+    # of an attached file only its name: not its size, type or digest
+    assert data_texts(data) == ["Về việc báo cáo", "12", "Báo cáo.pdf", "Hà Nội", "Kế hoạch.pdf", "Phụ lục 1.docx"]
     doc = document(title=None, summary="Công văn 12", business_key="12/UBND|Tỉnh|2026", data=data)
     assert doc.title == "Công văn 12" and doc.head == "cong van 12 12 ubnd tinh 2026"
     assert doc.content.startswith("Về việc báo cáo · 12")
-    # an uploaded file's reference: the snippet shows its name, not its size in bytes or its MIME type
-    upload = {"name": "Công văn 321.pdf", "size": 17511, "content_type": "application/pdf", "sha256": "b" * 64}
-    assert data_texts({"so_trang": 2, "tep_van_ban": upload, "tep_dinh_kem": [upload]}) == ["2", "Công văn 321.pdf"]
 
 
 def test_query_terms_for_both_databases() -> None:

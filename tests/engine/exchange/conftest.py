@@ -1,5 +1,6 @@
 """Exchange tests: this agency (B, the receiver) with the demo organisation, the shipped procedures and the demo
-keys; agency A, the sender, in its directory; packages A would send, with a PDF signed by A's keys."""
+keys; agency A, the sender, in its directory with its agency certificate pinned; packages A would send, with a PDF
+signed by A's keys and the envelope signed with A's agency key (the demo's: both agencies share the demo CA)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from engine.clock import VirtualClock
 from engine.deployment.service import collect_sources
 from engine.documents.demo import DemoKeys
-from engine.exchange.package import Attachment, Organ, Package, Trace
+from engine.exchange.package import Attachment, Organ, Package, Trace, build_package
+from engine.exchange.seal import seal_package
 from engine.services import Services, build_services
 from engine.settings import ExchangeSettings, Settings
 from engine.signing.registry import CertificateRegistry
@@ -39,7 +41,8 @@ def agency(exchange_settings: Settings, clock: VirtualClock, keys: DemoKeys) -> 
     registry = CertificateRegistry(db=built.db, clock=clock)
     for user, cert in keys.certificates.items():
         registry.register(user, cert.read_bytes())
-    built.directory.save(A.code, name=A.name, endpoint="http://127.0.0.1:9/api/v1/exchange", token="secret-of-a")
+    built.directory.save(A.code, name=A.name, endpoint="http://127.0.0.1:9/api/v1/exchange", token="secret-of-a",
+                         certificates=[agency_fingerprint(keys)])
     yield built
     _empty_tables(built)
     built.close()
@@ -54,6 +57,24 @@ def signed_pdf(keys: DemoKeys) -> bytes:  # noqa: F811
 
     signer = DocumentSigner(keys.signing, load_person_keys(keys.signing.person_keys), "Asia/Ho_Chi_Minh")
     return bytes(signer.sign_as_person(sample_document().pdf, "bithu"))
+
+
+def agency_fingerprint(keys: DemoKeys) -> str:  # noqa: F811
+    """SHA-256 of the demo agency key's certificate, as A gives it to B."""
+    from engine.signing.keys import open_signer
+
+    assert keys.signing.agency_key is not None
+    with open_signer(keys.signing.agency_key) as signer:
+        return str(signer.signing_cert.sha256.hex())
+
+
+def sealed(package: Package, keys: DemoKeys) -> bytes:  # noqa: F811
+    """The package as A sends it: edXML with its envelope signed by A's agency key (a real PKCS#12 signer)."""
+    from engine.signing.keys import open_signer
+
+    assert keys.signing.agency_key is not None
+    with open_signer(keys.signing.agency_key) as signer:
+        return seal_package(build_package(package), signer)
 
 
 def package_from_a(pdf: bytes, **changes: object) -> Package:

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.documents import records
+from engine.documents.demo import DemoKeys
 from engine.errors import Conflict, PermissionDenied
-from engine.exchange.package import Attachment, MalformedPackage, Organ, build_package
+from engine.exchange.package import Attachment, MalformedPackage, Organ
 from engine.exchange.service import Refused, outbox, receipts, refusals
 from engine.persistence.models import Instance
 from engine.services import Services
 from engine.signing.sample import sample_document
-from tests.engine.exchange.conftest import A, B, package_from_a
+from tests.engine.exchange.conftest import A, B, package_from_a, sealed
 
 
 def _count(services: Services, table) -> int:  # type: ignore[no-untyped-def]
@@ -28,12 +29,13 @@ def _cases(services: Services) -> int:
 
 
 def test_a_valid_package_becomes_a_registered_document_and_starts_the_incoming_procedure(agency: Services,
-                                                                                       signed_pdf: bytes) -> None:
+                                                                                       signed_pdf: bytes,
+                                                                                       keys: DemoKeys) -> None:
     appendix = sample_document(title="PHỤ LỤC").pdf
     package = package_from_a(signed_pdf, attachments=[
         Attachment("bao-cao.pdf", "application/pdf", signed_pdf, zipped=True),  # as the national axis sends it
         Attachment("phu-luc.pdf", "application/pdf", appendix)])
-    receipt = agency.exchange.receive(build_package(package), user="vanthu")
+    receipt = agency.exchange.receive(sealed(package, keys), user="vanthu")
 
     page = agency.documents.page(receipt.document_id, None)
     doc = page.document
@@ -60,22 +62,23 @@ def test_a_valid_package_becomes_a_registered_document_and_starts_the_incoming_p
     assert [tuple(r) for r in rows] == [("status", A.code, "01", "pending"), ("status", A.code, "03", "pending")]
 
 
-def test_the_same_document_twice_is_409_and_creates_nothing(agency: Services, signed_pdf: bytes) -> None:
-    agency.exchange.receive(build_package(package_from_a(signed_pdf)), user="vanthu")
+def test_the_same_document_twice_is_409_and_creates_nothing(agency: Services, signed_pdf: bytes,
+                                                            keys: DemoKeys) -> None:
+    agency.exchange.receive(sealed(package_from_a(signed_pdf), keys), user="vanthu")
     cases, documents = _cases(agency), _count(agency, records.documents)
     with pytest.raises(Conflict, match="already received"):
-        agency.exchange.receive(build_package(package_from_a(signed_pdf)), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(signed_pdf), keys), user="vanthu")
     # another DocumentId, but the same number, notation and issuing agency in the year
     with pytest.raises(Conflict, match="already registered"):
-        agency.exchange.receive(build_package(package_from_a(signed_pdf, document_id="other-17")), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(signed_pdf, document_id="other-17"), keys), user="vanthu")
     assert (_cases(agency), _count(agency, records.documents), _count(agency, receipts)) == (cases, documents, 1)
     assert _count(agency, refusals) == 2
 
 
-def test_an_unknown_sender_is_403(agency: Services, signed_pdf: bytes) -> None:
+def test_an_unknown_sender_is_403(agency: Services, signed_pdf: bytes, keys: DemoKeys) -> None:
     stranger = Organ("000.00.99.H37", "Cơ quan lạ")
     with pytest.raises(PermissionDenied, match="not in the agency directory"):
-        agency.exchange.receive(build_package(package_from_a(signed_pdf, sender=stranger)), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(signed_pdf, sender=stranger), keys), user="vanthu")
     assert (_cases(agency), _count(agency, records.documents), _count(agency, refusals)) == (0, 0, 1)
     assert _count(agency, outbox) == 0  # nothing is told to a sender we do not know
 
@@ -85,27 +88,29 @@ def test_an_unknown_sender_is_403(agency: Services, signed_pdf: bytes) -> None:
     ({"security_level": 1}, "confidential"),
 ])
 def test_a_package_not_for_us_or_confidential_is_refused_and_the_sender_told(agency: Services, signed_pdf: bytes,
-                                                                           changes: dict, message: str) -> None:
+                                                                           keys: DemoKeys, changes: dict,
+                                                                           message: str) -> None:
     with pytest.raises(Refused, match=message):
-        agency.exchange.receive(build_package(package_from_a(signed_pdf, **changes)), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(signed_pdf, **changes), keys), user="vanthu")
     assert (_cases(agency), _count(agency, records.documents)) == (0, 0)
     with agency.db.connect() as conn:
         told = conn.execute(select(outbox.c.status_code, outbox.c.agency_code)).all()
     assert [tuple(r) for r in told] == [("02", A.code)]
 
 
-def test_a_signed_pdf_altered_in_transit_is_refused(agency: Services, signed_pdf: bytes) -> None:
+def test_a_signed_pdf_altered_in_transit_is_refused(agency: Services, signed_pdf: bytes, keys: DemoKeys) -> None:
     # one byte of the signed revision changed (the page's size), as a faulty or hostile relay might
     altered = signed_pdf.replace(b"/MediaBox [0 0 595.28 841.89]", b"/MediaBox [0 0 595.29 841.89]", 1)
     assert altered != signed_pdf
     with pytest.raises(Refused, match="changed after signing"):
-        agency.exchange.receive(build_package(package_from_a(altered)), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(altered), keys), user="vanthu")
     assert (_cases(agency), _count(agency, records.documents), _count(agency, receipts)) == (0, 0, 0)
 
 
 def test_a_malformed_package_is_refused_naming_element_and_line_and_only_the_refusal_is_kept(agency: Services,
-                                                                                          signed_pdf: bytes) -> None:
-    xml = build_package(package_from_a(signed_pdf)).replace(b"<edXML:PromulgationDate>2026/04/27",
+                                                                                          signed_pdf: bytes,
+                                                                                          keys: DemoKeys) -> None:
+    xml = sealed(package_from_a(signed_pdf), keys).replace(b"<edXML:PromulgationDate>2026/04/27",
                                                             b"<edXML:PromulgationDate>27/04/2026")
     with pytest.raises(MalformedPackage) as caught:
         agency.exchange.receive(xml, user="vanthu")
@@ -115,8 +120,9 @@ def test_a_malformed_package_is_refused_naming_element_and_line_and_only_the_ref
     assert refusal["status"] == 400 and "PromulgationDate" in refusal["reason"]
 
 
-def test_the_stages_of_the_incoming_procedure_are_reported_to_the_sender(agency: Services, signed_pdf: bytes) -> None:
-    receipt = agency.exchange.receive(build_package(package_from_a(signed_pdf)), user="vanthu")
+def test_the_stages_of_the_incoming_procedure_are_reported_to_the_sender(agency: Services, signed_pdf: bytes,
+                                                                        keys: DemoKeys) -> None:
+    receipt = agency.exchange.receive(sealed(package_from_a(signed_pdf), keys), user="vanthu")
     case = receipt.instance_id
 
     def complete(element: str, user: str, data: dict) -> None:
@@ -133,8 +139,8 @@ def test_the_stages_of_the_incoming_procedure_are_reported_to_the_sender(agency:
     assert (status.kind, status.status_code, status.agency_code) == ("status", "04", A.code)
 
 
-def test_without_an_agency_code_the_exchange_refuses(agency: Services, signed_pdf: bytes) -> None:
+def test_without_an_agency_code_the_exchange_refuses(agency: Services, signed_pdf: bytes, keys: DemoKeys) -> None:
     agency.exchange.settings = replace(agency.exchange.settings, agency_code="")
     with pytest.raises(Refused, match="PROCFLOW_AGENCY_CODE"):
-        agency.exchange.receive(build_package(package_from_a(signed_pdf)), user="vanthu")
+        agency.exchange.receive(sealed(package_from_a(signed_pdf), keys), user="vanthu")
     assert B.code  # (the fixture's agency is B)

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.documents import records
-from engine.exchange.package import Organ, ResponseFor, StatusPackage, build_package, build_status
+from engine.documents.demo import DemoKeys
+from engine.exchange.package import Organ, ResponseFor, StatusPackage, build_status
 from engine.exchange.service import outbox
 from engine.persistence.models import Instance
 from engine.services import Services
@@ -25,6 +26,7 @@ from tests.engine.exchange.conftest import (  # noqa: F401 - fixtures
     exchange_settings,
     keys,
     package_from_a,
+    sealed,
     signed_pdf,
 )
 from tests.engine.exchange.test_delivery import C, Receiver, receiver  # noqa: F401 - fixture
@@ -49,8 +51,11 @@ def api(exchange_app: Flask) -> FlaskClient:
     return exchange_app.test_client()
 
 
-def _bearer(services: Services, scopes: str = "exchange", user: str = "vanthu") -> dict[str, str]:
-    secret = services.tokens.create(f"tinh_uy_{scopes.replace(',', '_')}", frozenset(scopes.split(",")), user)
+def _bearer(services: Services, scopes: str = "exchange", user: str = "vanthu",
+            agencies: frozenset[str] = frozenset({A.code})) -> dict[str, str]:
+    bound = agencies if {"exchange", "all"} & set(scopes.split(",")) else frozenset()
+    name = f"tinh_uy_{scopes.replace(',', '_')}_{'_'.join(sorted(agencies)).replace('*', 'any').replace('.', '')}"
+    secret = services.tokens.create(name, frozenset(scopes.split(",")), user, bound)
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -61,22 +66,22 @@ def _counts(services: Services) -> tuple[int, int]:
 
 
 def test_a_valid_package_is_202_with_the_document_and_the_case(api: FlaskClient, agency: Services,  # noqa: F811
-                                                               signed_pdf: bytes) -> None:  # noqa: F811
-    answer = api.post(URL, data=build_package(package_from_a(signed_pdf)), headers={**XML, **_bearer(agency)})
+                                                               signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
+    answer = api.post(URL, data=sealed(package_from_a(signed_pdf), keys), headers={**XML, **_bearer(agency)})
     assert answer.status_code == 202, answer.get_json()
     body = answer.get_json()
     assert body["edxml_id"] == "000.00.31.H37.17" and body["status_id"] is None
     page = agency.documents.page(body["document_id"], None)
     assert [c.instance_id for c in page.cases] == [body["case_id"]]
     # the same again: 409, nothing more
-    again = api.post(URL, data=build_package(package_from_a(signed_pdf)), headers={**XML, **_bearer(agency, "all")})
+    again = api.post(URL, data=sealed(package_from_a(signed_pdf), keys), headers={**XML, **_bearer(agency, "all")})
     assert again.status_code == 409 and again.mimetype == "application/problem+json"
     assert _counts(agency) == (1, 1)
 
 
 def test_a_malformed_package_is_400_naming_the_element_and_line(api: FlaskClient, agency: Services,  # noqa: F811
-                                                                signed_pdf: bytes) -> None:  # noqa: F811
-    xml = build_package(package_from_a(signed_pdf)).replace(b"<edXML:CodeNumber>17<", b"<edXML:CodeNumber>XVII<")
+                                                                signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
+    xml = sealed(package_from_a(signed_pdf), keys).replace(b"<edXML:CodeNumber>17<", b"<edXML:CodeNumber>XVII<")
     line = xml[:xml.index(b"<edXML:CodeNumber>")].count(b"\n") + 1
     answer = api.post(URL, data=xml, headers={**XML, **_bearer(agency)})
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
@@ -89,23 +94,50 @@ def test_a_malformed_package_is_400_naming_the_element_and_line(api: FlaskClient
     assert not_xml.status_code == 400 and "edXML, dòng 1" in not_xml.get_json()["detail"]
 
 
-def test_who_may_send(api: FlaskClient, agency: Services, signed_pdf: bytes) -> None:  # noqa: F811
-    xml = build_package(package_from_a(signed_pdf))
+def test_who_may_send(api: FlaskClient, agency: Services, signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
+    xml = sealed(package_from_a(signed_pdf), keys)
     assert api.post(URL, data=xml, headers=XML).status_code == 401
     assert api.post(URL, data=xml, headers={**XML, **_bearer(agency, "cases")}).status_code == 403
-    stranger = build_package(package_from_a(signed_pdf, sender=Organ("000.00.99.H37", "Cơ quan lạ")))
-    refused = api.post(URL, data=stranger, headers={**XML, **_bearer(agency, "exchange", "vanthu")})
+    stranger = sealed(package_from_a(signed_pdf, sender=Organ("000.00.99.H37", "Cơ quan lạ")), keys)
+    refused = api.post(URL, data=stranger, headers={**XML, **_bearer(agency, agencies=frozenset({"*"}))})
     assert refused.status_code == 403 and "000.00.99.H37" in refused.get_json()["detail"]
     assert _counts(agency) == (0, 0)
 
 
-def test_other_refusals(api: FlaskClient, agency: Services, signed_pdf: bytes) -> None:  # noqa: F811
+def test_other_refusals(api: FlaskClient, agency: Services, signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
     bearer = _bearer(agency)
-    xml = build_package(package_from_a(signed_pdf))
+    xml = sealed(package_from_a(signed_pdf), keys)
     assert api.post(URL, data=xml, headers={**bearer, "Content-Type": "application/json"}).status_code == 415
-    elsewhere = build_package(package_from_a(signed_pdf, recipients=[Organ("000.00.40.H37", "Sở Tài chính")]))
+    elsewhere = sealed(package_from_a(signed_pdf, recipients=[Organ("000.00.40.H37", "Sở Tài chính")]), keys)
     assert api.post(URL, data=elsewhere, headers={**XML, **bearer}).status_code == 422
     assert _counts(agency) == (0, 0)
+
+
+def test_an_exchange_token_speaks_only_for_the_agencies_it_is_bound_to(api: FlaskClient, agency: Services,  # noqa: F811
+                                                                       signed_pdf: bytes,  # noqa: F811
+                                                                       keys: DemoKeys) -> None:  # noqa: F811
+    xml = sealed(package_from_a(signed_pdf), keys)
+    other = api.post(URL, data=xml, headers={**XML, **_bearer(agency, agencies=frozenset({"000.00.40.H37"}))})
+    assert other.status_code == 403 and other.mimetype == "application/problem+json"
+    assert "000.00.40.H37" in other.get_json()["detail"] and A.code in other.get_json()["detail"]
+    unbound = api.post(URL, data=xml, headers={**XML, **_bearer(agency, agencies=frozenset())})
+    assert unbound.status_code == 403 and "procflow tokens bind" in unbound.get_json()["detail"]
+    assert _counts(agency) == (0, 0)
+    assert [(r["status"], r["sender_code"]) for r in agency.exchange.refusals()] == [(403, A.code), (403, A.code)]
+    adapter = api.post(URL, data=xml, headers={**XML, **_bearer(agency, agencies=frozenset({"*"}))})
+    assert adapter.status_code == 202, adapter.get_json()
+
+
+def test_a_header_changed_after_signing_is_422(api: FlaskClient, agency: Services, signed_pdf: bytes,  # noqa: F811
+                                               keys: DemoKeys) -> None:  # noqa: F811
+    package = package_from_a(signed_pdf)
+    changed = sealed(package, keys).replace(package.subject.encode(), "Trích yếu đã bị sửa".encode(), 1)
+    answer = api.post(URL, data=changed, headers={**XML, **_bearer(agency)})
+    assert answer.status_code == 422 and "thay đổi sau khi ký" in answer.get_json()["detail"]
+    assert _counts(agency) == (0, 0)
+    with agency.db.connect() as conn:
+        told = conn.execute(select(outbox.c.status_code, outbox.c.agency_code)).all()
+    assert [tuple(r) for r in told] == [("02", A.code)]
 
 
 def test_a_status_package_is_200(api: FlaskClient, agency: Services) -> None:  # noqa: F811
@@ -135,6 +167,19 @@ def test_the_directory_page_lists_adds_and_imports(exchange_app: Flask, agency: 
                                            "active": "1"})
     assert answer.status_code == 302
     assert agency.directory.get("000.00.40.H37").has_token
+    fingerprint = "ab" * 32
+    answer = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                           "endpoint": "https://stc.example.vn/api/v1/exchange",
+                                           "certificate": fingerprint.upper(), "active": "1"})
+    assert agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
+    assert f'data-fingerprint="{fingerprint}"' in client.get("/admin/agencies").text
+    kept = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                         "endpoint": "https://stc.example.vn/api/v1/exchange", "active": "1"})
+    assert kept.status_code == 302 and agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
+    wrong = auth.post("/admin/agencies", {"code": "000.00.40.H37", "name": "Sở Tài chính",
+                                          "endpoint": "https://stc.example.vn/api/v1/exchange", "certificate": "xyz",
+                                          "active": "1"}, follow_redirects=True)
+    assert "xyz" in wrong.text and agency.directory.get("000.00.40.H37").certificates == (fingerprint,)
     bad = auth.post("/admin/agencies", {"code": "nope", "name": "X", "endpoint": "ftp://x", "active": "1"},
                     follow_redirects=True)
     assert "nope" in bad.text
@@ -150,8 +195,8 @@ def test_the_directory_page_lists_adds_and_imports(exchange_app: Flask, agency: 
 
 def test_the_document_page_shows_where_it_came_from_and_the_statuses_sent(api: FlaskClient, exchange_app: Flask,
                                                                           agency: Services,  # noqa: F811
-                                                                          signed_pdf: bytes) -> None:  # noqa: F811
-    body = api.post(URL, data=build_package(package_from_a(signed_pdf)),
+                                                                          signed_pdf: bytes, keys: DemoKeys) -> None:  # noqa: F811
+    body = api.post(URL, data=sealed(package_from_a(signed_pdf), keys),
                     headers={**XML, **_bearer(agency)}).get_json()
     client = exchange_app.test_client()
     Auth(client).login("vanthu")

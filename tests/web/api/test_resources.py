@@ -66,7 +66,7 @@ def test_full_text_search_finds_visible_cases_by_words_without_diacritics(client
     assert client.get("/api/v1/cases/search?q=LUT&process_id=approve", headers=mine).json["total"] == 1
     assert client.get("/api/v1/cases/search?q=lut&process_id=request", headers=mine).json["total"] == 0
     assert client.get("/api/v1/cases/search?q=khong%20co%20dau", headers=mine).json == {
-        "items": [], "total": 0, "page": 1, "per_page": 25}
+        "items": [], "total": 0, "more": False, "page": 1, "per_page": 25}
     # vanthu may not see these cases: no hit, no snippet, the same answer as for words found nowhere
     assert client.get("/api/v1/cases/search?q=lut%20bao", headers=tokens.header("vanthu", "cases")).json["total"] == 0
     for bad in ("status=nonsense", "page=0", "per_page=500", "started_from=yesterday", "q=" + "x" * 201):
