@@ -62,6 +62,19 @@ def _is_dmn(source: SourceFile) -> bool:
     return source.name.endswith(DMN_SUFFIXES)
 
 
+def _layout(root: Any) -> bytes:
+    """A parsed model (``root``, already parsed by :func:`parse_xml`) as canonical XML (C14N 2.0, whitespace
+    around text dropped, the ``exporter`` attributes of the tool that saved it left out): two files that differ
+    only in how a tool wrote them (indentation, attribute order, its name and version) give the same bytes, so
+    saving a model again in the modeler unchanged does not deploy a new version; the diagram's layout counts."""
+    from lxml import etree
+
+    copy = etree.fromstring(etree.tostring(root))
+    for name in ("exporter", "exporterVersion"):
+        copy.attrib.pop(name, None)
+    return bytes(etree.tostring(copy, method="c14n2", strip_text=True))
+
+
 def _sha256(*parts: str | bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
@@ -214,6 +227,7 @@ class DeploymentService:
                          metadata: dict[str, dict[str, Any]], forms: FormResolver,
                          deployed_by: str | None) -> list[DeployedProcess]:
         root = parse_xml(source.content, name=source.name)
+        layout = _layout(root)
         results = []
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if not is_executable(process) and has_flow_nodes(process):
@@ -228,21 +242,22 @@ class DeploymentService:
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)
             spec_json = self.serializer.spec_to_json(spec, subprocess_specs)
-            digest = _sha256(source.content, spec_json)
             tasks: dict[str, Any] = {}
             for called in [*subprocess_specs, pid]:  # the process's own tasks win over called ones
                 tasks.update(metadata.get(called, {}).get("tasks", {}))
             form_hashes = _attach_forms(source.name, metadata[pid], tasks, forms)
-            digest = _sha256(digest, *form_hashes)
+            digest = _sha256(_sha256(layout, spec_json), *form_hashes)
+            # versions deployed before the canonical form were identified by the file's bytes
+            legacy = _sha256(_sha256(source.content, spec_json), *form_hashes)
             results.append(self._store_version(session, source, metadata[pid], tasks, spec_json, digest,
-                                               deployed_by))
+                                               deployed_by, legacy=legacy))
         return results
 
     def _store_version(self, session: Session, source: SourceFile, meta: dict[str, Any], tasks: dict[str, Any],
-                       spec_json: str, digest: str, deployed_by: str | None) -> DeployedProcess:
+                       spec_json: str, digest: str, deployed_by: str | None, *, legacy: str) -> DeployedProcess:
         pid = meta["id"]
-        existing = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == pid,
-                                                               ProcessVersion.content_hash == digest)).first()
+        existing = session.scalars(select(ProcessVersion).where(
+            ProcessVersion.process_id == pid, ProcessVersion.content_hash.in_([digest, legacy]))).first()
         if existing is not None:
             return DeployedProcess(pid, existing.version, existing.name, False, source.name)
         file_row = self._store_file(session, source, "bpmn")

@@ -41,6 +41,9 @@ def test_a_designer_maps_a_renamed_step_dry_runs_and_migrates(live_app: LiveApp,
         expect(page.locator(f"#dry-{case}")).to_be_visible()
     expect(page.locator(f"#dry-{cases[0]}")).to_contain_text("review → examine")
     page.screenshot(path=str(SCREENSHOTS / "migration.png"), full_page=True)
+    expect(page.locator("#migration-run")).to_be_hidden()  # behind a disclosure that says what will happen
+    page.click("#migration-run-details summary")
+    expect(page.locator("#migration-run-warning")).to_contain_text("phiên bản")
     page.click("#migration-run")
 
     expect(page.locator("#run-progress")).to_have_attribute("data-status", "done")

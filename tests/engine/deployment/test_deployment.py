@@ -107,3 +107,22 @@ def test_a_process_marked_not_executable_is_kept_as_a_diagram_with_a_note_not_ru
         ("Process_0a1b2c3", 0, False, 'not executable (isExecutable="false"): stored as a diagram, not run')]
     with pytest.raises(NotFound):
         org.runtime.start("Process_0a1b2c3")
+
+
+def test_the_same_model_written_by_another_tool_is_not_a_new_version(org: Services, tmp_path: Path) -> None:
+    """The modeler saves a model with its own indentation, attribute order and exporter name: saved again
+    unchanged, it deploys as the version it is; a moved shape (the diagram is part of the model) is a change."""
+    from lxml import etree
+
+    deploy(org, FIXTURES / "approve.bpmn")
+    root = etree.fromstring((FIXTURES / "approve.bpmn").read_bytes(), etree.XMLParser(remove_blank_text=True))
+    root.set("exporter", "bpmn-js (https://demo.bpmn.io)")
+    root.set("exporterVersion", "18.1.1")
+    rewritten = tmp_path / "approve.bpmn"
+    rewritten.write_bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
+    assert rewritten.read_bytes() != (FIXTURES / "approve.bpmn").read_bytes()
+    assert [(d.version, d.created) for d in deploy(org, rewritten)] == [(1, False)]
+    bounds = root.find(".//{http://www.omg.org/spec/DD/20100524/DC}Bounds")
+    bounds.set("x", str(float(bounds.get("x")) + 40))
+    rewritten.write_bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
+    assert [(d.version, d.created) for d in deploy(org, rewritten)] == [(2, True)]
