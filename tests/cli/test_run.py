@@ -79,6 +79,19 @@ def _redis_servers_of(home: Path) -> list[int]:
     return found
 
 
+def _children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # the field after the state, past the name
+            found.append(int(proc.name))
+    return found
+
+
 def _free_port() -> int:
     import socket
 
@@ -110,12 +123,17 @@ def test_stopping_run_stops_the_embedded_redis_it_started(tmp_path: Path, stop: 
             assert time.monotonic() < deadline, "procflow run did not serve"
             time.sleep(0.3)
         assert _redis_servers_of(home), "the embedded Redis should run while procflow runs"
-        time.sleep(12)  # the worker's scheduler process is a client of the server too (RQ starts it after a while)
+        # The worker's scheduler process (RQ forks it once the worker works) is a client of the server too.
+        deadline = time.monotonic() + 120
+        while not _children_of(process.pid):
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the worker's scheduler process did not start"
+            time.sleep(0.05)
         process.send_signal(stop)
-        process.wait(timeout=10)
+        process.wait(timeout=60)
         output = process.stdout.read().decode() if process.stdout else ""
         assert "Traceback" not in output, output
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while _redis_servers_of(home) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _redis_servers_of(home) == []
