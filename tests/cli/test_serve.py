@@ -28,7 +28,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _get(url: str, timeout: float = 20.0) -> str:
+def _get(url: str, timeout: float = 120.0) -> str:  # gunicorn starts in seconds, on a loaded CI in more
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -115,7 +115,7 @@ def test_procflow_serve_answers_over_http(services: Services, settings: Settings
         assert not native & _native_modules(server.pid)
     finally:
         server.terminate()
-        output = server.communicate(timeout=30)[0].decode()
+        output = server.communicate(timeout=60)[0].decode()
     assert "Traceback" not in output, output
 
 

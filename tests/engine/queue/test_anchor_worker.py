@@ -26,9 +26,9 @@ def test_two_workers_anchor_changed_cases_once_per_period(live: Services, worker
     a, b = busy_cases(live)
     workers()
     workers()
-    wait_until(lambda: len(anchors(live)) >= 1, timeout=30)
+    wait_until(lambda: len(anchors(live)) >= 1)
     live.comments.add(a, "vanthu", "Sau mốc đầu")
-    wait_until(lambda: len(anchors(live)) >= 2, timeout=30)
+    wait_until(lambda: len(anchors(live)) >= 2)
     made = anchors(live)
     periods = [int(anchor.at.timestamp() // EVERY) for anchor in made]
     assert len(periods) == len(set(periods)), periods  # never two anchors of one period

@@ -62,5 +62,5 @@ def test_a_timer_job_refused_by_a_busy_database_is_retried(live: Services, singl
         work()
         return job.get_status(refresh=True) == JobStatus.FINISHED
 
-    wait_until(fired, timeout=10, interval=0.5)
+    wait_until(fired, interval=0.5)
     assert [t.element_id for t in live.queries.tasks(instance_id=instance_id)] == ["escalated"]
