@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from engine.clock import VirtualClock
@@ -25,6 +25,10 @@ from engine.deployment.service import collect_sources
 from engine.services import Services
 from tests.conftest import ROOT
 from web import create_app
+
+# A loaded CI machine (two suites, other work, 2 cores) can take seconds to answer a click: waits end as soon as the
+# condition holds, so a generous bound costs a passing test nothing and a failing one only time.
+expect.set_options(timeout=20_000)
 
 # Debian's Chromium (`apt-get install chromium`; .ci/run installs it). PROCFLOW_E2E_CHROMIUM may name another.
 CHROMIUM = os.environ.get("PROCFLOW_E2E_CHROMIUM", "/usr/bin/chromium")
@@ -103,7 +107,7 @@ def open_session(browser: Browser, live_app: LiveApp) -> Iterator[object]:
     def sign_in(username: str) -> Page:
         context = browser.new_context(base_url=live_app.url, viewport=VIEWPORT, locale="vi-VN",
                                       timezone_id="Asia/Ho_Chi_Minh")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login")

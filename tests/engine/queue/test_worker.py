@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
+from rq.exceptions import SchedulerNotFound
 from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from sqlalchemy import select
@@ -57,8 +58,17 @@ def test_the_scheduler_is_a_thread_of_the_worker_and_lets_go_of_its_lock_at_stop
                                                                                  live_settings) -> None:
     worker = workers()
     lock = RQScheduler.get_locking_key(live_settings.queue)
-    wait_until(lambda: redis.get(lock) is not None, timeout=60)
-    scheduler = RQScheduler.fetch(redis.get(lock).decode(), connection=redis)
+
+    def registered() -> RQScheduler | None:  # the lock is taken a moment before the scheduler's hash is written
+        name = redis.get(lock)
+        try:
+            return RQScheduler.fetch(name.decode(), connection=redis) if name else None
+        except SchedulerNotFound:
+            return None
+
+    wait_until(lambda: registered() is not None, timeout=60)
+    scheduler = registered()
+    assert scheduler is not None
     assert scheduler.pid == worker.pid
     assert children_of(worker.pid) == []  # no forked copy of the worker (about 80 MB) just to schedule
     worker.send_signal(signal.SIGTERM)
