@@ -90,9 +90,8 @@ def test_an_anchor_id_is_taken_once(services: Services) -> None:
             _write(conn, services.clock.now(), None, [Head(HISTORY, a, 1, made.hash)], 0)
 
 
-def test_steps_of_another_case_do_not_wait_for_a_locked_case(services: Services, is_postgres: bool) -> None:
-    if not is_postgres:
-        pytest.skip("SQLite queues every writer by design (BEGIN IMMEDIATE); the per-case locks are PostgreSQL's")
+@pytest.mark.postgres_only  # SQLite queues every writer by design (BEGIN IMMEDIATE); per-case locks are PostgreSQL's
+def test_steps_of_another_case_do_not_wait_for_a_locked_case(services: Services) -> None:
     a, b = busy_cases(services)
     done: dict[str, float] = {}
 
