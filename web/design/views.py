@@ -60,10 +60,10 @@ class NewSchema(Schema):
 
 
 class CompareSchema(Schema):
-    """Two versions to compare."""
+    """Two versions to compare (either left out: the latest version and the one before it)."""
 
-    old = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID))
-    new = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    old = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    new = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class FileSchema(Schema):
@@ -382,8 +382,9 @@ def edit_version(process_id: str, version: int) -> ResponseReturnValue:
 def diff(process_id: str) -> ResponseReturnValue:
     """What changed between two versions, listed and marked on both diagrams."""
     versions = design().versions(process_id)
-    given = load(CompareSchema(), request.args)
-    old, new = given["old"], given["new"]
+    given = load(CompareSchema(), {k: v for k, v in request.args.items() if v != ""})
+    new = given["new"] or versions[0].version  # newest first
+    old = given["old"] or (versions[1].version if len(versions) > 1 else new)
     changes = design().diff(process_id, old, new)
     return render_template("design/diff.html", process_id=process_id, versions=versions, old=old, new=new,
                            changes=changes, has_migration="migration.plan" in current_app.view_functions, data={

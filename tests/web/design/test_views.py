@@ -267,18 +267,21 @@ def test_the_modeler_calls_refuse_bad_input_as_json(designer: Auth) -> None:
 # -- versions and their differences --------------------------------------------------------------------------
 def test_versions_count_their_cases_and_show_what_changed(designer: Auth, design_services: Services) -> None:
     design_services.runtime.start("approve", data={"title": "Một"}, user="chuyenvien")
-    design_services.deployment.deploy([_source("approve.bpmn", APPROVE_V2)])
+    design_services.deployment.deploy([_source("approve.bpmn", APPROVE_V2)], deployed_by=DESIGNER)
     design_services.runtime.start("approve", data={"title": "Hai"}, user="chuyenvien")
     design_services.runtime.start("approve", data={"title": "Ba"}, user="chuyenvien")
     page = designer.client.get("/design/processes/approve").get_data(as_text=True)
     row1 = re.search(r'<tr id="version-1">(.*?)</tr>', page, re.S).group(1)
     row2 = re.search(r'<tr id="version-2">(.*?)</tr>', page, re.S).group(1)
     assert '<td class="version-open">1</td>' in row1 and '<td class="version-open">2</td>' in row2
+    assert "Lý Thị Ngọc" in row2 and DESIGNER not in row2  # who deployed it, by name
     diff = designer.client.get("/design/processes/approve/diff?old=1&new=2").get_data(as_text=True)
     assert 'id="diff-added-check"' in diff and 'id="diff-added-f2b"' in diff
     assert 'id="diff-changed-review"' in diff and "camunda:dueDate" in diff
     assert 'id="diff-changed-f2"' in diff and "targetRef" in diff
     assert 'id="diff-removed-' not in diff
+    latest = designer.client.get("/design/processes/approve/diff")  # no versions named: the last two
+    assert latest.status_code == 200 and 'id="diff-added-check"' in latest.get_data(as_text=True)
     back = designer.client.get("/design/processes/approve/diff?old=2&new=1").get_data(as_text=True)
     assert 'id="diff-removed-check"' in back
     assert designer.client.get("/design/processes/approve/diff?old=1&new=9").status_code == 404
