@@ -136,9 +136,7 @@ class ProcessCatalogue:
             NotFound: no such case.
         """
         with self.db.read() as session:
-            version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
-            if version_id is None:
-                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            version_id = _version_of(session, instance_id)
             meta = self.specs.get(session, version_id).tasks_meta.get(element_id, {})
             form_version_id = meta.get("form_version_id")
             return self.forms.get(session, form_version_id) if form_version_id else None
@@ -151,9 +149,7 @@ class ProcessCatalogue:
             NotFound: no such case.
         """
         with self.db.read() as session:
-            version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
-            if version_id is None:
-                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            version_id = _version_of(session, instance_id)
             spec = self.specs.get(session, version_id)
             holders = {"": spec.start or {}, **spec.tasks_meta}
             return {element: self.forms.get(session, meta["form_version_id"]) for element, meta in holders.items()
@@ -167,9 +163,7 @@ class ProcessCatalogue:
             NotFound: no such case.
         """
         with self.db.read() as session:
-            version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
-            if version_id is None:
-                raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+            version_id = _version_of(session, instance_id)
             found: dict[str, list[str]] = {}
             for element, meta in self.specs.get(session, version_id).tasks_meta.items():
                 match = _VARIABLE.match(str(meta.get("assignee") or ""))
@@ -224,3 +218,11 @@ def _entry(row: ProcessVersion) -> ProcessEntry:
     return ProcessEntry(row.process_id, row.version, row.name, row.documentation or "",
                         list(meta.get("starter_groups") or []), (meta.get("start") or {}).get("form"),
                         row.deployed_at)
+
+
+def _version_of(session: Session, instance_id: int) -> int:
+    """The process version a case runs on; NotFound when there is no such case."""
+    version_id = session.scalar(select(Instance.process_version_id).where(Instance.id == instance_id))
+    if version_id is None:
+        raise NotFound(N_("no instance {instance_id}"), instance_id=instance_id)
+    return int(version_id)

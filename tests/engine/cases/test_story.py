@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from engine.cases.story import HandOver, case_facts, decision_facts
-from engine.clock import VirtualClock
-from engine.deployment.service import collect_sources
 from engine.forms import load_form
-from engine.org.demo import DEMO_ORG
 from engine.org.directory import Names
 from engine.persistence.case_fields import case_reference, display_key
-from engine.services import Services, build_services
-from engine.settings import Settings
-from tests.conftest import ROOT, _empty_tables
+from engine.services import Services
+from tests.engine.runtime import test_assignment_routing as routing
 from tests.engine.runtime.test_assignment_routing import DIRECTION, directed, task
 
+shipped = routing.shipped  # the fixture: the shipped incoming procedure, its forms, the demo organisation
 FORMS = Path(__file__).resolve().parents[3] / "forms"
 NAMES = Names(people={"truongphong_th": "Lê Văn Cường"}, people_units={"truongphong_th": "PTH"},
               groups={"lanh_dao": "Lãnh đạo"}, units={"PTH": "Phòng Tổng hợp", "BTC": "Ban Tổ chức Tỉnh ủy"})
@@ -80,17 +73,6 @@ def test_dates_read_as_people_write_them() -> None:
     assert shown == {"ngay_ban_hanh": "28/04/2026", "ngay_den": "29/04/2026"}
     in_english = {f.key: f.text for f in case_facts([registration], data, NAMES, locale="en")}
     assert in_english["ngay_den"] == "2026-04-29"
-
-
-@pytest.fixture
-def shipped(settings: Settings, clock: VirtualClock) -> Iterator[Services]:
-    """Services with the shipped incoming-document procedure, its forms and the demo organisation."""
-    built = build_services(replace(settings, forms_dir=ROOT / "forms"), clock=clock, verify_state=True)
-    built.org.import_file(DEMO_ORG)
-    built.deployment.deploy(collect_sources([ROOT / "processes" / "incoming_document.bpmn"]), deployed_by="test")
-    yield built
-    _empty_tables(built)
-    built.close()
 
 
 RESULT = {"hinh_thuc_ket_qua": "bao_cao", "ket_qua_xu_ly": "Đã xử lý, báo cáo kết quả.", "tep_ket_qua": []}
