@@ -8,6 +8,7 @@ make deadlines come. Timers are fired by the timer service, as a worker does whe
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterator
@@ -20,9 +21,11 @@ from argon2 import PasswordHasher
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from engine.cases.attachments import Upload
 from engine.clock import VirtualClock
 from engine.deployment.service import collect_sources
 from engine.services import Services
+from engine.signing.sample import sample_document
 from tests.conftest import ROOT
 from web import create_app
 
@@ -120,3 +123,14 @@ def open_session(browser: Browser, live_app: LiveApp) -> Iterator[object]:
     yield sign_in
     for context in contexts:
         context.close()
+
+
+def register_invitation(services: Services) -> int:
+    """An urgent invitation registered by the clerk with its PDF (the incoming procedure): waits for a leader."""
+    return services.starter.start("incoming_document", user="vanthu", files={
+        "tep_van_ban": [Upload("giay-moi-88.pdf", io.BytesIO(sample_document().pdf))]}, data={
+        "so_ky_hieu": "88/SNV-VP", "ngay_ban_hanh": "2026-04-28", "ngay_den": "2026-04-29",
+        "co_quan_ban_hanh": "Sở Nội vụ", "loai_van_ban": "giay_moi",
+        "trich_yeu": "Mời dự hội nghị triển khai công tác cải cách hành chính năm 2026",
+        "hinh_thuc_nhan": "dien_tu", "do_khan": "khan", "do_mat": "thuong", "so_trang": 2,
+        "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""})

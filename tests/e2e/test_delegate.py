@@ -5,14 +5,11 @@ she chooses and hands over with the keyboard alone.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from engine.cases.attachments import Upload
-from engine.signing.sample import sample_document
-from tests.e2e.conftest import LiveApp
+from tests.e2e.conftest import LiveApp, register_invitation
 
 OpenSession = Callable[[str], Page]
 
@@ -20,13 +17,7 @@ OpenSession = Callable[[str], Page]
 def test_the_office_head_hands_a_task_to_a_colleague_found_by_name(live_app: LiveApp,
                                                                     open_session: OpenSession) -> None:
     services = live_app.services
-    case = services.starter.start("incoming_document", user="vanthu", files={
-        "tep_van_ban": [Upload("giay-moi-88.pdf", io.BytesIO(sample_document().pdf))]}, data={
-        "so_ky_hieu": "88/SNV-VP", "ngay_ban_hanh": "2026-04-28", "ngay_den": "2026-04-29",
-        "co_quan_ban_hanh": "Sở Nội vụ", "loai_van_ban": "giay_moi",
-        "trich_yeu": "Mời dự hội nghị triển khai công tác cải cách hành chính năm 2026",
-        "hinh_thuc_nhan": "dien_tu", "do_khan": "khan", "do_mat": "thuong", "so_trang": 2,
-        "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""})
+    case = register_invitation(services)
     (task,) = services.queries.tasks(instance_id=case)  # the leader's direction, offered to the leaders
     page = open_session("chanhvp")
     errors: list[str] = []

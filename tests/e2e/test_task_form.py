@@ -6,16 +6,13 @@ log the 404 it would get.
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable
 
 from playwright.sync_api import Page, Route, expect
 
-from engine.cases.attachments import Upload
-from engine.signing.sample import sample_document
-from tests.e2e.conftest import LiveApp
+from tests.e2e.conftest import LiveApp, register_invitation
 
 OpenSession = Callable[[str], Page]
 HELD = 2.5  # seconds the completion's answer is held: longer than the autosave's 1 s delay after a change
@@ -24,13 +21,7 @@ HELD = 2.5  # seconds the completion's answer is held: longer than the autosave'
 def test_an_autosave_pending_when_the_task_is_completed_is_dropped(live_app: LiveApp,
                                                                     open_session: OpenSession) -> None:
     services = live_app.services
-    case = services.starter.start("incoming_document", user="vanthu", files={
-        "tep_van_ban": [Upload("giay-moi-88.pdf", io.BytesIO(sample_document().pdf))]}, data={
-        "so_ky_hieu": "88/SNV-VP", "ngay_ban_hanh": "2026-04-28", "ngay_den": "2026-04-29",
-        "co_quan_ban_hanh": "Sở Nội vụ", "loai_van_ban": "giay_moi",
-        "trich_yeu": "Mời dự hội nghị triển khai công tác cải cách hành chính năm 2026",
-        "hinh_thuc_nhan": "dien_tu", "do_khan": "khan", "do_mat": "thuong", "so_trang": 2,
-        "da_kiem_tra_xac_thuc": True, "ghi_chu_tiep_nhan": ""})
+    case = register_invitation(services)
     (task,) = services.queries.tasks(instance_id=case)  # the leader's direction
     services.work.claim(task.id, "chanhvp", instance_id=case)
     page = open_session("chanhvp")
