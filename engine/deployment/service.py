@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lxml import etree
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -67,9 +69,7 @@ def _layout(root: Any) -> bytes:
     around text dropped, the ``exporter`` attributes of the tool that saved it left out): two files that differ
     only in how a tool wrote them (indentation, attribute order, its name and version) give the same bytes, so
     saving a model again in the modeler unchanged does not deploy a new version; the diagram's layout counts."""
-    from lxml import etree
-
-    copy = etree.fromstring(etree.tostring(root))
+    copy = deepcopy(root)
     for name in ("exporter", "exporterVersion"):
         copy.attrib.pop(name, None)
     return bytes(etree.tostring(copy, method="c14n2", strip_text=True))
